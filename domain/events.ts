@@ -1,0 +1,71 @@
+import type { Actor } from './actor';
+import type { FieldValue } from './fields';
+
+export type CaseStatus = 'open' | 'closed' | 'cancelled';
+export type MoveDirection = 'forward' | 'back' | 'skip';
+
+export interface TaskData {
+  taskId: string;
+  key?: string;
+  title: string;
+  description?: string;
+  assignee: string | null;
+  /** Checklist tasks name the role expected to do them until someone is assigned. */
+  assigneeRole?: string;
+  dueAt: string | null;
+  stage: string;
+}
+
+export interface ParticipantData {
+  participantId: string;
+  kind: 'internal' | 'external';
+  role: string;
+  name: string;
+  userId?: string;
+  email?: string;
+}
+
+/** Event payloads by type: the timeline's vocabulary. */
+export interface CaseEventData {
+  'case.created': {
+    title: string;
+    templateKey: string;
+    templateVersion: number;
+    owner: string | null;
+  };
+  'stage.entered': { stage: string; from: string | null; direction: MoveDirection | 'start' | 'reopen'; reason?: string };
+  'stage.exited': { stage: string; to: string; direction: MoveDirection };
+  'field.changed': { field: string; old: FieldValue; new: FieldValue };
+  'comment.added': { commentId: string; text: string; mentions: string[] };
+  'decision.recorded': { decisionId: string; decision: string; justification: string; options?: string[] };
+  'task.created': TaskData;
+  'task.reassigned': { taskId: string; from: string | null; to: string };
+  'task.completed': { taskId: string; note?: string };
+  'task.reopened': { taskId: string; reason: string };
+  'participant.added': ParticipantData;
+  'participant.removed': { participantId: string };
+  'owner.assigned': { from: string | null; to: string | null };
+  'case.closed': { reason?: string };
+  'case.reopened': { reason: string };
+  'case.cancelled': { reason: string };
+  /** A signalled command that failed validation: kept on the timeline so the sender can see why. */
+  'command.rejected': { command: string; code: string; detail: string; requestId?: string };
+}
+
+export type CaseEventType = keyof CaseEventData;
+
+/** An event as `decide` produces it, before the workflow stamps sequence, time and actor. */
+export type EventDraft = { [T in CaseEventType]: { type: T; data: CaseEventData[T] } }[CaseEventType];
+
+/** One entry of a case's timeline. `seq` is strictly increasing per case and never reused. */
+export type CaseEvent = EventDraft & {
+  seq: number;
+  at: string;
+  actor: Actor;
+  /** The stage the case is in once this event applied. */
+  stage: string;
+};
+
+export function isEventType<T extends CaseEventType>(e: EventDraft, type: T): e is Extract<EventDraft, { type: T }> {
+  return e.type === type;
+}

@@ -1,0 +1,36 @@
+/** Why a command was refused. The API maps each code to one HTTP status (api/errors.ts). */
+export type RejectionCode =
+  | 'invalid_command'
+  | 'invalid_fields'
+  | 'unknown_stage'
+  | 'reason_required'
+  | 'no_change'
+  | 'forbidden'
+  | 'transition_not_allowed'
+  | 'case_not_open'
+  | 'case_open'
+  | 'already_in_stage'
+  | 'task_not_found'
+  | 'task_already_completed'
+  | 'task_not_completed'
+  | 'participant_not_found'
+  | 'participant_exists';
+
+export interface MissingCriteria {
+  fields: string[];
+  documents: string[];
+  tasks: string[];
+}
+
+export interface Rejection {
+  code: RejectionCode;
+  detail: string;
+  /** For `transition_not_allowed`: what the stage being left still needs. */
+  missing?: MissingCriteria;
+  /** Field-level problems (`invalid_fields`, `invalid_command`). */
+  errors?: Array<{ path: string; message: string }>;
+}
+
+export function reject(code: RejectionCode, detail: string, extra: Omit<Rejection, 'code' | 'detail'> = {}): Rejection {
+  return { code, detail, ...extra };
+}

@@ -1,0 +1,124 @@
+import type { z } from 'zod';
+import { templateDefinitionSchema, type TemplateDefinition } from './template';
+
+/** One problem found in a template, with the JSON path where it is. */
+export interface TemplateProblem {
+  path: string;
+  message: string;
+}
+
+export type TemplateValidation =
+  | { ok: true; template: TemplateDefinition }
+  | { ok: false; problems: TemplateProblem[] };
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === 'number') return `${acc}[${part}]`;
+    return acc ? `${acc}.${String(part)}` : String(part);
+  }, '');
+}
+
+export function zodProblems(error: z.ZodError): TemplateProblem[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/**
+ * Validates a template definition: its shape (zod) and its meaning (references between stages,
+ * fields, slots, roles and transitions). Reports every problem at once.
+ */
+export function validateTemplate(input: unknown): TemplateValidation {
+  const parsed = templateDefinitionSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
+  const problems = semanticProblems(parsed.data);
+  return problems.length ? { ok: false, problems } : { ok: true, template: parsed.data };
+}
+
+function duplicates(keys: string[]): Set<string> {
+  const seen = new Set<string>();
+  const dupes = new Set<string>();
+  for (const k of keys) (seen.has(k) ? dupes : seen).add(k);
+  return dupes;
+}
+
+function semanticProblems(t: TemplateDefinition): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+
+  const stageKeys = new Set(t.stages.map((s) => s.key));
+  const fieldKeys = new Set(t.fields.map((f) => f.key));
+  const slotKeys = new Set(t.documents.map((d) => d.key));
+  const roles = new Set(t.roles);
+
+  const checkDuplicates = (keys: string[], path: string, what: string) => {
+    const dupes = duplicates(keys);
+    keys.forEach((k, i) => {
+      if (dupes.has(k)) add(`${path}[${i}].key`, `duplicate ${what} key "${k}"`);
+    });
+  };
+  checkDuplicates(t.stages.map((s) => s.key), 'stages', 'stage');
+  checkDuplicates(t.fields.map((f) => f.key), 'fields', 'field');
+  checkDuplicates(t.documents.map((d) => d.key), 'documents', 'document slot');
+  duplicates(t.roles).forEach((r) => add('roles', `duplicate role "${r}"`));
+
+  if (t.stages.length === 0) add('stages', 'a template needs at least one stage');
+  else if (!t.stages.some((s) => s.terminal)) add('stages', 'a template needs at least one terminal stage');
+  if (t.stages[0]?.terminal) add('stages[0].terminal', 'the first stage cannot be terminal: a case starts there');
+
+  const checkRole = (role: string | undefined, path: string) => {
+    if (role !== undefined && !roles.has(role)) add(path, `unknown role "${role}" (declare it in roles)`);
+  };
+
+  t.fields.forEach((f, i) => {
+    const needsOptions = f.type === 'select' || f.type === 'multiselect';
+    if (needsOptions && !f.options) add(`fields[${i}].options`, `a ${f.type} field needs options`);
+    if (!needsOptions && f.options) add(`fields[${i}].options`, `options only apply to select and multiselect fields`);
+    if (f.options) {
+      duplicates(f.options).forEach((o) => add(`fields[${i}].options`, `duplicate option "${o}"`));
+    }
+  });
+
+  t.stages.forEach((s, i) => {
+    const at = `stages[${i}]`;
+    checkRole(s.owner, `${at}.owner`);
+    s.permissions?.act?.forEach((r, j) => checkRole(r, `${at}.permissions.act[${j}]`));
+    s.permissions?.comment?.forEach((r, j) => checkRole(r, `${at}.permissions.comment[${j}]`));
+    checkDuplicates(s.tasks.map((task) => task.key), `${at}.tasks`, 'task');
+    s.tasks.forEach((task, j) => checkRole(task.assigneeRole, `${at}.tasks[${j}].assigneeRole`));
+    s.exit?.fields.forEach((f, j) => {
+      if (!fieldKeys.has(f)) add(`${at}.exit.fields[${j}]`, `unknown field "${f}"`);
+    });
+    s.exit?.documents.forEach((d, j) => {
+      if (!slotKeys.has(d)) add(`${at}.exit.documents[${j}]`, `unknown document slot "${d}"`);
+    });
+    const exitTasks = s.exit?.tasks;
+    if (Array.isArray(exitTasks)) {
+      const stageTasks = new Set(s.tasks.map((task) => task.key));
+      exitTasks.forEach((k, j) => {
+        if (!stageTasks.has(k)) add(`${at}.exit.tasks[${j}]`, `unknown task "${k}" (declare it in this stage's tasks)`);
+      });
+    }
+    if (s.terminal && s.exit) add(`${at}.exit`, 'a terminal stage has no exit criteria');
+  });
+
+  t.transitions?.forEach((tr, i) => {
+    if (!stageKeys.has(tr.from)) add(`transitions[${i}].from`, `unknown stage "${tr.from}"`);
+    tr.to.forEach((to, j) => {
+      if (!stageKeys.has(to)) add(`transitions[${i}].to[${j}]`, `unknown stage "${to}"`);
+      else if (to === tr.from) add(`transitions[${i}].to[${j}]`, `a stage cannot transition to itself`);
+    });
+  });
+  if (t.transitions) {
+    duplicates(t.transitions.map((tr) => tr.from)).forEach((from) =>
+      add('transitions', `stage "${from}" has more than one transitions entry; list all targets in one`),
+    );
+  }
+
+  t.automations.forEach((a, i) => {
+    const at = `automations[${i}]`;
+    if (a.stage !== undefined && !stageKeys.has(a.stage)) add(`${at}.stage`, `unknown stage "${a.stage}"`);
+    if (a.field !== undefined && !fieldKeys.has(a.field)) add(`${at}.field`, `unknown field "${a.field}"`);
+    if (a.document !== undefined && !slotKeys.has(a.document)) add(`${at}.document`, `unknown document slot "${a.document}"`);
+  });
+
+  return problems;
+}

@@ -1,0 +1,2 @@
+// The worker bundles this module: every workflow the task queue serves is exported here.
+export { caseWorkflow } from './case-workflow';

@@ -1,0 +1,54 @@
+/**
+ * The contract between the API and the case workflow: message definitions, ids, and the
+ * workflow's input. Both sides import this one module, so names cannot drift.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor } from '../domain/actor';
+import type { CaseState } from '../domain/case-state';
+import type { CaseView, CommandResult } from '../domain/case-view';
+import type { CommandRequest } from '../domain/commands';
+import type { StartRequest } from '../domain/decide';
+import type { CaseEvent } from '../domain/events';
+import type { PublishedTemplate } from '../domain/template';
+
+export const DEFAULT_TASK_QUEUE = 'cases';
+
+/** Workflow id of a case: readable in the Temporal UI, unique per case key. */
+export function caseWorkflowId(caseKey: string): string {
+  return `case-${caseKey}`;
+}
+
+/** A command the caller waits for: rejected by the validator before anything is written. */
+export const commandUpdate = defineUpdate<CommandResult, [CommandRequest]>('command');
+/** The same command, fire-and-forget: a refused one lands on the timeline as `command.rejected`. */
+export const commandSignal = defineSignal<[CommandRequest]>('command');
+export const caseViewQuery = defineQuery<CaseView>('view');
+/** The most recent timeline events held by the workflow (the full timeline is in the read model). */
+export const recentTimelineQuery = defineQuery<CaseEvent[], [number?]>('recentTimeline');
+
+/** `ApplicationFailure.type` of a refused command; its first detail is the domain `Rejection`. */
+export const COMMAND_REJECTED = 'CaseCommandRejected';
+
+export interface ProcessedRequest {
+  requestId: string;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** What a run hands to the next one on continue-as-new. */
+export interface CarriedState {
+  state: CaseState;
+  recent: CaseEvent[];
+  unprojected: CaseEvent[];
+  processed: ProcessedRequest[];
+}
+
+export interface CaseWorkflowInput {
+  caseKey: string;
+  template: PublishedTemplate;
+  /** The opening of the case: used by the first run only. */
+  start: StartRequest & { actor: Actor; requestId?: string };
+  /** How long a closed or cancelled case stays reopenable before its workflow completes. */
+  archiveAfterMs?: number;
+  carried?: CarriedState;
+}

@@ -1,0 +1,10 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+/** Custom search attributes a case keeps current, so engineers can filter cases in the Temporal UI. */
+export const CaseKey = defineSearchAttributeKey('CaseKey', 'KEYWORD');
+export const CaseTemplate = defineSearchAttributeKey('CaseTemplate', 'KEYWORD');
+export const CaseStage = defineSearchAttributeKey('CaseStage', 'KEYWORD');
+export const CaseStatus = defineSearchAttributeKey('CaseStatus', 'KEYWORD');
+export const CaseOwner = defineSearchAttributeKey('CaseOwner', 'KEYWORD');
+
+export const caseSearchAttributes = [CaseKey, CaseTemplate, CaseStage, CaseStatus, CaseOwner] as const;
