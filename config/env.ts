@@ -16,13 +16,15 @@ export const envSchema = z.object({
   PUBLIC_URL: optionalString,
   DATABASE_URL: optionalString,
   DATA_DIR: z.string().default('.data'),
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  /** A Temporal frontend (host:port). Unset: 127.0.0.1:7233, and `npm start` runs its own dev server. */
+  TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('cases'),
   TEMPORAL_CLI: optionalString,
+  /** `npm start` only: the dev server's gRPC port when TEMPORAL_ADDRESS is not set. */
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   BODY_LIMIT: z.string().default('1mb'),
-  DEV_TOKEN: optionalString,
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };
@@ -35,4 +37,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${problems}`);
   }
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+}
+
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+export function temporalAddress(config: Pick<Config, 'TEMPORAL_ADDRESS'>): string {
+  return config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
 }

@@ -1,0 +1,96 @@
+import express, { type Request } from 'express';
+import pinoHttp from 'pino-http';
+import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
+import swaggerUi from 'swagger-ui-express';
+import { pingDatabase } from '../db/connection';
+import { bearerAuthenticator } from './auth';
+import type { ApiDeps } from './deps';
+import { Problem, errorHandler, notFoundHandler } from './errors';
+import { buildOpenApiDocument } from './openapi';
+import { mountRoute, type AnyRoute } from './route';
+import { caseRoutes } from './routes/cases';
+import { commandRoutes } from './routes/commands';
+import { YAML_TYPES, templateRoutes } from './routes/templates';
+import { tokenRoutes } from './routes/tokens';
+
+export function apiRoutes(deps: ApiDeps): AnyRoute[] {
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps)];
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The Express app: health, metrics, docs, and every /v1 route described in api/routes. */
+export function createApp(deps: ApiDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.set('query parser', 'extended');
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [metrics],
+  });
+  app.use((req, res, next) => {
+    const end = httpDuration.startTimer();
+    res.on('finish', () => end({ method: req.method, route: (req.route?.path as string | undefined) ?? 'unmatched', status: res.statusCode }));
+    next();
+  });
+  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') } }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.allSettled([
+      withTimeout(pingDatabase(deps.db), 2000, 'database'),
+      withTimeout(deps.temporal.healthService.check({}), 2000, 'temporal'),
+    ]);
+    const [db, temporal] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : `unavailable: ${(c.reason as Error).message}`));
+    const ready = db === 'ok' && temporal === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: { database: db, temporal } });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+
+  const routes = apiRoutes(deps);
+  const openapi = buildOpenApiDocument(routes, deps.config.PUBLIC_URL);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Case orchestration API' }));
+
+  const v1 = express.Router();
+  v1.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  v1.use(express.text({ limit: deps.config.BODY_LIMIT, type: YAML_TYPES }));
+  v1.use((req: Request, _res, next) => {
+    // A body we cannot read must not be silently ignored.
+    const hasBody = Number(req.get('Content-Length') ?? 0) > 0 || req.get('Transfer-Encoding') !== undefined;
+    if (hasBody && req.body === undefined && ['POST', 'PUT', 'PATCH'].includes(req.method)) {
+      return next(new Problem('unsupported_media_type', `Send the body as application/json${req.path === '/v1/templates' ? ' or YAML' : ''}; got ${req.get('Content-Type') ?? 'no Content-Type'}`));
+    }
+    next();
+  });
+  const authenticate = bearerAuthenticator(deps.db);
+  for (const route of routes) mountRoute(v1, route, authenticate);
+  app.use(v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return app;
+}

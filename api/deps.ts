@@ -1,0 +1,14 @@
+import type { Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env';
+import type { Database } from '../db/connection';
+import type { CaseClient } from './case-client';
+
+/** What the HTTP app needs from the outside world; tests hand in real ones on test servers. */
+export interface ApiDeps {
+  db: Database;
+  cases: CaseClient;
+  temporal: Connection;
+  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL' | 'TEMPORAL_NAMESPACE'> & { temporalUiUrl?: string; archiveAfterMs?: number };
+  log: Logger;
+}

@@ -1,0 +1,25 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { documentRoute, type AnyRoute } from './route';
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(routes: AnyRoute[], serverUrl?: string) {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token (create one with POST /v1/tokens or `npm run tokens -- create`)',
+  });
+  for (const route of routes) documentRoute(registry, route);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Case orchestration API',
+      version: '1.0.0',
+      description:
+        'Start, command and query cases. Errors are RFC 9457 application/problem+json with a stable `code`. ' +
+        'Command endpoints answer 200 with the case and the events they appended, or 202 with `Prefer: respond-async`.',
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    security: [{ bearerAuth: [] }],
+  });
+}

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { caseViewSchema } from '../../domain/case-view';
+import { startCaseInput } from '../../domain/commands';
+import { decideStart } from '../../domain/decide';
+import { emptyState } from '../../domain/case-state';
+import { nextCaseKey } from '../../db/case-keys';
+import { findIdempotencyKey, claimIdempotencyKey } from '../../db/idempotency';
+import { caseExists, getBoard, getTimeline, listCases, InvalidCursorError } from '../../db/read-model';
+import { getTemplate } from '../../db/templates';
+import type { ApiDeps } from '../deps';
+import { Problem } from '../errors';
+import { defineRoute } from '../route';
+import { boardParams, boardSchema, caseIdParams, caseListSchema, commandHeaders, listCasesQuery, timelineQuery, timelineSchema } from '../schemas';
+
+const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+export function caseRoutes({ db, cases, config }: ApiDeps) {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/cases',
+      summary: 'Start a case',
+      description:
+        'Starts a case from the latest version of a template; the case pins that version. With an Idempotency-Key header a retried request returns the case it started (201) instead of starting another.',
+      tags: ['Cases'],
+      body: startCaseInput,
+      headers: commandHeaders.pick({ 'idempotency-key': true }),
+      responses: { 201: { description: 'The new case', schema: caseViewSchema } },
+      problems: ['invalid_fields', 'template_not_found', 'idempotency_key_reused', 'temporal_unavailable'],
+      handler: async ({ body, actor, req }) => {
+        const idempotencyKey = req.get('Idempotency-Key');
+        const scope = `start-case:${actor.id}`;
+        const requestHash = hashOf(body);
+        if (idempotencyKey) {
+          const earlier = await findIdempotencyKey(db, scope, idempotencyKey);
+          if (earlier && earlier.requestHash !== requestHash) {
+            throw new Problem('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
+          }
+        }
+        const template = await getTemplate(db, body.template);
+        if (!template) {
+          throw new Problem('template_not_found', `No template "${body.template}"`, { errors: [{ path: 'template', message: 'unknown template' }] });
+        }
+        const start = {
+          title: body.title,
+          templateKey: template.key,
+          templateVersion: template.version,
+          ...(body.fields ? { fields: body.fields } : {}),
+          ...(body.owner ? { owner: body.owner } : {}),
+          ...(body.participants ? { participants: body.participants } : {}),
+        };
+        // Checked here too so a bad start is a 422 before a case key is spent.
+        const opening = decideStart(template.definition, start, emptyState(''));
+        if (!opening.ok) throw Problem.fromRejection(opening.rejection);
+
+        let caseKey: string;
+        const earlier = idempotencyKey ? await findIdempotencyKey(db, scope, idempotencyKey) : null;
+        if (earlier) {
+          caseKey = (earlier.result as { caseKey: string }).caseKey;
+        } else {
+          caseKey = await nextCaseKey(db, { prefix: template.prefix, templateKey: template.key });
+          if (idempotencyKey) {
+            const claim = await claimIdempotencyKey(db, { scope, key: idempotencyKey, requestHash, result: { caseKey } });
+            if (!claim.claimed) {
+              if (claim.requestHash !== requestHash) throw new Problem('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
+              caseKey = (claim.result as { caseKey: string }).caseKey;
+            }
+          }
+        }
+        await cases.start({
+          caseKey,
+          template,
+          start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
+          ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
+        });
+        const view = await cases.viewWhenReady(caseKey);
+        return { status: 201, headers: { Location: `/v1/cases/${caseKey}` }, body: view };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cases',
+      summary: 'List and filter cases',
+      description: 'Newest first, keyset-paginated: pass nextCursor back as cursor. Served from the read model.',
+      tags: ['Cases'],
+      query: listCasesQuery,
+      responses: { 200: { description: 'A page of cases', schema: caseListSchema } },
+      handler: async ({ query }) => {
+        try {
+          return { body: await listCases(db, query) };
+        } catch (err) {
+          if (err instanceof InvalidCursorError) {
+            throw new Problem('validation_failed', 'The cursor is not one this API returned', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
+          }
+          throw err;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cases/:id',
+      summary: 'The case view',
+      description: 'Served by the case workflow itself (strongly consistent).',
+      tags: ['Cases'],
+      params: caseIdParams,
+      responses: { 200: { description: 'The case', schema: caseViewSchema } },
+      problems: ['case_not_found', 'temporal_unavailable'],
+      handler: async ({ params }) => ({ body: await cases.view(params.id) }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cases/:id/timeline',
+      summary: 'The full timeline of a case',
+      description: 'Oldest first; pass nextCursor back as `after`. Served from the read model.',
+      tags: ['Cases'],
+      params: caseIdParams,
+      query: timelineQuery,
+      responses: { 200: { description: 'A page of events', schema: timelineSchema } },
+      problems: ['case_not_found'],
+      handler: async ({ params, query }) => {
+        if (!(await caseExists(db, params.id))) throw new Problem('case_not_found', `No case ${params.id}`);
+        const page = await getTimeline(db, params.id, {
+          limit: query.limit,
+          ...(query.after !== undefined ? { after: query.after } : {}),
+          ...(query.type ? { types: query.type } : {}),
+        });
+        return { body: page };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/boards/:templateKey',
+      summary: 'Kanban board of a template',
+      description: 'Open cases by stage of the latest template version, with counts.',
+      tags: ['Cases'],
+      params: boardParams,
+      responses: { 200: { description: 'The board', schema: boardSchema } },
+      problems: ['template_not_found'],
+      handler: async ({ params }) => {
+        const template = await getTemplate(db, params.templateKey);
+        if (!template) throw new Problem('template_not_found', `No template "${params.templateKey}"`);
+        return { body: await getBoard(db, template) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,198 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import type { Actor } from '../../domain/actor';
+import { commandResultSchema } from '../../domain/case-view';
+import {
+  advanceInput,
+  assignOwnerInput,
+  closeInput,
+  commentInput,
+  completeTaskInput,
+  createTaskInput,
+  decisionInput,
+  participantInput,
+  reasonInput,
+  reassignTaskInput,
+  reopenTaskInput,
+  type CaseCommand,
+} from '../../domain/commands';
+import type { ProblemCode } from '../errors';
+import type { ApiDeps } from '../deps';
+import { defineRoute, type AnyRoute } from '../route';
+import { acceptedSchema, caseIdParams, commandHeaders, participantParams, taskParams } from '../schemas';
+
+const baseProblems: ProblemCode[] = ['case_not_found', 'forbidden', 'case_not_open', 'case_archived', 'temporal_unavailable'];
+
+const wantsAsync = (req: Request) => /(^|[,;\s])respond-async($|[,;\s])/i.test(req.get('Prefer') ?? '');
+
+/**
+ * Every command endpoint has the same life: validate the body, build the domain command, then
+ * either wait for the workflow's verdict (Update, 200) or send it as a Signal (202).
+ */
+function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefined>(
+  deps: ApiDeps,
+  spec: {
+    method?: 'post' | 'put' | 'patch' | 'delete';
+    path: string;
+    summary: string;
+    description?: string;
+    params: P;
+    body?: B;
+    problems?: ProblemCode[];
+    toCommand: (params: z.output<P>, body: B extends z.ZodType ? z.output<B> : undefined) => CaseCommand;
+  },
+): AnyRoute {
+  return defineRoute({
+    method: spec.method ?? 'post',
+    path: spec.path,
+    summary: spec.summary,
+    description: `${spec.description ?? ''} With \`Prefer: respond-async\` the command is sent as a signal and the answer is 202.`.trim(),
+    tags: ['Case commands'],
+    params: spec.params,
+    ...(spec.body ? { body: spec.body } : {}),
+    headers: commandHeaders,
+    responses: {
+      200: { description: 'Applied: the case after the command and the events it appended', schema: commandResultSchema },
+      202: { description: 'Accepted for asynchronous processing', schema: acceptedSchema },
+    },
+    problems: [...baseProblems, ...(spec.problems ?? [])],
+    handler: async ({ params, body, actor, req }) => {
+      const caseKey = (params as { id: string }).id;
+      const command = spec.toCommand(params as z.output<P>, body as B extends z.ZodType ? z.output<B> : undefined);
+      const requestId = req.get('Idempotency-Key') || undefined;
+      const request = { actor: actor as Actor, command, ...(requestId ? { requestId } : {}) };
+      if (wantsAsync(req)) {
+        const sent = await deps.cases.signal(caseKey, request);
+        return {
+          status: 202,
+          headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${caseKey}` },
+          body: { accepted: true, requestId: sent, case: caseKey },
+        };
+      }
+      return { body: await deps.cases.execute(caseKey, request) };
+    },
+  });
+}
+
+export function commandRoutes(deps: ApiDeps): AnyRoute[] {
+  return [
+    commandRoute(deps, {
+      path: '/v1/cases/:id/advance',
+      summary: 'Move the case to another stage',
+      description:
+        'Forward, back or skip, as the template allows. Moving forward needs the exit criteria of the stage being left (409 transition_not_allowed lists what is missing); a move back or a skip needs a reason.',
+      params: caseIdParams,
+      body: advanceInput,
+      problems: ['transition_not_allowed', 'unknown_stage', 'reason_required', 'already_in_stage'],
+      toCommand: (_p, b) => ({ type: 'advance', to: b.to, ...(b.reason ? { reason: b.reason } : {}) }),
+    }),
+    commandRoute(deps, {
+      method: 'patch',
+      path: '/v1/cases/:id/fields',
+      summary: 'Set field values',
+      description: 'The body maps field keys to values, typed per the template; null clears a value. Each change records its old and new value.',
+      params: caseIdParams,
+      body: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'give at least one field').meta({ id: 'FieldValues' }),
+      problems: ['invalid_fields', 'no_change'],
+      toCommand: (_p, values) => ({ type: 'setFields', values }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/comments',
+      summary: 'Comment on the case',
+      description: '`@user` mentions are recorded on the event.',
+      params: caseIdParams,
+      body: commentInput,
+      toCommand: (_p, b) => ({ type: 'comment', text: b.text }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/decisions',
+      summary: 'Record a decision with its justification',
+      params: caseIdParams,
+      body: decisionInput,
+      toCommand: (_p, b) => ({ type: 'recordDecision', ...b }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/tasks',
+      summary: 'Create a task',
+      params: caseIdParams,
+      body: createTaskInput,
+      toCommand: (_p, b) => ({ type: 'createTask', ...b }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/tasks/:taskId/complete',
+      summary: 'Complete a task',
+      description: 'The assignee may complete their own task whatever the stage permissions.',
+      params: taskParams,
+      body: completeTaskInput.optional().transform((b) => b ?? {}),
+      problems: ['task_not_found', 'task_already_completed'],
+      toCommand: (p, b) => ({ type: 'completeTask', taskId: p.taskId, ...(b.note ? { note: b.note } : {}) }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/tasks/:taskId/reassign',
+      summary: 'Reassign a task',
+      params: taskParams,
+      body: reassignTaskInput,
+      problems: ['task_not_found', 'no_change'],
+      toCommand: (p, b) => ({ type: 'reassignTask', taskId: p.taskId, assignee: b.assignee }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/tasks/:taskId/reopen',
+      summary: 'Reopen a completed task',
+      params: taskParams,
+      body: reopenTaskInput,
+      problems: ['task_not_found', 'task_not_completed'],
+      toCommand: (p, b) => ({ type: 'reopenTask', taskId: p.taskId, reason: b.reason }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/participants',
+      summary: 'Add a participant',
+      description: 'Internal participants are users (userId); external ones are people outside (email).',
+      params: caseIdParams,
+      body: participantInput,
+      problems: ['participant_exists'],
+      toCommand: (_p, participant) => ({ type: 'addParticipant', participant }),
+    }),
+    commandRoute(deps, {
+      method: 'delete',
+      path: '/v1/cases/:id/participants/:participantId',
+      summary: 'Remove a participant',
+      params: participantParams,
+      problems: ['participant_not_found'],
+      toCommand: (p) => ({ type: 'removeParticipant', participantId: p.participantId }),
+    }),
+    commandRoute(deps, {
+      method: 'put',
+      path: '/v1/cases/:id/owner',
+      summary: 'Assign the case owner',
+      description: 'Not in the v1 sketch of DESIGN.md: added because ownership changes hands; null leaves the case unowned.',
+      params: caseIdParams,
+      body: assignOwnerInput,
+      problems: ['no_change'],
+      toCommand: (_p, b) => ({ type: 'assignOwner', owner: b.owner }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/close',
+      summary: 'Close the case',
+      description: 'From a terminal stage, or from any stage with a reason.',
+      params: caseIdParams,
+      body: closeInput.optional().transform((b) => b ?? {}),
+      problems: ['reason_required'],
+      toCommand: (_p, b) => ({ type: 'close', ...(b.reason ? { reason: b.reason } : {}) }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/reopen',
+      summary: 'Reopen a closed or cancelled case',
+      params: caseIdParams,
+      body: reasonInput,
+      problems: ['case_open'],
+      toCommand: (_p, b) => ({ type: 'reopen', reason: b.reason }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/cancel',
+      summary: 'Cancel the case',
+      params: caseIdParams,
+      body: reasonInput,
+      toCommand: (_p, b) => ({ type: 'cancel', reason: b.reason }),
+    }),
+  ];
+}

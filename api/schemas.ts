@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { caseEventSchema } from '../domain/case-view';
+import { keySchema, templateDefinitionSchema } from '../domain/template';
+
+/** Request and response shapes that belong to the HTTP API rather than the domain. */
+
+export const caseIdParams = z.object({ id: z.string().regex(/^[A-Z][A-Z0-9]{0,9}-[1-9][0-9]{0,9}$/, 'must be a case key like ONB-42') });
+export const taskParams = caseIdParams.extend({ taskId: z.string().regex(/^T-[1-9][0-9]*$/, 'must be a task id like T-3') });
+export const participantParams = caseIdParams.extend({
+  participantId: z.string().regex(/^P-[1-9][0-9]*$/, 'must be a participant id like P-2'),
+});
+export const templateKeyParams = z.object({ key: keySchema });
+export const templateVersionParams = templateKeyParams.extend({ v: z.coerce.number().int().positive() });
+export const boardParams = z.object({ templateKey: keySchema });
+
+export const publishedTemplateSchema = z
+  .object({
+    key: z.string(),
+    version: z.number().int(),
+    prefix: z.string(),
+    name: z.string(),
+    publishedAt: z.string(),
+    publishedBy: z.string().nullable().optional(),
+    definition: templateDefinitionSchema,
+  })
+  .meta({ id: 'PublishedTemplate' });
+
+export const templateListSchema = z.object({
+  items: z.array(z.object({ key: z.string(), name: z.string(), prefix: z.string(), latestVersion: z.number().int(), publishedAt: z.string() })),
+});
+
+export const caseSummarySchema = z
+  .object({
+    id: z.string(),
+    template: z.object({ key: z.string(), version: z.number().int() }),
+    title: z.string(),
+    status: z.enum(['open', 'closed', 'cancelled']),
+    stage: z.string(),
+    owner: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    closedAt: z.string().nullable(),
+    lastSeq: z.number().int(),
+  })
+  .meta({ id: 'CaseSummary' });
+
+const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
+
+export const listCasesQuery = z
+  .object({
+    template: keySchema.optional(),
+    stage: keySchema.optional(),
+    status: z.enum(['open', 'closed', 'cancelled']).optional(),
+    owner: z.string().min(1).max(200).optional(),
+    q: z.string().trim().min(1).max(200).optional(),
+    limit: limit(200, 50),
+    cursor: z.string().max(500).optional(),
+  })
+  .strict();
+
+export const caseListSchema = z.object({ items: z.array(caseSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'CaseList' });
+
+export const timelineQuery = z
+  .object({
+    after: z.coerce.number().int().min(0).optional().meta({ description: 'Return events with seq greater than this' }),
+    limit: limit(500, 100),
+    type: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .transform((t) => (t === undefined ? undefined : (Array.isArray(t) ? t : t.split(',')).map((s) => s.trim()).filter(Boolean)))
+      .meta({ description: 'Only these event types (comma-separated or repeated)' }),
+  })
+  .strict();
+
+export const timelineSchema = z.object({ items: z.array(caseEventSchema), nextCursor: z.number().int().nullable() }).meta({ id: 'TimelinePage' });
+
+export const boardSchema = z
+  .object({
+    template: z.object({ key: z.string(), version: z.number().int(), name: z.string() }),
+    stages: z.array(z.object({ key: z.string(), name: z.string(), terminal: z.boolean(), count: z.number().int(), cases: z.array(caseSummarySchema) })),
+  })
+  .meta({ id: 'Board' });
+
+export const acceptedSchema = z
+  .object({ accepted: z.literal(true), requestId: z.string(), case: z.string() })
+  .meta({ id: 'Accepted', description: 'The command was sent as a signal; a refusal appears on the timeline as command.rejected' });
+
+export const commandHeaders = z.object({
+  'idempotency-key': z.string().max(200).optional().meta({ description: 'A retried request with the same key is applied once' }),
+  prefer: z.string().optional().meta({ description: '`respond-async` sends the command as a signal and answers 202' }),
+});
+
+export const createTokenInput = z
+  .object({
+    actorId: z.string().trim().min(1).max(200),
+    actorName: z.string().trim().min(1).max(200),
+    roles: z.array(keySchema).max(50).default([]),
+    description: z.string().max(500).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export const tokenSchema = z.object({
+  id: z.string(),
+  actorId: z.string(),
+  actorName: z.string(),
+  roles: z.array(z.string()),
+  description: z.string().nullable().optional(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable().optional(),
+  expiresAt: z.string().nullable().optional(),
+  revokedAt: z.string().nullable().optional(),
+});

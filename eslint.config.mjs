@@ -1,0 +1,47 @@
+// Lint: TypeScript rules everywhere, plus determinism guards for workflow and domain code.
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', 'db/migrations/**', 'coverage/**', 'test-output/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflow and domain code must replay identically: no I/O, no Node built-ins, no clocks or randomness of their own.
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not deterministic: keep I/O in activities/.' })),
+            ...['pg', 'postgres', 'drizzle-orm', '@electric-sql/pglite', 'express', 'resend', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map(
+              (name) => ({ name, message: 'I/O libraries belong in activities/, api/ or db/.' }),
+            ),
+          ],
+          patterns: [
+            { group: ['../db/*', '../api/*', '../worker/*', '../activities/*'], allowTypeImports: true, message: 'Workflow and domain code may only import types from I/O layers.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'No environment access in deterministic code.' }, { name: 'setTimeout', message: 'Use workflow sleep()/condition().' }, { name: 'setInterval', message: 'Use workflow sleep()/condition().' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Randomness breaks replay.' }],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Randomness breaks replay.' },
+        { object: 'Date', property: 'now', message: 'Domain rules take time as an argument.' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,296 @@
+import { startTestStack, eventually, type TestStack } from '../support/stack';
+import { onboardingTemplate } from '../support/templates';
+
+let stack: TestStack;
+const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const res = await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(onboardingTemplate());
+  expect(res.status).toBe(201);
+});
+afterAll(() => stack?.close());
+
+async function startCase(title = 'Onboard Jane Doe', fields: Record<string, unknown> = { fullName: 'Jane Doe' }) {
+  const res = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).send({ template: 'employee-onboarding', title, fields, owner: 'hana' });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; stage: { key: string }; lastSeq: number };
+}
+
+describe('the onboarding walkthrough', () => {
+  test('refused advance says what is missing, then succeeds once fixed', async () => {
+    const created = await startCase();
+    expect(created.id).toMatch(/^ONB-\d+$/);
+    expect(created.stage.key).toBe('documentation');
+
+    const refused = await stack.http().post(`/v1/cases/${created.id}/advance`).set(auth(stack.tokens.hr)).send({ to: 'review' });
+    expect(refused.status).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(refused.body.code).toBe('transition_not_allowed');
+    expect(refused.body.missing).toEqual({ fields: ['startDate', 'contractType'], documents: [], tasks: [] });
+
+    const patched = await stack.http().patch(`/v1/cases/${created.id}/fields`).set(auth(stack.tokens.hr)).send({ startDate: '2027-01-04', contractType: 'employee' });
+    expect(patched.status).toBe(200);
+    expect(patched.body.events.map((e: { type: string }) => e.type)).toEqual(['field.changed', 'field.changed']);
+    expect(patched.body.events[0].data).toEqual({ field: 'startDate', old: null, new: '2027-01-04' });
+
+    const advanced = await stack.http().post(`/v1/cases/${created.id}/advance`).set(auth(stack.tokens.hr)).send({ to: 'review' });
+    expect(advanced.status).toBe(200);
+    expect(advanced.body.case.stage.key).toBe('review');
+    expect(advanced.body.events.map((e: { type: string }) => e.type)).toEqual(['stage.exited', 'stage.entered']);
+    expect(advanced.body.events[1].actor).toMatchObject({ id: 'hana', name: 'Hana HR' });
+
+    const timeline = await eventually(async () => {
+      const res = await stack.http().get(`/v1/cases/${created.id}/timeline`).set(auth(stack.tokens.manager));
+      return res.body.items?.length === advanced.body.case.lastSeq ? res.body : undefined;
+    });
+    const seqs = timeline.items.map((e: { seq: number }) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a: number, b: number) => a - b));
+    expect(timeline.items.map((e: { type: string }) => e.type)).toEqual([
+      'case.created',
+      'stage.entered',
+      'field.changed',
+      'field.changed',
+      'field.changed',
+      'stage.exited',
+      'stage.entered',
+    ]);
+  });
+
+  test('the full life of a case: tasks, comments, decisions, participants, back moves, close, reopen', async () => {
+    const { id } = await startCase('Onboard John Roe', { fullName: 'John Roe', startDate: '2027-02-01', contractType: 'contractor' });
+    const hr = auth(stack.tokens.hr);
+    const it = auth(stack.tokens.it);
+    const post = (path: string, body: unknown, headers = hr) => stack.http().post(`/v1/cases/${id}${path}`).set(headers).send(body as object);
+
+    expect((await post('/advance', { to: 'review' })).status).toBe(200);
+    // a skip needs a reason, and the manager may act in review
+    const skip = await post('/advance', { to: 'completed' }, auth(stack.tokens.manager));
+    expect([409, 422]).toContain(skip.status);
+    expect((await post('/advance', { to: 'provisioning' }, auth(stack.tokens.manager))).status).toBe(200);
+
+    const view = (await stack.http().get(`/v1/cases/${id}`).set(hr)).body;
+    expect(view.tasks.map((t: { key: string }) => t.key)).toEqual(['laptop', 'accounts']);
+    expect(view.stage.missing.tasks).toEqual(['laptop', 'accounts']);
+
+    const refused = await post('/advance', { to: 'completed' }, it);
+    expect(refused.status).toBe(409);
+    expect(refused.body.missing.tasks).toEqual(['laptop', 'accounts']);
+
+    expect((await post('/tasks/T-1/complete', {}, it)).status).toBe(200);
+    expect((await post('/tasks/T-1/complete', {}, it)).body.code).toBe('task_already_completed');
+    expect((await post('/tasks/T-9/complete', {}, it)).status).toBe(404);
+    const created = await post('/tasks', { title: 'Order a badge', assignee: 'ivan', dueAt: '2027-01-30T17:00:00+01:00' }, it);
+    expect(created.status).toBe(200);
+    expect(created.body.events[0].data).toMatchObject({ taskId: 'T-3', assignee: 'ivan', dueAt: '2027-01-30T16:00:00.000Z', stage: 'provisioning' });
+    expect((await post('/tasks/T-2/reassign', { assignee: 'ivan' }, it)).status).toBe(200);
+    expect((await post('/tasks/T-2/complete', { note: 'done' }, it)).status).toBe(200);
+    expect((await post('/tasks/T-2/reopen', { reason: 'missing VPN' }, it)).status).toBe(200);
+    expect((await post('/tasks/T-2/complete', {}, it)).status).toBe(200);
+
+    const comment = await post('/comments', { text: 'Laptop ready, @max please check. Mail it@example.com' }, it);
+    expect(comment.body.events[0].data.mentions).toEqual(['max']);
+    const decision = await post('/decisions', { decision: 'approve', justification: 'All good', options: ['approve', 'reject'] }, it);
+    expect(decision.status).toBe(200);
+    expect(decision.body.case.decisions[0]).toMatchObject({ decision: 'approve', by: { id: 'ivan' } });
+    expect((await post('/decisions', { decision: 'maybe', justification: 'x', options: ['approve', 'reject'] }, it)).status).toBe(422);
+
+    const participant = await post('/participants', { kind: 'external', role: 'candidate', name: 'John Roe', email: 'john@example.com' });
+    expect(participant.status).toBe(200);
+    expect((await post('/participants', { kind: 'external', role: 'candidate', name: 'John', email: 'JOHN@example.com' })).status).toBe(409);
+    expect((await post('/participants', { kind: 'internal', role: 'buddy', name: 'Bo' })).status).toBe(422);
+    const removed = await stack.http().delete(`/v1/cases/${id}/participants/P-1`).set(hr);
+    expect(removed.status).toBe(200);
+    expect(removed.body.case.participants).toEqual([]);
+
+    const owner = await stack.http().put(`/v1/cases/${id}/owner`).set(hr).send({ owner: 'max' });
+    expect(owner.body.case.owner).toBe('max');
+
+    // closing outside a terminal stage needs a reason
+    expect((await post('/close', {}, it)).body.code).toBe('reason_required');
+    expect((await post('/advance', { to: 'completed' }, it)).status).toBe(200);
+    const closed = await post('/close', undefined, hr);
+    expect(closed.status).toBe(200);
+    expect(closed.body.case.status).toBe('closed');
+    expect((await post('/comments', { text: 'closing note' })).status).toBe(200);
+    expect((await post('/tasks', { title: 'late' })).body.code).toBe('case_not_open');
+    expect((await post('/reopen', { reason: 'forgot the badge' })).body.case.status).toBe('open');
+    expect((await post('/advance', { to: 'provisioning' })).body.code).toBe('reason_required');
+    expect((await post('/advance', { to: 'provisioning', reason: 'badge' })).status).toBe(200);
+    expect((await post('/cancel', { reason: 'candidate withdrew' })).body.case.status).toBe('cancelled');
+  });
+});
+
+describe('commands are validated against the live case', () => {
+  test('permissions per stage: 403 for a role that may not act', async () => {
+    const { id } = await startCase();
+    const res = await stack.http().post(`/v1/cases/${id}/tasks`).set(auth(stack.tokens.outsider)).send({ title: 'x' });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('forbidden');
+    // admin may act everywhere
+    expect((await stack.http().post(`/v1/cases/${id}/tasks`).set(auth(stack.tokens.admin)).send({ title: 'x' })).status).toBe(200);
+  });
+
+  test('typed fields: every bad value reported, nothing changed', async () => {
+    const { id, lastSeq } = await startCase();
+    const res = await stack
+      .http()
+      .patch(`/v1/cases/${id}/fields`)
+      .set(auth(stack.tokens.hr))
+      .send({ startDate: '04/01/2027', contractType: 'intern', salary: 'a lot', nope: 1, fullName: null });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('invalid_fields');
+    const paths = res.body.errors.map((e: { path: string }) => e.path).sort();
+    expect(paths).toEqual(['fields.contractType', 'fields.fullName', 'fields.nope', 'fields.salary', 'fields.startDate']);
+    const view = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
+    expect(view.lastSeq).toBe(lastSeq);
+    const same = await stack.http().patch(`/v1/cases/${id}/fields`).set(auth(stack.tokens.hr)).send({ fullName: 'Jane Doe' });
+    expect(same.body.code).toBe('no_change');
+  });
+
+  test('unknown stage, case, task; moves the template forbids', async () => {
+    const { id } = await startCase();
+    const hr = auth(stack.tokens.hr);
+    expect((await stack.http().post(`/v1/cases/${id}/advance`).set(hr).send({ to: 'nowhere' })).body.code).toBe('unknown_stage');
+    const forbidden = await stack.http().post(`/v1/cases/${id}/advance`).set(hr).send({ to: 'provisioning', reason: 'skip it' });
+    expect(forbidden.status).toBe(409);
+    expect(forbidden.body.code).toBe('transition_not_allowed');
+    expect(forbidden.body.detail).toContain('only to: review');
+    expect((await stack.http().get('/v1/cases/ONB-999999').set(hr)).status).toBe(404);
+    expect((await stack.http().post('/v1/cases/ONB-999999/comments').set(hr).send({ text: 'hi' })).body.code).toBe('case_not_found');
+    expect((await stack.http().get('/v1/cases/not-a-key').set(hr)).status).toBe(422);
+    expect((await stack.http().post(`/v1/cases/${id}/tasks/T-42/complete`).set(hr).send({})).body.code).toBe('task_not_found');
+  });
+
+  test('an Idempotency-Key applies a command once', async () => {
+    const { id } = await startCase();
+    const send = () =>
+      stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).set('Idempotency-Key', `c-${id}`).send({ text: 'only once' });
+    const first = await send();
+    const second = await send();
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.body.duplicate).toBe(true);
+    expect(second.body.events.map((e: { seq: number }) => e.seq)).toEqual(first.body.events.map((e: { seq: number }) => e.seq));
+    expect(second.body.case.comments).toBe(1);
+  });
+
+  test('Prefer: respond-async answers 202; a refused signal lands on the timeline', async () => {
+    const { id } = await startCase();
+    const ok = await stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ text: 'async hello' });
+    expect(ok.status).toBe(202);
+    expect(ok.headers['preference-applied']).toBe('respond-async');
+    const bad = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ to: 'review' });
+    expect(bad.status).toBe(202);
+    const rejected = await eventually(async () => {
+      const res = await stack.http().get(`/v1/cases/${id}/timeline?type=command.rejected`).set(auth(stack.tokens.hr));
+      return res.body.items?.[0];
+    });
+    expect(rejected.data).toMatchObject({ command: 'advance', code: 'transition_not_allowed', requestId: bad.body.requestId });
+    const view = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
+    expect(view.stage.key).toBe('documentation');
+    expect(view.comments).toBe(1);
+  });
+});
+
+describe('starting cases', () => {
+  test('Idempotency-Key on start returns the same case; a different body is refused', async () => {
+    const body = { template: 'employee-onboarding', title: 'Idem', fields: { fullName: 'I Dem' } };
+    const first = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).set('Idempotency-Key', 'start-1').send(body);
+    const second = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).set('Idempotency-Key', 'start-1').send(body);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.body.lastSeq).toBe(first.body.lastSeq);
+    const other = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).set('Idempotency-Key', 'start-1').send({ ...body, title: 'Other' });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('idempotency_key_reused');
+  });
+
+  test('bad starts: unknown template, missing required field, unknown property', async () => {
+    const hr = auth(stack.tokens.hr);
+    const unknown = await stack.http().post('/v1/cases').set(hr).send({ template: 'nope', title: 'x' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('template_not_found');
+    const missing = await stack.http().post('/v1/cases').set(hr).send({ template: 'employee-onboarding', title: 'x' });
+    expect(missing.status).toBe(422);
+    expect(missing.body.errors).toEqual([{ path: 'fields.fullName', message: 'is required' }]);
+    const extra = await stack.http().post('/v1/cases').set(hr).send({ template: 'employee-onboarding', title: 'x', colour: 'red' });
+    expect(extra.status).toBe(422);
+    expect(extra.body.code).toBe('validation_failed');
+  });
+
+  test('a case pins its template version', async () => {
+    const { id } = await startCase();
+    const v2 = onboardingTemplate();
+    (v2.stages as Array<Record<string, unknown>>)[0]!.name = 'Paperwork';
+    const published = await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(v2);
+    expect(published.status).toBe(201);
+    const old = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
+    expect(old.stage.name).toBe('Documentation');
+    const fresh = await startCase();
+    const view = (await stack.http().get(`/v1/cases/${fresh.id}`).set(auth(stack.tokens.hr))).body;
+    expect(view.template.version).toBe(published.body.version);
+    expect(view.stage.name).toBe('Paperwork');
+  });
+});
+
+describe('lists and boards from the read model', () => {
+  test('filters, search and keyset pagination; board counts', async () => {
+    const key = `list-${Date.now()}`;
+    const template = onboardingTemplate({ key, prefix: 'LST' });
+    expect((await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(template)).status).toBe(201);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).send({ template: key, title: `Case ${i} 100%`, fields: { fullName: `Person ${i}` } });
+      ids.push(res.body.id);
+    }
+    await stack.http().patch(`/v1/cases/${ids[0]}/fields`).set(auth(stack.tokens.hr)).send({ startDate: '2027-01-01', contractType: 'employee' });
+    await stack.http().post(`/v1/cases/${ids[0]}/advance`).set(auth(stack.tokens.hr)).send({ to: 'review' });
+
+    const inReview = await eventually(async () => {
+      const res = await stack.http().get(`/v1/cases?template=${key}&stage=review`).set(auth(stack.tokens.hr));
+      return res.body.items?.length === 1 ? res.body : undefined;
+    });
+    expect(inReview.items[0].id).toBe(ids[0]);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: { items: Array<{ id: string }>; nextCursor: string | null } } = await stack.http().get(`/v1/cases?template=${key}&limit=2${cursor ? `&cursor=${cursor}` : ''}`).set(auth(stack.tokens.hr));
+      expect(res.status).toBe(200);
+      seen.push(...res.body.items.map((c: { id: string }) => c.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+
+    const search = await stack.http().get(`/v1/cases?template=${key}&q=person 3`).set(auth(stack.tokens.hr));
+    expect(search.body.items.map((c: { id: string }) => c.id)).toEqual([ids[3]]);
+    const percent = await stack.http().get(`/v1/cases?template=${key}&q=100%25`).set(auth(stack.tokens.hr));
+    expect(percent.body.items).toHaveLength(5);
+
+    const board = await stack.http().get(`/v1/boards/${key}`).set(auth(stack.tokens.hr));
+    expect(board.status).toBe(200);
+    const counts = Object.fromEntries(board.body.stages.map((s: { key: string; count: number }) => [s.key, s.count]));
+    expect(counts).toMatchObject({ documentation: 4, review: 1, provisioning: 0, completed: 0 });
+
+    expect((await stack.http().get('/v1/cases?cursor=garbage').set(auth(stack.tokens.hr))).status).toBe(422);
+    expect((await stack.http().get('/v1/cases?status=weird').set(auth(stack.tokens.hr))).status).toBe(422);
+    expect((await stack.http().get('/v1/boards/unknown-template').set(auth(stack.tokens.hr))).status).toBe(404);
+  });
+
+  test('timeline pages oldest first', async () => {
+    const { id } = await startCase();
+    for (let i = 0; i < 5; i++) await stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).send({ text: `c${i}` });
+    const all = await eventually(async () => {
+      const res = await stack.http().get(`/v1/cases/${id}/timeline?limit=500`).set(auth(stack.tokens.hr));
+      return res.body.items?.length === 8 ? res.body.items : undefined;
+    });
+    const page1 = await stack.http().get(`/v1/cases/${id}/timeline?limit=3`).set(auth(stack.tokens.hr));
+    expect(page1.body.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
+    const page2 = await stack.http().get(`/v1/cases/${id}/timeline?limit=3&after=${page1.body.nextCursor}`).set(auth(stack.tokens.hr));
+    expect(page2.body.items.map((e: { seq: number }) => e.seq)).toEqual([4, 5, 6]);
+    expect(all).toHaveLength(8);
+    expect((await stack.http().get('/v1/cases/ONB-999999/timeline').set(auth(stack.tokens.hr))).status).toBe(404);
+  });
+});

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { CaseClient } from '../../api/case-client';
+import type { Database } from '../../db/connection';
+import { createApiToken } from '../../db/tokens';
+import { createCaseWorker } from '../../worker/create-worker';
+import { createTestDatabase } from './database';
+import { testNamespace, testTemporalAddress } from './temporal';
+import { testWorkflowBundle } from './workflow-bundle';
+
+let runtimeInstalled = false;
+
+export interface TestStack {
+  db: Database;
+  databaseUrl: string;
+  client: Client;
+  cases: CaseClient;
+  taskQueue: string;
+  app: ReturnType<typeof createApp>;
+  /** Bearer tokens of test actors by role name. */
+  tokens: Record<'admin' | 'hr' | 'manager' | 'it' | 'outsider', string>;
+  http: () => ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real stack for one test file: a fresh PostgreSQL database, a worker on its own task queue
+ * against the shared Temporal dev server, and the Express app (for supertest).
+ */
+export async function startTestStack(opts: { address?: string; archiveAfterMs?: number } = {}): Promise<TestStack> {
+  if (!runtimeInstalled) {
+    try {
+      Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+    } catch {
+      // already installed by another stack in this file
+    }
+    runtimeInstalled = true;
+  }
+  const address = opts.address ?? testTemporalAddress();
+  const namespace = testNamespace();
+  const database = await createTestDatabase();
+  const taskQueue = `test-${randomUUID()}`;
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker: Worker = await createCaseWorker({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    db: database.db,
+    workflowBundle: await testWorkflowBundle(),
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  const cases = new CaseClient(client, taskQueue);
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = createApp({
+    db: database.db,
+    cases,
+    temporal: connection,
+    config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined, TEMPORAL_NAMESPACE: namespace, ...(opts.archiveAfterMs ? { archiveAfterMs: opts.archiveAfterMs } : {}) },
+    log,
+  });
+  const actor = (id: string, name: string, roles: string[]) => createApiToken(database.db, { actorId: id, actorName: name, roles }).then((t) => t.token);
+  const tokens = {
+    admin: await actor('ada', 'Ada Admin', ['admin']),
+    hr: await actor('hana', 'Hana HR', ['hr']),
+    manager: await actor('max', 'Max Manager', ['manager']),
+    it: await actor('ivan', 'Ivan IT', ['it']),
+    outsider: await actor('olga', 'Olga Outsider', ['sales']),
+  };
+  return {
+    db: database.db,
+    databaseUrl: database.url,
+    client,
+    cases,
+    taskQueue,
+    app,
+    tokens,
+    http: () => request(app),
+    async close() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await nativeConnection.close();
+      await connection.close();
+      await database.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
