@@ -90,9 +90,12 @@ export type CaseView = z.infer<typeof caseViewSchema>;
 
 /** Answer of every command: the case after it, and the events it appended. */
 export const commandResultSchema = z
-  .object({ case: caseViewSchema, events: z.array(caseEventSchema), duplicate: z.boolean() })
-  .meta({ id: 'CommandResult' });
-export type CommandResult = { case: CaseView; events: CaseEvent[]; duplicate: boolean };
+  .object({ case: caseViewSchema, events: z.array(caseEventSchema) })
+  .meta({
+    id: 'CommandResult',
+    description: 'A repeated Idempotency-Key gets the events of the first request again, none new',
+  });
+export type CommandResult = { case: CaseView; events: CaseEvent[] };
 
 export function toCaseView(state: CaseState, template: PublishedTemplate): CaseView {
   const def = template.definition;

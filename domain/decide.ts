@@ -184,7 +184,7 @@ export function decide(state: CaseState, template: TemplateDefinition, command: 
       if (!checked.ok) {
         return refuse(
           reject('invalid_fields', checked.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-            errors: checked.errors.map((e) => ({ path: `values.${e.field}`, message: e.message })),
+            errors: checked.errors.map((e) => ({ path: `fields.${e.field}`, message: e.message })),
           }),
         );
       }

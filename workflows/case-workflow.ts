@@ -113,14 +113,14 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
       const earlier = duplicateOf(raw.requestId);
       if (earlier) {
         const events = recent.filter((e) => e.seq >= earlier.firstSeq && e.seq <= earlier.lastSeq);
-        return { case: view(), events, duplicate: true };
+        return { case: view(), events };
       }
       const checked = check(raw);
       if (!checked.ok) throw rejectionFailure(checked.rejection);
       const events = append(checked.drafts, checked.request.actor);
       remember(checked.request.requestId, events);
       afterChange();
-      return { case: view(), events, duplicate: false };
+      return { case: view(), events };
     },
     {
       // Runs before the update is written to history: a refused command leaves no trace.
