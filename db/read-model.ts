@@ -1,0 +1,400 @@
+import { and, asc, desc, eq, gt, ilike, inArray, or, sql, type Column, type SQL } from 'drizzle-orm';
+import type { CaseView } from '../domain/case-view';
+import type { CaseEvent, CaseStatus } from '../domain/events';
+import { stageName, type PublishedTemplate } from '../domain/template';
+import type { Database } from './connection';
+import { caseEvents, cases, participants, tasks, type CaseRow } from './schema';
+
+/** What the case workflow hands to the projection: its current view and a run of its events. */
+export interface ProjectionBatch {
+  caseKey: string;
+  view: CaseView;
+  events: CaseEvent[];
+}
+
+/** One row of a case list or board column. */
+export interface CaseSummary {
+  id: string;
+  template: { key: string; version: number };
+  title: string;
+  status: CaseStatus;
+  stage: string;
+  owner: string | null;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  lastSeq: number;
+}
+
+export interface ListCasesFilter {
+  /** Template key (every version). */
+  template?: string;
+  stage?: string;
+  status?: CaseStatus;
+  owner?: string;
+  /** Case-insensitive substring of the key, the title or any field value. */
+  q?: string;
+  /** Page size: default 50, at most 200. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface CaseList {
+  items: CaseSummary[];
+  nextCursor: string | null;
+}
+
+export interface Board {
+  template: { key: string; version: number; name: string };
+  stages: Array<{ key: string; name: string; terminal: boolean; count: number; cases: CaseSummary[] }>;
+}
+
+export interface TimelinePage {
+  items: CaseEvent[];
+  /** Pass back as `after` for the next page; null on the last page. */
+  nextCursor: number | null;
+}
+
+/** A batch whose data cannot be projected (e.g. a timestamp that is not one): retrying cannot help. */
+export class InvalidProjectionError extends Error {
+  override readonly name = 'InvalidProjectionError';
+}
+
+/** A cursor that this module did not produce (or that was tampered with). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor(readonly cursor: string) {
+    super('invalid cursor');
+  }
+}
+
+// Bulk inserts stay well under PostgreSQL's 65,535 bind parameters per statement.
+const INSERT_CHUNK = 500;
+
+const excluded = (column: Column): SQL => sql.raw(`excluded."${column.name}"`);
+
+/**
+ * Writes a batch to the read model in one transaction: events are inserted once by
+ * (case_key, seq); the case row, its tasks and its participants are replaced only when the
+ * batch's view is newer than what is stored. Idempotent under retries, duplicates and
+ * out-of-order delivery. `projectedThrough` is the highest event seq of the batch.
+ * PostgreSQL cannot store NUL characters in text or jsonb, so they are replaced by U+FFFD:
+ * one odd comment must not stop a case's projection for good.
+ */
+export async function projectCase(db: Database, batch: ProjectionBatch): Promise<{ projectedThrough: number }> {
+  const { caseKey, view, events } = withoutNul(batch);
+  if (view.id !== caseKey) throw new InvalidProjectionError(`projection of ${caseKey} carries the view of ${view.id}`);
+  const stray = events.find((e) => !Number.isInteger(e.seq) || e.seq < 1);
+  if (stray) throw new InvalidProjectionError(`projection of ${caseKey} carries an event with invalid seq ${String(stray.seq)}`);
+
+  await db.transaction(async (tx) => {
+    for (const chunk of chunks(events)) {
+      await tx
+        .insert(caseEvents)
+        .values(
+          chunk.map((e) => ({
+            caseKey,
+            seq: e.seq,
+            at: instant(e.at, `event ${e.seq} at`),
+            type: e.type,
+            stage: e.stage,
+            actor: e.actor,
+            data: e.data as Record<string, unknown>,
+          })),
+        )
+        .onConflictDoNothing({ target: [caseEvents.caseKey, caseEvents.seq] });
+    }
+
+    const row = {
+      key: caseKey,
+      templateKey: view.template.key,
+      templateVersion: view.template.version,
+      title: view.title,
+      status: view.status,
+      stage: view.stage.key,
+      owner: view.owner,
+      fields: view.fields,
+      view,
+      lastSeq: view.lastSeq,
+      createdAt: instant(view.createdAt, 'view.createdAt'),
+      updatedAt: instant(view.updatedAt, 'view.updatedAt'),
+      closedAt: view.closedAt ? instant(view.closedAt, 'view.closedAt') : null,
+    };
+    const newer = await tx
+      .insert(cases)
+      .values(row)
+      .onConflictDoUpdate({
+        target: cases.key,
+        set: {
+          templateKey: excluded(cases.templateKey),
+          templateVersion: excluded(cases.templateVersion),
+          title: excluded(cases.title),
+          status: excluded(cases.status),
+          stage: excluded(cases.stage),
+          owner: excluded(cases.owner),
+          fields: excluded(cases.fields),
+          view: excluded(cases.view),
+          lastSeq: excluded(cases.lastSeq),
+          createdAt: excluded(cases.createdAt),
+          updatedAt: excluded(cases.updatedAt),
+          closedAt: excluded(cases.closedAt),
+        },
+        // The row lock taken here also serialises concurrent projections of the same case.
+        setWhere: sql`${cases.lastSeq} < excluded.last_seq`,
+      })
+      .returning({ key: cases.key });
+    if (newer.length === 0) return;
+
+    await tx.delete(tasks).where(eq(tasks.caseKey, caseKey));
+    for (const chunk of chunks(view.tasks)) {
+      await tx.insert(tasks).values(
+        chunk.map((t) => ({
+          caseKey,
+          taskId: t.taskId,
+          key: t.key ?? null,
+          title: t.title,
+          description: t.description ?? null,
+          assignee: t.assignee,
+          assigneeRole: t.assigneeRole ?? null,
+          dueAt: t.dueAt ? instant(t.dueAt, `task ${t.taskId} dueAt`) : null,
+          status: t.status,
+          stage: t.stage,
+          createdAt: instant(t.createdAt, `task ${t.taskId} createdAt`),
+          completedAt: t.completedAt ? instant(t.completedAt, `task ${t.taskId} completedAt`) : null,
+          completedBy: t.completedBy,
+        })),
+      );
+    }
+    await tx.delete(participants).where(eq(participants.caseKey, caseKey));
+    for (const chunk of chunks(view.participants)) {
+      await tx.insert(participants).values(
+        chunk.map((p) => ({
+          caseKey,
+          participantId: p.participantId,
+          kind: p.kind,
+          role: p.role,
+          name: p.name,
+          userId: p.userId ?? null,
+          email: p.email ?? null,
+          addedAt: instant(p.addedAt, `participant ${p.participantId} addedAt`),
+        })),
+      );
+    }
+  });
+
+  const projectedThrough = events.reduce((max, e) => Math.max(max, e.seq), 0);
+  return { projectedThrough: events.length ? projectedThrough : view.lastSeq };
+}
+
+const summaryColumns = {
+  key: cases.key,
+  templateKey: cases.templateKey,
+  templateVersion: cases.templateVersion,
+  title: cases.title,
+  status: cases.status,
+  stage: cases.stage,
+  owner: cases.owner,
+  createdAt: cases.createdAt,
+  updatedAt: cases.updatedAt,
+  closedAt: cases.closedAt,
+  lastSeq: cases.lastSeq,
+};
+
+type SummaryRow = Pick<CaseRow, keyof typeof summaryColumns>;
+
+function toSummary(r: SummaryRow): CaseSummary {
+  return {
+    id: r.key,
+    template: { key: r.templateKey, version: r.templateVersion },
+    title: r.title,
+    status: r.status,
+    stage: r.stage,
+    owner: r.owner,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    closedAt: r.closedAt ? r.closedAt.toISOString() : null,
+    lastSeq: r.lastSeq,
+  };
+}
+
+/** Cases matching the filters, newest first, keyset-paginated by (created_at, key). */
+export async function listCases(db: Database, filter: ListCasesFilter = {}): Promise<CaseList> {
+  const limit = clamp(filter.limit ?? 50, 1, 200);
+  const conditions: SQL[] = [];
+  if (filter.template !== undefined) conditions.push(eq(cases.templateKey, filter.template));
+  if (filter.stage !== undefined) conditions.push(eq(cases.stage, filter.stage));
+  if (filter.status !== undefined) conditions.push(eq(cases.status, filter.status));
+  if (filter.owner !== undefined) conditions.push(eq(cases.owner, filter.owner));
+  const q = filter.q?.trim();
+  if (q) {
+    // Backslash is PostgreSQL's default LIKE escape character.
+    const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(
+      or(
+        ilike(cases.key, pattern),
+        ilike(cases.title, pattern),
+        sql`exists (select 1 from jsonb_each_text(${cases.fields}) as f where f.value ilike ${pattern})`,
+      )!,
+    );
+  }
+  if (filter.cursor !== undefined) {
+    const after = decodeCursor(filter.cursor);
+    conditions.push(sql`(${cases.createdAt}, ${cases.key}) < (${after.createdAt}::timestamptz, ${after.key})`);
+  }
+
+  const rows = await db
+    .select(summaryColumns)
+    .from(cases)
+    .where(and(...conditions))
+    .orderBy(desc(cases.createdAt), desc(cases.key))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toSummary),
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), key: last.key }) : null,
+  };
+}
+
+/**
+ * Kanban board of a template: open cases of every version by stage of the given (latest)
+ * version, newest first, with full counts. Cases in a stage the latest version no longer has
+ * get an extra column keyed by that stage.
+ */
+export async function getBoard(db: Database, template: PublishedTemplate, opts: { limitPerStage?: number } = {}): Promise<Board> {
+  const limitPerStage = clamp(opts.limitPerStage ?? 50, 0, 200);
+  const where = and(eq(cases.templateKey, template.key), eq(cases.status, 'open'));
+
+  const counts = await db
+    .select({ stage: cases.stage, count: sql<number>`count(*)`.mapWith(Number) })
+    .from(cases)
+    .where(where)
+    .groupBy(cases.stage);
+
+  const ranked = db
+    .select({
+      ...summaryColumns,
+      rank: sql<number>`row_number() over (partition by ${cases.stage} order by ${cases.createdAt} desc, ${cases.key} desc)`.as('rank'),
+    })
+    .from(cases)
+    .where(where)
+    .as('ranked');
+  const rows =
+    limitPerStage === 0
+      ? []
+      : await db
+          .select()
+          .from(ranked)
+          .where(sql`${ranked.rank} <= ${limitPerStage}`)
+          .orderBy(desc(ranked.createdAt), desc(ranked.key));
+
+  const byStage = new Map<string, CaseSummary[]>();
+  for (const r of rows) {
+    const list = byStage.get(r.stage) ?? [];
+    list.push(toSummary(r));
+    byStage.set(r.stage, list);
+  }
+  const countOf = new Map(counts.map((c) => [c.stage, c.count]));
+
+  const def = template.definition;
+  const known = new Set(def.stages.map((s) => s.key));
+  const stages: Board['stages'] = def.stages.map((s) => ({
+    key: s.key,
+    name: stageName(s),
+    terminal: s.terminal,
+    count: countOf.get(s.key) ?? 0,
+    cases: byStage.get(s.key) ?? [],
+  }));
+  const unknown = [...countOf.keys()].filter((k) => !known.has(k)).sort();
+  for (const key of unknown) {
+    stages.push({ key, name: key, terminal: false, count: countOf.get(key) ?? 0, cases: byStage.get(key) ?? [] });
+  }
+  return { template: { key: template.key, version: template.version, name: def.name }, stages };
+}
+
+/** A page of a case's timeline, oldest first, optionally only some event types. */
+export async function getTimeline(
+  db: Database,
+  caseKey: string,
+  opts: { after?: number; limit?: number; types?: string[] } = {},
+): Promise<TimelinePage> {
+  const limit = clamp(opts.limit ?? 100, 1, 500);
+  const conditions: SQL[] = [eq(caseEvents.caseKey, caseKey)];
+  if (opts.after !== undefined) conditions.push(gt(caseEvents.seq, opts.after));
+  if (opts.types !== undefined) {
+    if (opts.types.length === 0) return { items: [], nextCursor: null };
+    conditions.push(inArray(caseEvents.type, opts.types));
+  }
+  const rows = await db
+    .select()
+    .from(caseEvents)
+    .where(and(...conditions))
+    .orderBy(asc(caseEvents.seq))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(
+      (r) => ({ seq: r.seq, at: r.at.toISOString(), actor: r.actor, type: r.type, stage: r.stage, data: r.data }) as CaseEvent,
+    ),
+    nextCursor: rows.length > limit && last ? last.seq : null,
+  };
+}
+
+/** Whether the read model knows the case (it is written by the case's first projection). */
+export async function caseExists(db: Database, caseKey: string): Promise<boolean> {
+  const rows = await db.select({ key: cases.key }).from(cases).where(eq(cases.key, caseKey)).limit(1);
+  return rows.length > 0;
+}
+
+function encodeCursor(c: { createdAt: string; key: string }): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.key]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; key: string } {
+  if (!/^[A-Za-z0-9_-]{1,1000}$/.test(cursor)) throw new InvalidCursorError(cursor);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError(cursor);
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw new InvalidCursorError(cursor);
+  const [createdAt, key] = parsed as unknown[];
+  if (typeof createdAt !== 'string' || typeof key !== 'string' || key.length === 0) throw new InvalidCursorError(cursor);
+  const at = new Date(createdAt);
+  if (Number.isNaN(at.getTime()) || at.toISOString() !== createdAt) throw new InvalidCursorError(cursor);
+  return { createdAt, key };
+}
+
+const NUL = /\u0000/g;
+
+function withoutNul<T>(value: T): T {
+  // Cheap check first: almost no batch has one, and then nothing is copied.
+  if (!JSON.stringify(value).includes('\\u0000')) return value;
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.replace(NUL, '\uFFFD');
+    if (Array.isArray(v)) return v.map(clean);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(NUL, '\uFFFD'), clean(x)]));
+    return v;
+  };
+  return clean(value) as T;
+}
+
+function instant(value: string, what: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidProjectionError(`${what} is not a timestamp: ${JSON.stringify(value).slice(0, 60)}`);
+  return date;
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.trunc(n))) : min;
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += INSERT_CHUNK) out.push(items.slice(i, i + INSERT_CHUNK));
+  return out;
+}
+
