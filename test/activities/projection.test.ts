@@ -1,0 +1,90 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, ProjectionFailure } from '../../activities';
+import { openDatabase } from '../../db/connection';
+import { getTimeline, listCases } from '../../db/read-model';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { definition, minute, published, SimCase } from '../db/fixtures';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const template = published(definition('activity', { prefix: 'ACT' }));
+
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the activity to fail');
+}
+
+describe('projectCase activity', () => {
+  it('projects a batch into the read model, idempotently', async () => {
+    const { projectCase } = createActivities({ db: t.db });
+    const c = new SimCase('ACT-1', template, { title: 'Activity case', fields: { fullName: 'Ann' } }, minute(0));
+    c.run({ type: 'comment', text: 'first' }, minute(1));
+    const env = new MockActivityEnvironment();
+    expect(await env.run(projectCase, c.batch())).toEqual({ projectedThrough: c.state.lastSeq });
+    expect(await env.run(projectCase, c.batch())).toEqual({ projectedThrough: c.state.lastSeq });
+
+    const list = await listCases(t.db, { template: 'activity' });
+    expect(list.items.map((i) => [i.id, i.lastSeq])).toEqual([['ACT-1', c.state.lastSeq]]);
+    expect((await getTimeline(t.db, 'ACT-1')).items).toEqual(c.events);
+  });
+
+  it('fails for good on a malformed batch', async () => {
+    const { projectCase } = createActivities({ db: t.db });
+    const c = new SimCase('ACT-2', template, { title: 'Bad batch' }, minute(0));
+    const env = new MockActivityEnvironment();
+    const wrongCase = await failureOf(env.run(projectCase, { ...c.batch(), caseKey: 'ACT-3' }));
+    expect(wrongCase).toBeInstanceOf(ApplicationFailure);
+    expect(wrongCase).toMatchObject({ type: ProjectionFailure.InvalidBatch, nonRetryable: true });
+
+    const garbage = await failureOf(env.run(projectCase, { caseKey: 'ACT-2', view: { id: 'ACT-2' }, events: 'nope' } as never));
+    expect(garbage).toMatchObject({ type: ProjectionFailure.InvalidBatch, nonRetryable: true });
+
+    const badTime = c.batch();
+    badTime.events = badTime.events.map((e, i) => (i === 0 ? { ...e, at: 'yesterday' } : e));
+    expect(await failureOf(env.run(projectCase, badTime))).toMatchObject({ type: ProjectionFailure.InvalidBatch, nonRetryable: true });
+    expect((await listCases(t.db, { q: 'ACT-2' })).items).toEqual([]);
+  });
+
+  it('stores text with NUL characters, which PostgreSQL cannot hold, with a replacement character', async () => {
+    const { projectCase } = createActivities({ db: t.db });
+    const c = new SimCase('ACT-4', template, { title: 'Nul \u0000 title', fields: { fullName: 'a\u0000b' } }, minute(0));
+    await new MockActivityEnvironment().run(projectCase, c.batch());
+    expect((await listCases(t.db, { q: 'ACT-4' })).items[0]?.title).toBe('Nul \uFFFD title');
+    expect((await getTimeline(t.db, 'ACT-4', { types: ['field.changed'] })).items[0]?.data).toMatchObject({ new: 'a\uFFFDb' });
+  });
+
+  it('fails for good when PostgreSQL refuses the data itself', async () => {
+    const { projectCase } = createActivities({ db: t.db });
+    const c = new SimCase('ACT-6', template, { title: 'Huge seq' }, minute(0));
+    // A valid batch by its schema, but seq does not fit the integer column: no retry can help.
+    const batch = c.batch();
+    const huge = 3_000_000_000;
+    batch.events = batch.events.map((e, i) => ({ ...e, seq: huge + i }));
+    batch.view = { ...batch.view, lastSeq: huge + batch.events.length };
+    const failure = await failureOf(new MockActivityEnvironment().run(projectCase, batch));
+    expect(failure).toMatchObject({ type: ProjectionFailure.RejectedByDatabase, nonRetryable: true });
+  });
+
+  it('leaves connection failures retryable', async () => {
+    const unreachable = await openDatabase({ url: 'postgres://postgres@127.0.0.1:1/nowhere' });
+    try {
+      const { projectCase } = createActivities({ db: unreachable.db });
+      const c = new SimCase('ACT-5', template, { title: 'Unreachable' }, minute(0));
+      const failure = await failureOf(new MockActivityEnvironment().run(projectCase, c.batch()));
+      expect(failure instanceof ApplicationFailure && failure.nonRetryable).toBe(false);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
