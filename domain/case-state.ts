@@ -164,8 +164,11 @@ export function applyDrafts(
 ): { state: CaseState; events: CaseEvent[] } {
   const events: CaseEvent[] = [];
   let current = state;
+  // The opening event precedes the first stage.entered; it belongs to the stage the case opens in.
+  const opening = drafts.find((d) => d.type === 'stage.entered');
   for (const draft of drafts) {
-    const stage = draft.type === 'stage.entered' ? draft.data.stage : current.stage;
+    const stage =
+      draft.type === 'stage.entered' ? draft.data.stage : current.stage || (opening?.type === 'stage.entered' ? opening.data.stage : '');
     const event: CaseEvent = { ...draft, seq: current.lastSeq + 1, at, actor, stage };
     current = evolve(current, event);
     events.push(event);

@@ -32,22 +32,27 @@ export function missingExitCriteria(state: CaseState, stage: StageDefinition): M
   const exit = stage.exit;
   const missing: MissingCriteria = { fields: [], documents: [], tasks: [] };
   if (!exit) return missing;
-  missing.fields = exit.fields.filter((f) => isEmptyValue(state.fields[f]));
-  missing.documents = exit.documents.filter((d) => (state.documents[d]?.versions ?? 0) === 0);
+  missing.fields = exit.fields.filter((f) => isEmptyValue(own(state.fields, f)));
+  missing.documents = exit.documents.filter((d) => (own(state.documents, d)?.versions ?? 0) === 0);
   const tasks = Object.values(state.tasks);
   if (exit.tasks === 'all') {
     missing.tasks = tasks.filter((t) => t.stage === stage.key && t.status !== 'completed').map((t) => t.taskId);
   } else {
-    missing.tasks = exit.tasks.filter((key) => !tasks.some((t) => t.key === key && t.status === 'completed'));
+    missing.tasks = exit.tasks.filter((key) => !tasks.some((t) => t.stage === stage.key && t.key === key && t.status === 'completed'));
   }
   return missing;
 }
 
+/** Own properties only: ids such as `constructor` must not find Object.prototype members. */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 const hasMissing = (m: MissingCriteria) => m.fields.length + m.documents.length + m.tasks.length > 0;
 
-/** The checklist tasks a stage creates when the case enters it (once per task key). */
+/** The checklist tasks a stage creates when the case enters it (once per stage and task key). */
 function stageEntryDrafts(state: CaseState, stage: StageDefinition): EventDraft[] {
-  const existing = new Set(Object.values(state.tasks).map((t) => t.key));
+  const existing = new Set(Object.values(state.tasks).filter((t) => t.stage === stage.key).map((t) => t.key));
   let n = state.counters.tasks;
   return stage.tasks
     .filter((t) => !existing.has(t.key))
@@ -83,14 +88,12 @@ function decideAdvance(state: CaseState, template: TemplateDefinition, to: strin
   }
   if (to === state.stage) return refuse(reject('already_in_stage', `the case is already in stage "${to}"`));
   const none: MissingCriteria = { fields: [], documents: [], tasks: [] };
-  if (template.transitions) {
-    const allowed = template.transitions.find((t) => t.from === state.stage)?.to ?? [];
-    if (!allowed.includes(to)) {
-      const targets = allowed.length ? allowed.join(', ') : 'no other stage';
-      return refuse(
-        reject('transition_not_allowed', `the template allows moves from "${state.stage}" only to: ${targets}`, { missing: none }),
-      );
-    }
+  // Transitions restrict only the stages they name: a stage without an entry may move anywhere.
+  const allowed = template.transitions?.find((t) => t.from === state.stage)?.to;
+  if (allowed && !allowed.includes(to)) {
+    return refuse(
+      reject('transition_not_allowed', `the template allows moves from "${state.stage}" only to: ${allowed.join(', ')}`, { missing: none }),
+    );
   }
   const direction = moveDirection(template, state.stage, to);
   if (direction !== 'forward' && !reason) {
@@ -122,10 +125,10 @@ function decideAdvance(state: CaseState, template: TemplateDefinition, to: strin
 
 function fieldChanges(state: CaseState, values: Record<string, FieldValue>): EventDraft[] {
   return Object.entries(values)
-    .filter(([key, value]) => !sameValue(state.fields[key], value))
+    .filter(([key, value]) => !sameValue(own(state.fields, key), value))
     .map(([field, value]) => ({
       type: 'field.changed' as const,
-      data: { field, old: state.fields[field] ?? null, new: value },
+      data: { field, old: own(state.fields, field) ?? null, new: value },
     }));
 }
 
@@ -172,7 +175,7 @@ export function decide(state: CaseState, template: TemplateDefinition, command: 
   }
 
   // Completing one's own task is allowed whatever the stage's permissions say.
-  const ownTask = command.type === 'completeTask' && state.tasks[command.taskId]?.assignee === actor.id;
+  const ownTask = command.type === 'completeTask' && own(state.tasks, command.taskId)?.assignee === actor.id;
   if (!ownTask && !mayAct(actor, stage, 'act')) return refuse(forbidden(actor, stage, 'act'));
 
   switch (command.type) {
@@ -226,7 +229,7 @@ export function decide(state: CaseState, template: TemplateDefinition, command: 
     case 'reassignTask':
     case 'completeTask':
     case 'reopenTask': {
-      const task = state.tasks[command.taskId];
+      const task = own(state.tasks, command.taskId);
       if (!task) return refuse(reject('task_not_found', `no task "${command.taskId}" on this case`));
       if (command.type === 'reassignTask') {
         if (task.assignee === command.assignee) return refuse(reject('no_change', `the task is already assigned to ${command.assignee}`));
@@ -246,7 +249,7 @@ export function decide(state: CaseState, template: TemplateDefinition, command: 
     }
 
     case 'removeParticipant': {
-      if (!state.participants[command.participantId]) {
+      if (!own(state.participants, command.participantId)) {
         return refuse(reject('participant_not_found', `no participant "${command.participantId}" on this case`));
       }
       return accept([{ type: 'participant.removed', data: { participantId: command.participantId } }]);
@@ -286,7 +289,7 @@ export function decideStart(template: TemplateDefinition, start: StartRequest, b
   if (!first) return refuse(reject('unknown_stage', 'the template has no stages'));
   const checked = checkFieldValues(template, start.fields ?? {});
   const errors = checked.ok ? [] : checked.errors.map((e) => ({ path: `fields.${e.field}`, message: e.message }));
-  const values = checked.ok ? checked.values : {};
+  const values = checked.values;
   for (const field of template.fields) {
     if (field.required && isEmptyValue(values[field.key]) && !errors.some((e) => e.path === `fields.${field.key}`)) {
       errors.push({ path: `fields.${field.key}`, message: 'is required' });

@@ -43,7 +43,7 @@ export interface FieldError {
 export function checkFieldValues(
   template: TemplateDefinition,
   values: Record<string, unknown>,
-): { ok: true; values: Record<string, FieldValue> } | { ok: false; errors: FieldError[] } {
+): { ok: true; values: Record<string, FieldValue> } | { ok: false; errors: FieldError[]; values: Record<string, FieldValue> } {
   const errors: FieldError[] = [];
   const out: Record<string, FieldValue> = {};
   for (const [key, raw] of Object.entries(values)) {
@@ -58,10 +58,12 @@ export function checkFieldValues(
       continue;
     }
     const parsed = fieldValueSchema(field).safeParse(raw);
-    if (parsed.success) out[key] = parsed.data;
+    if (parsed.success && field.required && isEmptyValue(parsed.data)) errors.push({ field: key, message: 'is required' });
+    else if (parsed.success) out[key] = parsed.data;
     else errors.push({ field: key, message: parsed.error.issues[0]?.message ?? 'is invalid' });
   }
-  return errors.length ? { ok: false, errors } : { ok: true, values: out };
+  // The valid values come back with the errors, so callers can tell a bad value from a missing one.
+  return errors.length ? { ok: false, errors, values: out } : { ok: true, values: out };
 }
 
 export function isEmptyValue(v: FieldValue | undefined): boolean {

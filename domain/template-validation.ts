@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { templateDefinitionSchema, type TemplateDefinition } from './template';
+import { fieldTypes, templateDefinitionSchema, type TemplateDefinition } from './template';
 
 /** One problem found in a template, with the JSON path where it is. */
 export interface TemplateProblem {
@@ -28,15 +28,76 @@ export function zodProblems(error: z.ZodError): TemplateProblem[] {
  */
 export function validateTemplate(input: unknown): TemplateValidation {
   const parsed = templateDefinitionSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
+  if (!parsed.success) {
+    // Report the reference problems too, from whatever parts of the input are well-formed.
+    const shape = zodProblems(parsed.error);
+    const seen = new Set(shape.map((p) => `${p.path}\u0000${p.message}`));
+    const meaning = (isObject(input) ? semanticProblems(looseTemplate(input)) : []).filter((p) => !seen.has(`${p.path}\u0000${p.message}`));
+    return { ok: false, problems: [...shape, ...meaning] };
+  }
   const problems = semanticProblems(parsed.data);
   return problems.length ? { ok: false, problems } : { ok: true, template: parsed.data };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const strings = (v: unknown): string[] => list(v).filter((x): x is string => typeof x === 'string');
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * A best-effort reading of an input that failed the schema, shaped like a definition, so its
+ * references can still be checked. Malformed entries keep their index, with empty keys.
+ */
+function looseTemplate(input: unknown): TemplateDefinition {
+  const t = isObject(input) ? input : {};
+  const keyed = (v: unknown) => list(v).map((item) => (isObject(item) ? item : {}));
+  return {
+    key: str(t.key) ?? '',
+    name: str(t.name) ?? '',
+    roles: strings(t.roles),
+    fields: keyed(t.fields).map((f) => ({
+      key: str(f.key) ?? '',
+      type: f.type === 'select' || f.type === 'multiselect' ? f.type : 'text',
+      required: false,
+      external: false,
+      // Options of a field whose type is itself broken would only add noise.
+      ...(Array.isArray(f.options) && (fieldTypes as readonly unknown[]).includes(f.type) ? { options: strings(f.options) } : {}),
+    })),
+    documents: keyed(t.documents).map((d) => ({ key: str(d.key) ?? '', external: false, required: false })),
+    stages: keyed(t.stages).map((s) => {
+      const exit = isObject(s.exit) ? s.exit : undefined;
+      const permissions = isObject(s.permissions) ? s.permissions : undefined;
+      const owner = str(s.owner);
+      return {
+        key: str(s.key) ?? '',
+        terminal: s.terminal === true,
+        tasks: keyed(s.tasks).map((task) => ({ key: str(task.key) ?? '', title: '', ...(str(task.assigneeRole) ? { assigneeRole: str(task.assigneeRole) } : {}) })),
+        ...(owner ? { owner } : {}),
+        ...(exit
+          ? { exit: { fields: strings(exit.fields), documents: strings(exit.documents), tasks: exit.tasks === 'all' ? ('all' as const) : strings(exit.tasks) } }
+          : {}),
+        ...(permissions
+          ? { permissions: { ...(Array.isArray(permissions.act) ? { act: strings(permissions.act) } : {}), ...(Array.isArray(permissions.comment) ? { comment: strings(permissions.comment) } : {}) } }
+          : {}),
+      };
+    }),
+    ...(Array.isArray(t.transitions)
+      ? { transitions: keyed(t.transitions).map((tr) => ({ from: str(tr.from) ?? '', to: strings(tr.to) })) }
+      : {}),
+    automations: keyed(t.automations).map((a) => ({
+      on: 'case.created' as const,
+      do: [],
+      ...(str(a.stage) ? { stage: str(a.stage) } : {}),
+      ...(str(a.field) ? { field: str(a.field) } : {}),
+      ...(str(a.document) ? { document: str(a.document) } : {}),
+    })),
+  };
 }
 
 function duplicates(keys: string[]): Set<string> {
   const seen = new Set<string>();
   const dupes = new Set<string>();
-  for (const k of keys) (seen.has(k) ? dupes : seen).add(k);
+  for (const k of keys) if (k !== '') (seen.has(k) ? dupes : seen).add(k);
   return dupes;
 }
 

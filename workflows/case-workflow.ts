@@ -87,6 +87,31 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
 
   const view = () => toCaseView(state, template);
 
+  // Declared before the handlers: an update delivered with the start runs as soon as its handler is set.
+  let published = '';
+  function afterChange() {
+    const attributes = {
+      key: state.key,
+      template: state.templateKey,
+      stage: state.stage,
+      status: state.status,
+      owner: state.owner ?? '',
+    };
+    const serialized = JSON.stringify(attributes);
+    if (serialized === published) return;
+    published = serialized;
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: CaseKey, value: attributes.key },
+      { key: CaseTemplate, value: attributes.template },
+      { key: CaseStage, value: attributes.stage },
+      { key: CaseStatus, value: attributes.status },
+      // null removes the attribute: an unowned case has no owner to filter by.
+      { key: CaseOwner, value: state.owner },
+    ];
+    upsertSearchAttributes(pairs);
+  }
+  afterChange();
+
   function duplicateOf(requestId: string | undefined): ProcessedRequest | undefined {
     return requestId ? processed.find((p) => p.requestId === requestId) : undefined;
   }
@@ -155,29 +180,6 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   setHandler(caseViewQuery, view);
   setHandler(recentTimelineQuery, (limit?: number) => recent.slice(-Math.max(1, Math.min(limit ?? RECENT_EVENTS, RECENT_EVENTS))));
 
-  let published = '';
-  function afterChange() {
-    const attributes = {
-      key: state.key,
-      template: state.templateKey,
-      stage: state.stage,
-      status: state.status,
-      owner: state.owner ?? '',
-    };
-    const serialized = JSON.stringify(attributes);
-    if (serialized === published) return;
-    published = serialized;
-    const pairs: SearchAttributeUpdatePair[] = [
-      { key: CaseKey, value: attributes.key },
-      { key: CaseTemplate, value: attributes.template },
-      { key: CaseStage, value: attributes.stage },
-      { key: CaseStatus, value: attributes.status },
-      // null removes the attribute: an unowned case has no owner to filter by.
-      { key: CaseOwner, value: state.owner },
-    ];
-    upsertSearchAttributes(pairs);
-  }
-  afterChange();
 
   const archiveAfterMs = input.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS;
 

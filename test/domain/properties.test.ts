@@ -265,8 +265,9 @@ function exitMet(state: CaseState, stage: StageDefinition): boolean {
 }
 
 function transitionAllowed(template: TemplateDefinition, from: string, to: string): boolean {
-  if (!template.transitions) return true;
-  return template.transitions.some((t) => t.from === from && t.to.includes(to));
+  // Transitions restrict only the stages they name.
+  const entry = template.transitions?.find((t) => t.from === from);
+  return !entry || entry.to.includes(to);
 }
 
 function startCase(template: TemplateDefinition): { state: CaseState; events: CaseEvent[] } {

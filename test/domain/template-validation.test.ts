@@ -310,7 +310,7 @@ describe('validateTemplate: semantic problems carry their path', () => {
   // only zod's problems and skips every semantic check (template-validation.ts, validateTemplate:
   // `if (!parsed.success) return …`). An author fixing a typo then discovers the unknown stage on
   // the next attempt, which is what "reports EVERY problem at once" is meant to prevent.
-  test.failing('shape and semantic problems are reported together', () => {
+  test('shape and semantic problems are reported together', () => {
     const t = base();
     (t.fields![0] as { type: string }).type = 'bogus';
     t.transitions = [{ from: 'ghost', to: ['review'] }];

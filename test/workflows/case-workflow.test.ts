@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Actor } from '../../domain/actor';
+import type { CommandRequest } from '../../domain/commands';
+import { publishTemplate } from '../../db/templates';
+import { getTimeline } from '../../db/read-model';
+import type { PublishedTemplate } from '../../domain/template';
+import { validateTemplate } from '../../domain/template-validation';
+import { caseViewQuery, caseWorkflowId, commandSignal, commandUpdate, recentTimelineQuery } from '../../workflows/messages';
+import { CaseStage, CaseStatus } from '../../workflows/search-attributes';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { onboardingTemplate } from '../support/templates';
+
+let stack: TestStack;
+let template: PublishedTemplate;
+let counter = 0;
+const hr: Actor = { id: 'hana', name: 'Hana HR', roles: ['hr'], kind: 'user' };
+
+beforeAll(async () => {
+  stack = await startTestStack({ archiveAfterMs: 1500 });
+  const validation = validateTemplate(onboardingTemplate());
+  if (!validation.ok) throw new Error('example template invalid');
+  template = await publishTemplate(stack.db, { definition: validation.template, publishedBy: 'test' });
+});
+afterAll(() => stack?.close());
+
+async function startCase(fields: Record<string, unknown> = { fullName: 'Jane Doe' }) {
+  const caseKey = `WF-${++counter}${Date.now() % 100000}`;
+  await stack.cases.start({
+    caseKey,
+    template,
+    start: { title: 'Workflow test', templateKey: template.key, templateVersion: template.version, fields, actor: hr },
+    archiveAfterMs: 1500,
+  });
+  return { caseKey, handle: stack.client.workflow.getHandle(caseWorkflowId(caseKey)) };
+}
+
+const command = (c: CommandRequest['command'], extra: Partial<CommandRequest> = {}): CommandRequest => ({ actor: hr, command: c, ...extra });
+
+async function historyEventTypes(workflowId: string): Promise<string[]> {
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).map((e) => String(e.eventType));
+}
+
+test('a refused update leaves no trace in history; the case view says why', async () => {
+  const { caseKey, handle } = await startCase();
+  const { lastSeq } = await handle.query(caseViewQuery);
+  // Wait until the projection activity has run and history is quiet.
+  await eventually(async () => (await getTimeline(stack.db, caseKey, {})).items.length === lastSeq);
+  let before: string[] = [];
+  await eventually(async () => {
+    const now = await historyEventTypes(handle.workflowId);
+    const stable = now.length === before.length;
+    before = now;
+    return stable;
+  });
+  const err = await handle.executeUpdate(commandUpdate, { args: [command({ type: 'advance', to: 'review' })] }).catch((e) => e);
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect(err.cause.details[0]).toMatchObject({ code: 'transition_not_allowed', missing: { fields: ['startDate', 'contractType'] } });
+  const after = await historyEventTypes(handle.workflowId);
+  expect(after.filter((t) => /UPDATE/.test(t))).toEqual([]);
+  expect(after).toEqual(before);
+  expect((await handle.query(caseViewQuery)).lastSeq).toBe(lastSeq);
+});
+
+test('malformed and refused signals become command.rejected events, never failed workflow tasks', async () => {
+  const { caseKey, handle } = await startCase();
+  await handle.signal(commandSignal, { actor: hr, command: { type: 'advance', to: 'review' }, requestId: 'sig-1' });
+  await handle.signal(commandSignal, { nonsense: true } as unknown as CommandRequest);
+  await handle.signal(commandSignal, { actor: hr, command: { type: 'comment', text: 'fine' }, requestId: 'sig-2' });
+  await handle.signal(commandSignal, { actor: hr, command: { type: 'comment', text: 'fine' }, requestId: 'sig-2' });
+  const recent = await eventually(async () => {
+    const events = await handle.query(recentTimelineQuery, 100);
+    return events.filter((e) => e.type === 'command.rejected' || e.type === 'comment.added').length === 3 ? events : undefined;
+  });
+  const rejected = recent.filter((e) => e.type === 'command.rejected');
+  expect(rejected.map((e) => e.data)).toEqual([
+    { command: 'advance', code: 'transition_not_allowed', detail: expect.stringContaining('missing fields'), requestId: 'sig-1' },
+    { command: 'unknown', code: 'invalid_command', detail: 'the command is malformed' },
+  ]);
+  expect(recent.filter((e) => e.type === 'comment.added')).toHaveLength(1);
+  const types = await historyEventTypes(handle.workflowId);
+  expect(types.some((t) => /WORKFLOW_TASK_FAILED/.test(t))).toBe(false);
+  const projected = await eventually(async () => {
+    const page = await getTimeline(stack.db, caseKey, { types: ['command.rejected'] });
+    return page.items.length === 2 ? page.items : undefined;
+  });
+  expect(projected[0]!.actor.id).toBe('hana');
+});
+
+test('search attributes follow the stage and status', async () => {
+  const { handle } = await startCase({ fullName: 'A', startDate: '2027-01-01', contractType: 'employee' });
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'advance', to: 'review' })] });
+  const described = await eventually(async () => {
+    const d = await handle.describe();
+    return d.typedSearchAttributes.get(CaseStage) === 'review' ? d : undefined;
+  });
+  expect(described.typedSearchAttributes.get(CaseStatus)).toBe('open');
+  expect(await described.staticSummary()).toContain('Workflow test');
+  const listed = await eventually(async () => {
+    const ids: string[] = [];
+    for await (const wf of stack.client.workflow.list({ query: `CaseStage = 'review' AND WorkflowId = '${handle.workflowId}'` })) ids.push(wf.workflowId);
+    return ids.length === 1 ? ids : undefined;
+  });
+  expect(listed).toEqual([handle.workflowId]);
+});
+
+test('a closed case stays reopenable, then completes once its retention passes', async () => {
+  const { caseKey, handle } = await startCase();
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'close', reason: 'duplicate case' })] }).catch(async (e) => {
+    const hist = await handle.fetchHistory();
+    for (const ev of hist.events ?? []) if (ev.workflowTaskFailedEventAttributes) console.log(ev.workflowTaskFailedEventAttributes.failure?.message, ev.workflowTaskFailedEventAttributes.failure?.stackTrace);
+    throw e;
+  });
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'reopen', reason: 'not a duplicate' })] });
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'cancel', reason: 'withdrawn' })] });
+  const final = await handle.result();
+  expect(final.status).toBe('cancelled');
+  // the read model saw every event before the workflow completed
+  const page = await getTimeline(stack.db, caseKey, {});
+  expect(page.items.map((e) => e.seq)).toEqual(Array.from({ length: final.lastSeq }, (_, i) => i + 1));
+  // an archived case refuses commands with a clear answer
+  const res = await stack
+    .http()
+    .post(`/v1/cases/${caseKey}/reopen`)
+    .set({ Authorization: `Bearer ${stack.tokens.hr}` })
+    .send({ reason: 'too late' });
+  expect(res.status).toBe(409);
+  expect(res.body.code).toBe('case_archived');
+
+  if (process.env.RECORD_HISTORIES) {
+    const history = await handle.fetchHistory();
+    const file = path.resolve(__dirname, '../histories/case-closed-reopened-cancelled.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, historyToJSON(history));
+  }
+});
