@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs', 'jest.config.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Workflow and domain code must replay identically: no I/O, no Node built-ins, no clocks or randomness of their own.
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {

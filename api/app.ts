@@ -17,6 +17,13 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
   return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps)];
 }
 
+/** PostgreSQL cannot store NUL in text: refuse it at the door rather than fail a projection later. */
+function rejectNul(_req: unknown, _res: unknown, buf: Buffer) {
+  if (buf.includes(0) || buf.includes('\\u0000')) {
+    throw Object.assign(new Error('The body contains a NUL character (\\u0000), which cannot be stored'), { type: 'entity.nul' });
+  }
+}
+
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -76,8 +83,8 @@ export function createApp(deps: ApiDeps) {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Case orchestration API' }));
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
-  v1.use(express.text({ limit: deps.config.BODY_LIMIT, type: YAML_TYPES }));
+  v1.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: rejectNul }));
+  v1.use(express.text({ limit: deps.config.BODY_LIMIT, type: YAML_TYPES, verify: rejectNul }));
   v1.use((req: Request, _res, next) => {
     // A body we cannot read must not be silently ignored.
     const hasBody = Number(req.get('Content-Length') ?? 0) > 0 || req.get('Transfer-Encoding') !== undefined;

@@ -123,6 +123,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     let problem: Problem;
     if (err instanceof Problem) problem = err;
     else if (err instanceof z.ZodError) problem = Problem.fromZod(err);
+    else if (err?.type === 'entity.nul') problem = new Problem('validation_failed', err.message, { errors: [{ path: 'body', message: 'NUL characters are not allowed' }] });
     else if (err?.type === 'entity.parse.failed') problem = new Problem('malformed_json', `The body is not valid JSON: ${err.message}`);
     else if (err?.type === 'entity.too.large') problem = new Problem('payload_too_large', `The body exceeds the limit of ${err.limit} bytes`);
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {

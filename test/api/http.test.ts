@@ -101,6 +101,12 @@ describe('bad input never reaches a workflow', () => {
     expect(res.body.code).toBe('malformed_json');
   });
 
+  test('a NUL character is refused before it reaches a workflow', async () => {
+    const res = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).set('Content-Type', 'application/json').send('{"template":"employee-onboarding","title":"a\\u0000b"}');
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toContain('NUL');
+  });
+
   test('an oversize body is a 413', async () => {
     const res = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).send({ template: 'employee-onboarding', title: 'x'.repeat(200_000) });
     expect(res.status).toBe(413);
