@@ -184,6 +184,12 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   const archiveAfterMs = input.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS;
 
   for (;;) {
+    // Checked first: under a steady stream of commands there is always something to project.
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof caseWorkflow>({ ...input, carried: { state, recent, unprojected, processed } });
+    }
+
     if (unprojected.length > 0) {
       const batch = unprojected.slice(0, PROJECTION_BATCH);
       try {
@@ -196,12 +202,6 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
         await sleep('1 minute');
       }
       continue;
-    }
-
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      if (unprojected.length > 0) continue;
-      return continueAsNew<typeof caseWorkflow>({ ...input, carried: { state, recent, unprojected, processed } });
     }
 
     const seen = state.lastSeq;

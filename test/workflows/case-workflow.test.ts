@@ -1,7 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Actor } from '../../domain/actor';
 import type { CommandRequest } from '../../domain/commands';
 import { publishTemplate } from '../../db/templates';
@@ -10,6 +7,8 @@ import type { PublishedTemplate } from '../../domain/template';
 import { validateTemplate } from '../../domain/template-validation';
 import { caseViewQuery, caseWorkflowId, commandSignal, commandUpdate, recentTimelineQuery } from '../../workflows/messages';
 import { CaseStage, CaseStatus } from '../../workflows/search-attributes';
+import { recordHistory } from '../support/histories';
+import { testTemporalAddress } from '../support/temporal';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
 
@@ -130,10 +129,5 @@ test('a closed case stays reopenable, then completes once its retention passes',
   expect(res.status).toBe(409);
   expect(res.body.code).toBe('case_archived');
 
-  if (process.env.RECORD_HISTORIES) {
-    const history = await handle.fetchHistory();
-    const file = path.resolve(__dirname, '../histories/case-closed-reopened-cancelled.json');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, historyToJSON(history));
-  }
+  await recordHistory(testTemporalAddress(), handle.workflowId, undefined, 'case-closed-reopened-cancelled');
 });
