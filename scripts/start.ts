@@ -11,7 +11,7 @@ import { createApp } from '../api/app';
 import { CaseClient } from '../api/case-client';
 import { listen, type RunningServer } from '../api/server';
 import { loadConfig, temporalAddress } from '../config/env';
-import { createLogger } from '../config/logger';
+import { createLogger, createTemporalLogger } from '../config/logger';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../db/connection';
 import { createApiToken, resolveApiToken } from '../db/tokens';
 import { createCaseWorker } from '../worker/create-worker';
@@ -97,7 +97,7 @@ async function main() {
     stack.push({ name: 'Temporal client', stop: () => connection.close() });
     await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
 
-    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+    Runtime.install({ logger: createTemporalLogger(config), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
     const workerConnection = await NativeConnection.connect({ address });
     const worker: Worker = await createCaseWorker({
       connection: workerConnection,

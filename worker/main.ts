@@ -2,7 +2,7 @@
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
 import { loadConfig, temporalAddress } from '../config/env';
-import { createLogger } from '../config/logger';
+import { createLogger, createTemporalLogger } from '../config/logger';
 import { migrateDatabase, openDatabase } from '../db/connection';
 import { createCaseWorker } from './create-worker';
 import { registerSearchAttributes } from './search-attributes';
@@ -13,7 +13,7 @@ async function main() {
   if (!config.DATABASE_URL) {
     throw new Error('DATABASE_URL is required for a separate worker process (the embedded database is single-process: use `npm start`)');
   }
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  Runtime.install({ logger: createTemporalLogger(config), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const database = await openDatabase({ url: config.DATABASE_URL });
   await migrateDatabase(database);
 

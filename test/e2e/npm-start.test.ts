@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureTemporalCli } from '../../scripts/temporal-cli';
+import { freePort } from '../../scripts/temporal-dev-server';
+import { onboardingYaml } from '../support/templates';
+
+// `npm start` as a newcomer runs it: embedded PGlite, the Temporal dev server with its SQLite
+// file, worker and API in one process. Ctrl-C (SIGINT to the process group) stops it cleanly,
+// and a restart finds every template and case, with running cases carrying on.
+const root = path.resolve(__dirname, '../..');
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  api: string;
+  token: string;
+}
+
+async function npmStart(): Promise<Running> {
+  const child = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const deadline = Date.now() + 150_000;
+  while (!/Ready in/.test(output)) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start was not ready in time:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const api = /API\s+(http:\/\/\S+)\/v1/.exec(output)?.[1];
+  const token = /Dev token\s+(\S+)/.exec(output)?.[1];
+  if (!api || !token) throw new Error(`could not read the URLs from:\n${output}`);
+  return { child, output: () => output, api, token };
+}
+
+/** Ctrl-C in a terminal: SIGINT to the whole process group. Resolves when every process holding the output has exited. */
+async function ctrlC(running: Running): Promise<string> {
+  const closed = new Promise<void>((resolve) => running.child.once('close', () => resolve()));
+  process.kill(-running.child.pid!, 'SIGINT');
+  await closed;
+  return running.output().slice(running.output().lastIndexOf('Stopping…'));
+}
+
+function expectCleanStop(log: string) {
+  for (const part of ['API', 'worker', 'Temporal client', 'database (pglite)', 'Temporal dev server']) expect(log).toContain(`stopped ${part}`);
+  expect(log).not.toContain('did not stop cleanly');
+}
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cases-e2e-'));
+  const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  env = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TEMPORAL_DEV_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    TEMPORAL_CLI: await ensureTemporalCli(),
+    TEMPORAL_TASK_QUEUE: 'e2e',
+    LOG_LEVEL: 'warn',
+  };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+}, 600_000);
+
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a restart', async () => {
+  let running = await npmStart();
+  const call = async (method: string, url: string, body?: unknown, contentType = 'application/json') => {
+    const res = await fetch(`${running.api}${url}`, {
+      method,
+      headers: { Authorization: `Bearer ${running.token}`, ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, never> };
+  };
+  try {
+    expect(running.output()).toMatch(/Temporal UI\s+http:\/\//);
+    expect(running.output()).toContain('embedded PGlite');
+    expect((await call('POST', '/v1/templates', onboardingYaml, 'application/yaml')).status).toBe(201);
+    const created = await call('POST', '/v1/cases', { template: 'employee-onboarding', title: 'Onboard Jane', fields: { fullName: 'Jane Doe' } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await call('POST', `/v1/cases/${id}/advance`, { to: 'review' })).status).toBe(409);
+    expect((await call('PATCH', `/v1/cases/${id}/fields`, { startDate: '2027-01-04', contractType: 'employee' })).status).toBe(200);
+    expect((await call('GET', '/readyz')).status).toBe(200);
+
+    expectCleanStop(await ctrlC(running));
+
+    running = await npmStart();
+    const view = await call('GET', `/v1/cases/${id}`);
+    expect(view.status).toBe(200);
+    expect(view.body.fields).toMatchObject({ startDate: '2027-01-04' });
+    // the workflow carries on after the restart
+    const advanced = await call('POST', `/v1/cases/${id}/advance`, { to: 'review' });
+    expect(advanced.status).toBe(200);
+    const timeline = await call('GET', `/v1/cases/${id}/timeline`);
+    expect(timeline.body.items).toBeDefined();
+    expect((await call('GET', '/v1/templates/employee-onboarding')).body.version).toBe(1);
+  } finally {
+    if (running.child.exitCode === null && running.child.signalCode === null) expectCleanStop(await ctrlC(running));
+  }
+}, 600_000);
