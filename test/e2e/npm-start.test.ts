@@ -79,7 +79,7 @@ test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a res
       headers: { Authorization: `Bearer ${running.token}`, ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, never> };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   try {
     expect(running.output()).toMatch(/Temporal UI\s+http:\/\//);
