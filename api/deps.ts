@@ -9,6 +9,6 @@ export interface ApiDeps {
   db: Database;
   cases: CaseClient;
   temporal: Connection;
-  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL' | 'TEMPORAL_NAMESPACE'> & { temporalUiUrl?: string; archiveAfterMs?: number };
+  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL' | 'TEMPORAL_NAMESPACE'> & { archiveAfterMs?: number };
   log: Logger;
 }

@@ -1,6 +1,6 @@
 /** Production API process: `npm run api` (PORT, DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE). */
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, temporalAddress } from '../config/env';
+import { caseRetentionMs, loadConfig, temporalAddress } from '../config/env';
 import { createLogger } from '../config/logger';
 import { migrateDatabase, openDatabase } from '../db/connection';
 import { createApp } from './app';
@@ -21,7 +21,7 @@ async function main() {
     db: database.db,
     cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE),
     temporal: connection,
-    config,
+    config: { ...config, archiveAfterMs: caseRetentionMs(config) },
     log,
   });
   const server = await listen(app, config.PORT, config.HOST);

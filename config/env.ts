@@ -25,6 +25,8 @@ export const envSchema = z.object({
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   BODY_LIMIT: z.string().default('1mb'),
+  /** How long a closed or cancelled case stays reopenable before its workflow completes. */
+  CASE_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };
@@ -40,6 +42,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+export function caseRetentionMs(config: Pick<Config, 'CASE_RETENTION_DAYS'>): number {
+  return Math.round(config.CASE_RETENTION_DAYS * 24 * 3600 * 1000);
+}
 
 export function temporalAddress(config: Pick<Config, 'TEMPORAL_ADDRESS'>): string {
   return config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;

@@ -10,7 +10,7 @@ import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } fro
 import { createApp } from '../api/app';
 import { CaseClient } from '../api/case-client';
 import { listen, type RunningServer } from '../api/server';
-import { loadConfig, temporalAddress } from '../config/env';
+import { caseRetentionMs, loadConfig, temporalAddress } from '../config/env';
 import { createLogger, createTemporalLogger } from '../config/logger';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../db/connection';
 import { createApiToken, resolveApiToken } from '../db/tokens';
@@ -124,7 +124,7 @@ async function main() {
       db: database.db,
       cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE),
       temporal: connection,
-      config: { ...config, ...(temporalUi ? { temporalUiUrl: temporalUi } : {}) },
+      config: { ...config, archiveAfterMs: caseRetentionMs(config) },
       log,
     });
     const server: RunningServer = await listen(app, config.PORT, config.HOST);
