@@ -103,7 +103,7 @@ export const problemSchema = z
 
 function problemBody(problem: Problem, instance: string) {
   return {
-    type: `https://case-orchestrator.dev/problems/${problem.code.replace(/_/g, '-')}`,
+    type: `urn:case-orchestrator:problem:${problem.code}`,
     title: titles[problem.code] ?? problem.code.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()),
     status: problem.status,
     code: problem.code,
