@@ -348,6 +348,12 @@ export async function caseExists(db: Database, caseKey: string): Promise<boolean
   return rows.length > 0;
 }
 
+/** The last projected view of a case: the answer once its workflow is archived and gone. */
+export async function getProjectedCaseView(db: Database, caseKey: string): Promise<CaseView | null> {
+  const rows = await db.select({ view: cases.view }).from(cases).where(eq(cases.key, caseKey)).limit(1);
+  return (rows[0]?.view as CaseView | undefined) ?? null;
+}
+
 function encodeCursor(c: { createdAt: string; key: string }): string {
   return Buffer.from(JSON.stringify([c.createdAt, c.key]), 'utf8').toString('base64url');
 }

@@ -5,7 +5,7 @@ import { decideStart } from '../../domain/decide';
 import { emptyState } from '../../domain/case-state';
 import { nextCaseKey } from '../../db/case-keys';
 import { findIdempotencyKey, claimIdempotencyKey } from '../../db/idempotency';
-import { caseExists, getBoard, getTimeline, listCases, InvalidCursorError } from '../../db/read-model';
+import { caseExists, getBoard, getProjectedCaseView, getTimeline, listCases, InvalidCursorError } from '../../db/read-model';
 import { getTemplate } from '../../db/templates';
 import type { ApiDeps } from '../deps';
 import { Problem } from '../errors';
@@ -100,12 +100,21 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       method: 'get',
       path: '/v1/cases/:id',
       summary: 'The case view',
-      description: 'Served by the case workflow itself (strongly consistent).',
+      description:
+        'Served by the case workflow itself (strongly consistent). Once an archived case\'s workflow is gone from Temporal, the last projected view is served, marked `Case-Source: read-model`.',
       tags: ['Cases'],
       params: caseIdParams,
       responses: { 200: { description: 'The case', schema: caseViewSchema } },
       problems: ['case_not_found', 'temporal_unavailable'],
-      handler: async ({ params }) => ({ body: await cases.view(params.id) }),
+      handler: async ({ params }) => {
+        try {
+          return { body: await cases.view(params.id), headers: { 'Case-Source': 'workflow' } };
+        } catch (err) {
+          const archived = err instanceof Problem && err.code === 'case_not_found' ? await getProjectedCaseView(db, params.id) : null;
+          if (!archived) throw err;
+          return { body: archived, headers: { 'Case-Source': 'read-model' } };
+        }
+      },
     }),
     defineRoute({
       method: 'get',

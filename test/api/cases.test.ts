@@ -1,3 +1,4 @@
+import { projectCase } from '../../db/read-model';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
 
@@ -276,6 +277,19 @@ describe('lists and boards from the read model', () => {
     expect((await stack.http().get('/v1/cases?cursor=garbage').set(auth(stack.tokens.hr))).status).toBe(422);
     expect((await stack.http().get('/v1/cases?status=weird').set(auth(stack.tokens.hr))).status).toBe(422);
     expect((await stack.http().get('/v1/boards/unknown-template').set(auth(stack.tokens.hr))).status).toBe(404);
+  });
+
+  test('a case whose workflow is gone from Temporal is still served from the read model', async () => {
+    const { id } = await startCase();
+    const view = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
+    // An archived case whose run Temporal no longer keeps: only its projection is left.
+    const archivedKey = 'ONB-777777';
+    await projectCase(stack.db, { caseKey: archivedKey, view: { ...view, id: archivedKey, status: 'closed' }, events: [] });
+    const res = await stack.http().get(`/v1/cases/${archivedKey}`).set(auth(stack.tokens.hr));
+    expect(res.status).toBe(200);
+    expect(res.headers['case-source']).toBe('read-model');
+    expect(res.body).toMatchObject({ id: archivedKey, status: 'closed' });
+    expect((await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).headers['case-source']).toBe('workflow');
   });
 
   test('timeline pages oldest first', async () => {

@@ -130,4 +130,6 @@ test('a closed case stays reopenable, then completes once its retention passes',
   expect(res.body.code).toBe('case_archived');
 
   await recordHistory(testTemporalAddress(), handle.workflowId, undefined, 'case-closed-reopened-cancelled');
+
+
 });
