@@ -1,18 +1,12 @@
-import { createHash } from 'node:crypto';
 import { caseViewSchema } from '../../domain/case-view';
 import { startCaseInput } from '../../domain/commands';
-import { decideStart } from '../../domain/decide';
-import { emptyState } from '../../domain/case-state';
-import { nextCaseKey } from '../../db/case-keys';
-import { findIdempotencyKey, claimIdempotencyKey } from '../../db/idempotency';
 import { caseExists, getBoard, getProjectedCaseView, getTimeline, listCases, InvalidCursorError } from '../../db/read-model';
-import { getTemplate } from '../../db/templates';
 import type { ApiDeps } from '../deps';
 import { Problem } from '../errors';
+import { getTemplate } from '../../db/templates';
 import { defineRoute } from '../route';
+import { startCase } from '../start-case';
 import { boardParams, boardSchema, caseIdParams, caseListSchema, commandHeaders, listCasesQuery, timelineQuery, timelineSchema } from '../schemas';
-
-const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 export function caseRoutes({ db, cases, config }: ApiDeps) {
   return [
@@ -28,53 +22,8 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       responses: { 201: { description: 'The new case', schema: caseViewSchema } },
       problems: ['invalid_fields', 'template_not_found', 'idempotency_key_reused', 'temporal_unavailable'],
       handler: async ({ body, actor, req }) => {
-        const idempotencyKey = req.get('Idempotency-Key');
-        const scope = `start-case:${actor.id}`;
-        const requestHash = hashOf(body);
-        if (idempotencyKey) {
-          const earlier = await findIdempotencyKey(db, scope, idempotencyKey);
-          if (earlier && earlier.requestHash !== requestHash) {
-            throw new Problem('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
-          }
-        }
-        const template = await getTemplate(db, body.template);
-        if (!template) {
-          throw new Problem('template_not_found', `No template "${body.template}"`, { errors: [{ path: 'template', message: 'unknown template' }] });
-        }
-        const start = {
-          title: body.title,
-          templateKey: template.key,
-          templateVersion: template.version,
-          ...(body.fields ? { fields: body.fields } : {}),
-          ...(body.owner ? { owner: body.owner } : {}),
-          ...(body.participants ? { participants: body.participants } : {}),
-        };
-        // Checked here too so a bad start is a 422 before a case key is spent.
-        const opening = decideStart(template.definition, start, emptyState(''));
-        if (!opening.ok) throw Problem.fromRejection(opening.rejection);
-
-        let caseKey: string;
-        const earlier = idempotencyKey ? await findIdempotencyKey(db, scope, idempotencyKey) : null;
-        if (earlier) {
-          caseKey = (earlier.result as { caseKey: string }).caseKey;
-        } else {
-          caseKey = await nextCaseKey(db, { prefix: template.prefix, templateKey: template.key });
-          if (idempotencyKey) {
-            const claim = await claimIdempotencyKey(db, { scope, key: idempotencyKey, requestHash, result: { caseKey } });
-            if (!claim.claimed) {
-              if (claim.requestHash !== requestHash) throw new Problem('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
-              caseKey = (claim.result as { caseKey: string }).caseKey;
-            }
-          }
-        }
-        await cases.start({
-          caseKey,
-          template,
-          start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
-          ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
-        });
-        const view = await cases.viewWhenReady(caseKey);
-        return { status: 201, headers: { Location: `/v1/cases/${caseKey}` }, body: view };
+        const view = await startCase({ db, cases, config }, actor, body, req.get('Idempotency-Key') || undefined);
+        return { status: 201, headers: { Location: `/v1/cases/${view.id}` }, body: view };
       },
     }),
     defineRoute({

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { Actor } from '../domain/actor';
+import { emptyState } from '../domain/case-state';
+import type { CaseView } from '../domain/case-view';
+import type { StartCaseInput } from '../domain/commands';
+import { decideStart } from '../domain/decide';
+import { nextCaseKey } from '../db/case-keys';
+import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
+import { getTemplate } from '../db/templates';
+import type { ApiDeps } from './deps';
+import { Problem } from './errors';
+
+const reused = () => new Problem('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
+
+/**
+ * Starts a case from the latest version of its template. With an idempotency key, a retry
+ * (even after a crash between allocating the key and starting the workflow) ends with the
+ * same case, started once.
+ */
+export async function startCase(
+  { db, cases, config }: Pick<ApiDeps, 'db' | 'cases' | 'config'>,
+  actor: Actor,
+  input: StartCaseInput,
+  idempotencyKey?: string,
+): Promise<CaseView> {
+  const scope = `start-case:${actor.id}`;
+  const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+  const earlier = idempotencyKey ? await findIdempotencyKey<{ caseKey: string }>(db, scope, idempotencyKey) : null;
+  if (earlier && earlier.requestHash !== requestHash) throw reused();
+
+  const template = await getTemplate(db, input.template);
+  if (!template) throw new Problem('template_not_found', `No template "${input.template}"`, { errors: [{ path: 'template', message: 'unknown template' }] });
+  const start = {
+    title: input.title,
+    templateKey: template.key,
+    templateVersion: template.version,
+    ...(input.fields ? { fields: input.fields } : {}),
+    ...(input.owner ? { owner: input.owner } : {}),
+    ...(input.participants ? { participants: input.participants } : {}),
+  };
+  // The workflow applies the same rule; checking here answers 422 before a case key is spent.
+  const opening = decideStart(template.definition, start, emptyState(''));
+  if (!opening.ok) throw Problem.fromRejection(opening.rejection);
+
+  let caseKey = earlier?.result.caseKey;
+  if (!caseKey) {
+    caseKey = await nextCaseKey(db, { prefix: template.prefix, templateKey: template.key });
+    if (idempotencyKey) {
+      const claim = await claimIdempotencyKey(db, { scope, key: idempotencyKey, requestHash, result: { caseKey } });
+      if (!claim.claimed) {
+        if (claim.requestHash !== requestHash) throw reused();
+        caseKey = claim.result.caseKey;
+      }
+    }
+  }
+  await cases.start({
+    caseKey,
+    template,
+    start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
+    ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
+  });
+  return cases.viewWhenReady(caseKey);
+}
