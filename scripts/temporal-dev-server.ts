@@ -162,8 +162,8 @@ async function waitUntilReady(w: WaitOptions): Promise<Connection> {
     if (exited) {
       throw w.describeFailure(typeof exited === 'string' ? 'exited before it was ready' : `failed to start: ${exited.message}`);
     }
-    // lazy + ensureConnected rather than connect(): a failed connect() leaks its gRPC channel,
-    // which keeps reconnecting in the background and keeps the process (and jest) alive.
+    // lazy + ensureConnected rather than connect(): in SDK 1.24 a failed connect() never closes
+    // the gRPC channel it opened, and this loop may fail many times while the server boots.
     const connection = Connection.lazy({ address: w.address, connectTimeout: 2_000 });
     try {
       await connection.ensureConnected();
