@@ -1,4 +1,9 @@
+import { Client, type Connection } from '@temporalio/client';
 import express, { type Request } from 'express';
+import type { Logger } from 'pino';
+import { caseRetentionMs, type Config } from '../config/env';
+import type { Database } from '../db/connection';
+import { CaseClient } from './case-client';
 import pinoHttp from 'pino-http';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
@@ -12,6 +17,19 @@ import { caseRoutes } from './routes/cases';
 import { commandRoutes } from './routes/commands';
 import { YAML_TYPES, templateRoutes } from './routes/templates';
 import { tokenRoutes } from './routes/tokens';
+
+/** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
+export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger }) {
+  const { connection, db, config, log } = opts;
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return createApp({
+    db,
+    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE),
+    temporal: connection,
+    config: { ...config, archiveAfterMs: caseRetentionMs(config) },
+    log,
+  });
+}
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
   return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps)];

@@ -1,10 +1,9 @@
 /** Production API process: `npm run api` (PORT, DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE). */
-import { Client, Connection } from '@temporalio/client';
-import { caseRetentionMs, loadConfig, temporalAddress } from '../config/env';
+import { Connection } from '@temporalio/client';
+import { loadConfig, temporalAddress } from '../config/env';
 import { createLogger } from '../config/logger';
 import { migrateDatabase, openDatabase } from '../db/connection';
-import { createApp } from './app';
-import { CaseClient } from './case-client';
+import { createAppFromConfig } from './app';
 import { listen } from './server';
 
 async function main() {
@@ -16,14 +15,7 @@ async function main() {
   const database = await openDatabase({ url: config.DATABASE_URL });
   await migrateDatabase(database);
   const connection = await Connection.connect({ address: temporalAddress(config) });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({
-    db: database.db,
-    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE),
-    temporal: connection,
-    config: { ...config, archiveAfterMs: caseRetentionMs(config) },
-    log,
-  });
+  const app = createAppFromConfig({ connection, db: database.db, config, log });
   const server = await listen(app, config.PORT, config.HOST);
   log.info({ url: server.url }, 'API listening');
 

@@ -5,12 +5,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
-import { createApp } from '../api/app';
-import { CaseClient } from '../api/case-client';
+import { createAppFromConfig } from '../api/app';
 import { listen, type RunningServer } from '../api/server';
-import { caseRetentionMs, loadConfig, temporalAddress } from '../config/env';
+import { loadConfig, temporalAddress } from '../config/env';
 import { createLogger, createTemporalLogger } from '../config/logger';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../db/connection';
 import { createApiToken, resolveApiToken } from '../db/tokens';
@@ -119,14 +118,7 @@ async function main() {
       },
     });
 
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const app = createApp({
-      db: database.db,
-      cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE),
-      temporal: connection,
-      config: { ...config, archiveAfterMs: caseRetentionMs(config) },
-      log,
-    });
+    const app = createAppFromConfig({ connection, db: database.db, config, log });
     const server: RunningServer = await listen(app, config.PORT, config.HOST);
     stack.push({ name: 'API', stop: () => server.close() });
 
