@@ -8,7 +8,6 @@ import {
 } from '@temporalio/client';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CommandRequest } from '../domain/commands';
-import type { CaseEvent } from '../domain/events';
 import type { Rejection } from '../domain/rejections';
 import {
   COMMAND_REJECTED,
@@ -16,7 +15,6 @@ import {
   caseWorkflowId,
   commandSignal,
   commandUpdate,
-  recentTimelineQuery,
   type CaseWorkflowInput,
 } from '../workflows/messages';
 import { CaseKey, CaseOwner, CaseStage, CaseStatus, CaseTemplate } from '../workflows/search-attributes';
@@ -95,14 +93,6 @@ export class CaseClient {
         if (Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, delay));
       }
-    }
-  }
-
-  async recentTimeline(caseKey: string, limit?: number): Promise<CaseEvent[]> {
-    try {
-      return await this.handle(caseKey).query(recentTimelineQuery, limit);
-    } catch (err) {
-      throw toProblem(err, caseKey);
     }
   }
 

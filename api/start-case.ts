@@ -6,7 +6,7 @@ import type { StartCaseInput } from '../domain/commands';
 import { decideStart } from '../domain/decide';
 import { nextCaseKey } from '../db/case-keys';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
-import { getTemplate } from '../db/templates';
+import { getTemplate, toPublishedTemplate } from '../db/templates';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
 
@@ -55,7 +55,7 @@ export async function startCase(
   }
   await cases.start({
     caseKey,
-    template,
+    template: toPublishedTemplate(template),
     start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
     ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
   });

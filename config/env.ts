@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import path from 'node:path';
+import { DEFAULT_TASK_QUEUE } from '../workflows/messages';
 
 const optionalString = z
   .string()
@@ -19,7 +20,7 @@ export const envSchema = z.object({
   /** A Temporal frontend (host:port). Unset: 127.0.0.1:7233, and `npm start` runs its own dev server. */
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('cases'),
+  TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
   TEMPORAL_CLI: optionalString,
   /** `npm start` only: the dev server's gRPC port when TEMPORAL_ADDRESS is not set. */
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),

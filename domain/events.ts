@@ -65,7 +65,3 @@ export type CaseEvent = EventDraft & {
   /** The stage the case is in once this event applied. */
   stage: string;
 };
-
-export function isEventType<T extends CaseEventType>(e: EventDraft, type: T): e is Extract<EventDraft, { type: T }> {
-  return e.type === type;
-}
