@@ -1,3 +1,4 @@
+import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
 import { projectCaseActivity } from './projection';
 
@@ -5,6 +6,7 @@ export { ProjectionFailure } from './projection';
 
 export interface ActivityDeps {
   db: Database;
+  config: Config;
 }
 
 /**

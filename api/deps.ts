@@ -9,6 +9,6 @@ export interface ApiDeps {
   db: Database;
   cases: CaseClient;
   temporal: Connection;
-  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL' | 'TEMPORAL_NAMESPACE'> & { archiveAfterMs?: number };
+  config: Config & { archiveAfterMs?: number };
   log: Logger;
 }

@@ -28,6 +28,31 @@ export const envSchema = z.object({
   BODY_LIMIT: z.string().default('1mb'),
   /** How long a closed or cancelled case stays reopenable before its workflow completes. */
   CASE_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+
+  /** Resend API key; unset, e-mail goes to the `emails` table only (the development outbox, `GET /v1/outbox`). */
+  RESEND_API_KEY: optionalString,
+  /** Resend's API base URL (the SDK reads it too); tests point it at a local fake. */
+  RESEND_BASE_URL: optionalString,
+  EMAIL_FROM: z.string().default('Case Orchestrator <cases@example.com>'),
+  /** Hosts automation webhooks may call, comma-separated (`*.example.com` matches subdomains); empty: none. */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  /** HMAC-SHA256 key signing webhook payloads (header `X-Case-Signature`). */
+  WEBHOOK_SECRET: z.string().default('development-webhook-secret'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
+  /** Cron expression of the daily owner digest (a Temporal Schedule created at worker start). */
+  DIGEST_SCHEDULE: z.string().default('0 8 * * *'),
+  DIGEST_TIMEZONE: z.string().default('UTC'),
+  /** A case whose deadline is this close counts as "due soon" in the digest. */
+  DIGEST_DUE_SOON_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  /** Largest accepted document upload, in bytes. */
+  DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  /** How long a portal magic link stays valid. */
+  PORTAL_LINK_TTL_DAYS: z.coerce.number().positive().max(365).default(14),
+  /** Portal requests allowed per client IP and minute. */
+  PORTAL_RATE_LIMIT: z.coerce.number().int().positive().default(120),
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };

@@ -1,9 +1,11 @@
 import type { Actor } from './actor';
-import type { CaseEvent, CaseStatus, EventDraft, ParticipantData, TaskData } from './events';
+import type { CaseEvent, CaseEventType, CaseStatus, DocumentVersionData, EventDraft, ParticipantData, TaskData } from './events';
 import type { FieldValue } from './fields';
 
 export interface TaskState extends TaskData {
   status: 'open' | 'completed';
+  /** Set once `task.overdue` was recorded for the current due date. */
+  overdue?: boolean;
   createdAt: string;
   completedAt: string | null;
   completedBy: string | null;
@@ -23,10 +25,43 @@ export interface DecisionState {
   by: { id: string; name: string };
 }
 
-/** Document slots are filled by the documents issue; exit criteria already read this. */
+export type ReviewStatus = 'pending' | 'approved' | 'rejected';
+
+export interface DocumentVersionState extends DocumentVersionData {
+  uploadedAt: string;
+  uploadedBy: { id: string; name: string; kind: Actor['kind'] };
+  status: ReviewStatus;
+  reason?: string;
+  reviewedAt?: string;
+  reviewedBy?: { id: string; name: string };
+}
+
+/** A document slot: every version ever uploaded (metadata only) and the review status of the latest. */
 export interface DocumentSlotState {
   versions: number;
-  status: 'pending' | 'approved' | 'rejected';
+  status: ReviewStatus;
+  items: DocumentVersionState[];
+}
+
+/**
+ * The SLA clock of the current stage. Targets are instants; while paused, the remaining time to
+ * each is kept instead (counted on the business calendar when the target's duration is).
+ */
+export interface StageClock {
+  stage: string;
+  startedAt: string;
+  goalAt: string | null;
+  deadlineAt: string | null;
+  goalMissed: boolean;
+  deadlineMissed: boolean;
+  /** Levels fired so far, per escalation of the stage (by index). */
+  escalated: number[];
+  /** Levels fired so far across all escalations: the next `sla.escalated` gets this plus one. */
+  level: number;
+  pausedAt: string | null;
+  goalRemainingMs: number | null;
+  deadlineRemainingMs: number | null;
+  pausedMs: number;
 }
 
 /** Everything the workflow knows about a case: built only by folding events with `evolve`. */
@@ -44,6 +79,10 @@ export interface CaseState {
   participants: Record<string, ParticipantState>;
   documents: Record<string, DocumentSlotState>;
   decisions: DecisionState[];
+  clock: StageClock | null;
+  /** The last event that was not a timer, automation or effect outcome: what inactivity counts from. */
+  lastActivityAt: string;
+  stalledAt: string | null;
   counters: { tasks: number; participants: number; comments: number; decisions: number };
   lastSeq: number;
   createdAt: string;
@@ -68,6 +107,9 @@ export function emptyState(key: string): CaseState {
     participants: {},
     documents: {},
     decisions: [],
+    clock: null,
+    lastActivityAt: '',
+    stalledAt: null,
     counters: { tasks: 0, participants: 0, comments: 0, decisions: 0 },
     lastSeq: 0,
     createdAt: '',
@@ -78,8 +120,33 @@ export function emptyState(key: string): CaseState {
 }
 
 /** Applies one event to the state. Pure: returns a new state, never mutates the given one. */
+/** Events that do not count as activity on a case: timers firing, automations and their effects. */
+const passiveEvents: ReadonlySet<CaseEventType> = new Set<CaseEventType>([
+  'sla.goal_missed',
+  'sla.deadline_missed',
+  'sla.escalated',
+  'task.overdue',
+  'case.stalled',
+  'automation.ran',
+  'automation.failed',
+  'email.sent',
+  'notification.sent',
+  'webhook.delivered',
+  'command.rejected',
+]);
+
+export function isActivity(type: CaseEventType): boolean {
+  return !passiveEvents.has(type);
+}
+
 export function evolve(state: CaseState, event: CaseEvent): CaseState {
-  const next: CaseState = { ...state, lastSeq: event.seq, updatedAt: event.at };
+  const active = isActivity(event.type);
+  const next: CaseState = {
+    ...state,
+    lastSeq: event.seq,
+    updatedAt: event.at,
+    ...(active ? { lastActivityAt: event.at, stalledAt: null } : {}),
+  };
   switch (event.type) {
     case 'case.created':
       return {
@@ -91,7 +158,7 @@ export function evolve(state: CaseState, event: CaseEvent): CaseState {
         createdAt: event.at,
       };
     case 'stage.entered':
-      return { ...next, stage: event.stage, stageEnteredAt: event.at };
+      return { ...next, stage: event.stage, stageEnteredAt: event.at, clock: null };
     case 'stage.exited':
       return next;
     case 'field.changed':
@@ -141,9 +208,113 @@ export function evolve(state: CaseState, event: CaseEvent): CaseState {
       return { ...next, status: 'cancelled', closedAt: event.at, statusReason: event.data.reason };
     case 'case.reopened':
       return { ...next, status: 'open', closedAt: null, statusReason: null };
+    case 'document.uploaded': {
+      const slot = own(state.documents, event.data.slot) ?? { versions: 0, status: 'pending' as const, items: [] };
+      const item: DocumentVersionState = {
+        ...event.data,
+        uploadedAt: event.at,
+        uploadedBy: { id: event.actor.id, name: event.actor.name, kind: event.actor.kind },
+        status: 'pending',
+      };
+      return {
+        ...next,
+        documents: { ...state.documents, [event.data.slot]: { versions: event.data.version, status: 'pending', items: [...slot.items, item] } },
+      };
+    }
+    case 'document.approved':
+    case 'document.rejected': {
+      const slot = own(state.documents, event.data.slot);
+      if (!slot) return next;
+      const status: ReviewStatus = event.type === 'document.approved' ? 'approved' : 'rejected';
+      const items = slot.items.map((item) =>
+        item.version === event.data.version
+          ? {
+              ...item,
+              status,
+              ...(event.data.reason ? { reason: event.data.reason } : {}),
+              reviewedAt: event.at,
+              reviewedBy: { id: event.actor.id, name: event.actor.name },
+            }
+          : item,
+      );
+      const latest = items[items.length - 1];
+      return { ...next, documents: { ...state.documents, [event.data.slot]: { ...slot, items, status: latest?.status ?? slot.status } } };
+    }
+    case 'sla.started':
+      return {
+        ...next,
+        clock: {
+          stage: event.data.stage,
+          startedAt: event.at,
+          goalAt: event.data.goalAt,
+          deadlineAt: event.data.deadlineAt,
+          goalMissed: false,
+          deadlineMissed: false,
+          escalated: [],
+          level: 0,
+          pausedAt: null,
+          goalRemainingMs: null,
+          deadlineRemainingMs: null,
+          pausedMs: 0,
+        },
+      };
+    case 'sla.goal_missed':
+      return withClock(next, (c) => ({ ...c, goalMissed: true }));
+    case 'sla.deadline_missed':
+      return withClock(next, (c) => ({ ...c, deadlineMissed: true }));
+    case 'sla.escalated':
+      return withClock(next, (c) => {
+        const escalated = [...c.escalated];
+        escalated[event.data.escalation] = (escalated[event.data.escalation] ?? 0) + 1;
+        return { ...c, escalated: Array.from(escalated, (n) => n ?? 0), level: event.data.level };
+      });
+    case 'sla.deadline_changed':
+      // A new deadline is a new promise: its misses and escalations count afresh.
+      return withClock(next, (c) => ({
+        ...c,
+        deadlineAt: event.data.to,
+        ...(c.pausedAt ? { deadlineRemainingMs: event.data.deadlineRemainingMs ?? 0 } : {}),
+        deadlineMissed: false,
+        escalated: [],
+      }));
+    case 'sla.paused':
+      return withClock(next, (c) => ({
+        ...c,
+        pausedAt: event.at,
+        goalRemainingMs: event.data.goalRemainingMs,
+        deadlineRemainingMs: event.data.deadlineRemainingMs,
+      }));
+    case 'sla.resumed':
+      return withClock(next, (c) => ({
+        ...c,
+        pausedAt: null,
+        goalAt: event.data.goalAt,
+        deadlineAt: event.data.deadlineAt,
+        goalRemainingMs: null,
+        deadlineRemainingMs: null,
+        pausedMs: c.pausedMs + event.data.pausedMs,
+      }));
+    case 'task.overdue':
+      return updateTask(next, event.data.taskId, { overdue: true });
+    case 'case.stalled':
+      return { ...next, stalledAt: event.at };
+    case 'automation.ran':
+    case 'automation.failed':
+    case 'email.sent':
+    case 'notification.sent':
+    case 'webhook.delivered':
     case 'command.rejected':
       return next;
   }
+}
+
+function withClock(state: CaseState, change: (clock: StageClock) => StageClock): CaseState {
+  return state.clock ? { ...state, clock: change(state.clock) } : state;
+}
+
+/** Own properties only: ids such as `constructor` must not find Object.prototype members. */
+export function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 function updateTask(state: CaseState, taskId: string, patch: Partial<TaskState>): CaseState {

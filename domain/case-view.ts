@@ -3,8 +3,10 @@ import { actorSchema } from './actor';
 import type { CaseState } from './case-state';
 import { missingExitCriteria } from './decide';
 import type { CaseEvent } from './events';
+import { caseDueAt, clockView } from './sla';
 import { stageName, type PublishedTemplate } from './template';
 
+const reviewStatus = z.enum(['pending', 'approved', 'rejected']);
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]);
 const missingSchema = z.object({ fields: z.array(z.string()), documents: z.array(z.string()), tasks: z.array(z.string()) });
 
@@ -77,7 +79,55 @@ export const caseViewSchema = z
         by: z.object({ id: z.string(), name: z.string() }),
       }),
     ),
-    documents: z.record(z.string(), z.object({ versions: z.number().int(), status: z.enum(['pending', 'approved', 'rejected']) })),
+    documents: z.record(
+      z.string(),
+      z.object({
+        versions: z.number().int(),
+        status: reviewStatus,
+        items: z.array(
+          z.object({
+            slot: z.string(),
+            version: z.number().int(),
+            documentId: z.string(),
+            fileName: z.string(),
+            contentType: z.string(),
+            size: z.number().int(),
+            sha256: z.string(),
+            generatedFrom: z.string().optional(),
+            uploadedAt: z.string(),
+            uploadedBy: z.object({ id: z.string(), name: z.string(), kind: z.enum(['user', 'external', 'system']) }),
+            status: reviewStatus,
+            reason: z.string().optional(),
+            reviewedAt: z.string().optional(),
+            reviewedBy: z.object({ id: z.string(), name: z.string() }).optional(),
+          }),
+        ),
+      }),
+    ),
+    /** The current stage's SLA clock; remaining times are as of `asOf`. */
+    sla: z
+      .object({
+        stage: z.string(),
+        startedAt: z.string(),
+        goalAt: z.string().nullable(),
+        deadlineAt: z.string().nullable(),
+        goalRemainingMs: z.number().nullable(),
+        deadlineRemainingMs: z.number().nullable(),
+        overdueMs: z.number(),
+        goalMissed: z.boolean(),
+        deadlineMissed: z.boolean(),
+        escalationLevel: z.number().int(),
+        paused: z.boolean(),
+        pausedAt: z.string().nullable(),
+        pausedMs: z.number(),
+      })
+      .nullable(),
+    /** The earliest running deadline (stage or open task); the case is overdue once it has passed. */
+    dueAt: z.string().nullable(),
+    overdue: z.boolean(),
+    stalled: z.boolean(),
+    /** The instant remaining and overdue times were computed for. */
+    asOf: z.string(),
     comments: z.number().int(),
     lastSeq: z.number().int(),
     createdAt: z.string(),
@@ -97,7 +147,8 @@ export const commandResultSchema = z
   });
 export type CommandResult = { case: CaseView; events: CaseEvent[] };
 
-export function toCaseView(state: CaseState, template: PublishedTemplate): CaseView {
+export function toCaseView(state: CaseState, template: PublishedTemplate, now: string = state.updatedAt): CaseView {
+  const dueAt = caseDueAt(state);
   const def = template.definition;
   const currentIndex = def.stages.findIndex((s) => s.key === state.stage);
   const stage = def.stages[currentIndex];
@@ -127,6 +178,11 @@ export function toCaseView(state: CaseState, template: PublishedTemplate): CaseV
     participants: Object.values(state.participants),
     decisions: state.decisions,
     documents: state.documents,
+    sla: clockView(state, now),
+    dueAt,
+    overdue: dueAt !== null && dueAt <= now,
+    stalled: state.stalledAt !== null,
+    asOf: now,
     comments: state.counters.comments,
     lastSeq: state.lastSeq,
     createdAt: state.createdAt,

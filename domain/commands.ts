@@ -65,6 +65,32 @@ export const assignOwnerInput = z.object({ owner: userId.nullable() }).strict();
 export const closeInput = z.object({ reason: reason.optional() }).strict();
 export const reasonInput = z.object({ reason }).strict();
 
+/** Metadata of stored bytes: the API (or an activity) stores the file first, the workflow records it. */
+export const documentVersionInput = z
+  .object({
+    documentId: z.string().min(1).max(100),
+    fileName: z.string().min(1).max(255),
+    contentType: z.string().min(1).max(255),
+    size: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** The document template a generated PDF was rendered from. */
+    generatedFrom: keySchema.optional(),
+  })
+  .strict();
+
+export const reviewDocumentInput = z
+  .object({ decision: z.enum(['approve', 'reject']), reason: reason.optional() })
+  .strict()
+  .refine((r) => r.decision === 'approve' || r.reason, { message: 'a rejection needs a reason', path: ['reason'] });
+
+/** Live SLA commands: re-target the running stage's deadline, or pause and resume its clock. */
+export const changeDeadlineInput = z
+  .object({ deadlineAt: isoInstant, reason })
+  .strict()
+  .describe("Move the running stage's deadline; goal and escalations follow");
+export const pauseClockInput = z.object({ reason }).strict();
+export const resumeClockInput = z.object({ reason: reason.optional() }).strict();
+
 const taskRef = { taskId: z.string().min(1).max(50) };
 
 export const caseCommandSchema = z.discriminatedUnion('type', [
@@ -82,6 +108,13 @@ export const caseCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('close'), reason: reason.optional() }).strict(),
   z.object({ type: z.literal('reopen'), reason }).strict(),
   z.object({ type: z.literal('cancel'), reason }).strict(),
+  z.object({ type: z.literal('uploadDocument'), slot: keySchema, ...documentVersionInput.shape }).strict(),
+  z
+    .object({ type: z.literal('reviewDocument'), documentId: z.string().min(1).max(100), decision: z.enum(['approve', 'reject']), reason: reason.optional() })
+    .strict(),
+  z.object({ type: z.literal('changeDeadline'), deadlineAt: isoInstant, reason }).strict(),
+  z.object({ type: z.literal('pauseClock'), reason }).strict(),
+  z.object({ type: z.literal('resumeClock'), reason: reason.optional() }).strict(),
 ]);
 
 export type CaseCommand = z.infer<typeof caseCommandSchema>;

@@ -1,10 +1,12 @@
 import { ADMIN_ROLE, type Actor } from './actor';
-import type { CaseState } from './case-state';
+import { own, type CaseState } from './case-state';
 import type { CaseCommand } from './commands';
 import type { EventDraft, MoveDirection, ParticipantData } from './events';
 import { checkFieldValues, isEmptyValue, sameValue, type FieldValue } from './fields';
 import { parseMentions } from './mentions';
 import { reject, type MissingCriteria, type Rejection } from './rejections';
+import { addDuration } from './durations';
+import { calendarOf, clockStartDraft, deadlineChangeDraft, pauseDraft, resumeDraft, runningClock } from './sla';
 import { findStage, stageIndex, type StageDefinition, type TemplateDefinition } from './template';
 
 export type Decision = { ok: true; events: EventDraft[] } | { ok: false; rejection: Rejection };
@@ -33,7 +35,15 @@ export function missingExitCriteria(state: CaseState, stage: StageDefinition): M
   const missing: MissingCriteria = { fields: [], documents: [], tasks: [] };
   if (!exit) return missing;
   missing.fields = exit.fields.filter((f) => isEmptyValue(own(state.fields, f)));
-  missing.documents = exit.documents.filter((d) => (own(state.documents, d)?.versions ?? 0) === 0);
+  // A rejected latest version asks for a new one: it no longer counts as present.
+  const present = (slot: string) => {
+    const s = own(state.documents, slot);
+    return !!s && s.versions > 0 && s.status !== 'rejected';
+  };
+  missing.documents = [
+    ...exit.documents.filter((d) => !present(d)),
+    ...exit.approved.filter((d) => own(state.documents, d)?.status !== 'approved' && !exit.documents.includes(d)),
+  ];
   const tasks = Object.values(state.tasks);
   if (exit.tasks === 'all') {
     missing.tasks = tasks.filter((t) => t.stage === stage.key && t.status !== 'completed').map((t) => t.taskId);
@@ -43,18 +53,17 @@ export function missingExitCriteria(state: CaseState, stage: StageDefinition): M
   return missing;
 }
 
-/** Own properties only: ids such as `constructor` must not find Object.prototype members. */
-function own<T>(record: Record<string, T>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
 
 const hasMissing = (m: MissingCriteria) => m.fields.length + m.documents.length + m.tasks.length > 0;
 
-/** The checklist tasks a stage creates when the case enters it (once per stage and task key). */
-function stageEntryDrafts(state: CaseState, stage: StageDefinition): EventDraft[] {
+/**
+ * What entering a stage starts: its SLA clock, and the checklist tasks it creates (once per stage
+ * and task key), due after their `due` duration.
+ */
+function stageEntryDrafts(state: CaseState, template: TemplateDefinition, stage: StageDefinition, now: string): EventDraft[] {
   const existing = new Set(Object.values(state.tasks).filter((t) => t.stage === stage.key).map((t) => t.key));
   let n = state.counters.tasks;
-  return stage.tasks
+  const tasks: EventDraft[] = stage.tasks
     .filter((t) => !existing.has(t.key))
     .map((t) => ({
       type: 'task.created' as const,
@@ -64,10 +73,11 @@ function stageEntryDrafts(state: CaseState, stage: StageDefinition): EventDraft[
         title: t.title,
         assignee: null,
         ...(t.assigneeRole ? { assigneeRole: t.assigneeRole } : {}),
-        dueAt: null,
+        dueAt: t.due ? addDuration(now, t.due, calendarOf(template)) : null,
         stage: stage.key,
       },
     }));
+  return [...clockStartDraft(template, stage, now), ...tasks];
 }
 
 export function moveDirection(template: TemplateDefinition, from: string, to: string): MoveDirection {
@@ -75,7 +85,7 @@ export function moveDirection(template: TemplateDefinition, from: string, to: st
   return delta === 1 ? 'forward' : delta > 1 ? 'skip' : 'back';
 }
 
-function decideAdvance(state: CaseState, template: TemplateDefinition, to: string, reason: string | undefined): Decision {
+function decideAdvance(state: CaseState, template: TemplateDefinition, to: string, reason: string | undefined, now: string): Decision {
   const current = findStage(template, state.stage);
   const target = findStage(template, to);
   if (!current) return refuse(reject('unknown_stage', `the case is in stage "${state.stage}", which its template does not define`));
@@ -119,7 +129,7 @@ function decideAdvance(state: CaseState, template: TemplateDefinition, to: strin
   return accept([
     { type: 'stage.exited', data: { stage: state.stage, to, direction } },
     { type: 'stage.entered', data: { stage: to, from: state.stage, direction, ...(reason ? { reason } : {}) } },
-    ...stageEntryDrafts(state, target),
+    ...stageEntryDrafts(state, template, target, now),
   ]);
 }
 
@@ -154,9 +164,19 @@ function participantDrafts(state: CaseState, input: Omit<ParticipantData, 'parti
  * The rules of a case: given the live state and a command, the events it produces or why it is
  * refused. Pure and deterministic; the workflow's update validator and handler both call it.
  */
-export function decide(state: CaseState, template: TemplateDefinition, command: CaseCommand, actor: Actor): Decision {
+export function decide(
+  state: CaseState,
+  template: TemplateDefinition,
+  command: CaseCommand,
+  actor: Actor,
+  now: string = state.updatedAt,
+): Decision {
   const stage = findStage(template, state.stage);
   if (!stage) return refuse(reject('unknown_stage', `the case is in stage "${state.stage}", which its template does not define`));
+  if (actor.kind === 'external') {
+    const refused = externalRefusal(state, template, command, actor);
+    if (refused) return refuse(refused);
+  }
 
   if (command.type === 'comment') {
     if (!mayAct(actor, stage, 'comment')) return refuse(forbidden(actor, stage, 'comment'));
@@ -174,13 +194,14 @@ export function decide(state: CaseState, template: TemplateDefinition, command: 
     return refuse(reject('case_not_open', `the case is ${state.status}; reopen it first`));
   }
 
-  // Completing one's own task is allowed whatever the stage's permissions say.
+  // Completing one's own task is allowed whatever the stage's permissions say; external
+  // participants were checked against what the template opens to them.
   const ownTask = command.type === 'completeTask' && own(state.tasks, command.taskId)?.assignee === actor.id;
-  if (!ownTask && !mayAct(actor, stage, 'act')) return refuse(forbidden(actor, stage, 'act'));
+  if (!ownTask && actor.kind !== 'external' && !mayAct(actor, stage, 'act')) return refuse(forbidden(actor, stage, 'act'));
 
   switch (command.type) {
     case 'advance':
-      return decideAdvance(state, template, command.to, command.reason);
+      return decideAdvance(state, template, command.to, command.reason, now);
 
     case 'setFields': {
       const checked = checkFieldValues(template, command.values);
@@ -271,7 +292,85 @@ export function decide(state: CaseState, template: TemplateDefinition, command: 
 
     case 'cancel':
       return accept([{ type: 'case.cancelled', data: { reason: command.reason } }]);
+
+    case 'uploadDocument': {
+      const slot = template.documents.find((d) => d.key === command.slot);
+      if (!slot) return refuse(unknownSlot(template, command.slot));
+      if (slot.contentTypes && !slot.contentTypes.includes(command.contentType)) {
+        return refuse(reject('unsupported_content_type', `slot "${slot.key}" accepts ${slot.contentTypes.join(', ')}, not ${command.contentType}`));
+      }
+      const { type: _type, ...version } = command;
+      return accept([{ type: 'document.uploaded', data: { ...version, version: (own(state.documents, slot.key)?.versions ?? 0) + 1 } }]);
+    }
+
+    case 'reviewDocument': {
+      const found = findDocument(state, command.documentId);
+      if (!found) return refuse(reject('document_not_found', `no document "${command.documentId}" on this case`));
+      const { slot, item } = found;
+      if (item.version !== slot.versions) {
+        return refuse(reject('not_latest_version', `version ${item.version} of "${item.slot}" was superseded by version ${slot.versions}; review the latest`));
+      }
+      if (item.status !== 'pending') return refuse(reject('already_reviewed', `version ${item.version} of "${item.slot}" is already ${item.status}`));
+      const ref = { slot: item.slot, version: item.version, documentId: item.documentId };
+      if (command.decision === 'approve') return accept([{ type: 'document.approved', data: { ...ref, ...(command.reason ? { reason: command.reason } : {}) } }]);
+      if (!command.reason) {
+        return refuse(reject('reason_required', 'a rejection needs a reason', { errors: [{ path: 'reason', message: 'required when rejecting' }] }));
+      }
+      return accept([{ type: 'document.rejected', data: { ...ref, reason: command.reason } }]);
+    }
+
+    case 'changeDeadline': {
+      const clock = runningClock(state);
+      if (!clock) return refuse(reject('no_clock', `stage "${stage.key}" has no running SLA clock`));
+      if (clock.deadlineAt === command.deadlineAt) return refuse(reject('no_change', `the deadline is already ${command.deadlineAt}`));
+      return accept([deadlineChangeDraft(template, stage, clock, new Date(command.deadlineAt).toISOString(), command.reason, now)]);
+    }
+
+    case 'pauseClock': {
+      const clock = runningClock(state);
+      if (!clock) return refuse(reject('no_clock', `stage "${stage.key}" has no running SLA clock`));
+      if (clock.pausedAt) return refuse(reject('clock_paused', `the clock has been paused since ${clock.pausedAt}`));
+      return accept([pauseDraft(template, stage, clock, command.reason, now)]);
+    }
+
+    case 'resumeClock': {
+      const clock = runningClock(state);
+      if (!clock) return refuse(reject('no_clock', `stage "${stage.key}" has no running SLA clock`));
+      if (!clock.pausedAt) return refuse(reject('clock_not_paused', 'the clock is running'));
+      return accept([resumeDraft(template, stage, clock, command.reason, now)]);
+    }
   }
+}
+
+function unknownSlot(template: TemplateDefinition, slot: string): Rejection {
+  return reject('unknown_slot', `unknown document slot "${slot}"; slots are: ${template.documents.map((d) => d.key).join(', ') || 'none'}`);
+}
+
+export function findDocument(state: CaseState, documentId: string) {
+  for (const slot of Object.values(state.documents)) {
+    const item = slot.items.find((i) => i.documentId === documentId);
+    if (item) return { slot, item };
+  }
+  return undefined;
+}
+
+/**
+ * External participants (the portal) may only upload to slots marked `external` and fill in
+ * fields marked `external`, and only while they are on the case.
+ */
+function externalRefusal(state: CaseState, template: TemplateDefinition, command: CaseCommand, actor: Actor): Rejection | undefined {
+  const participant = own(state.participants, actor.id);
+  if (!participant || participant.kind !== 'external') return reject('forbidden', `${actor.name} is not an external participant of this case`);
+  if (command.type === 'uploadDocument') {
+    const slot = template.documents.find((d) => d.key === command.slot);
+    if (!slot) return unknownSlot(template, command.slot);
+    return slot.external ? undefined : reject('forbidden', `document slot "${slot.key}" is not open to external participants`);
+  }
+  if (command.type === 'setFields') {
+    const closed = Object.keys(command.values).filter((k) => !template.fields.some((f) => f.key === k && f.external));
+    return closed.length ? reject('forbidden', `fields not open to external participants: ${closed.join(', ')}`) : undefined;
+  }
+  return reject('forbidden', `external participants may not ${command.type}`);
 }
 
 export interface StartRequest {
@@ -284,7 +383,7 @@ export interface StartRequest {
 }
 
 /** The events that open a case, or why its start input does not fit the template. */
-export function decideStart(template: TemplateDefinition, start: StartRequest, base: CaseState): Decision {
+export function decideStart(template: TemplateDefinition, start: StartRequest, base: CaseState, now: string = new Date(0).toISOString()): Decision {
   const first = template.stages[0];
   if (!first) return refuse(reject('unknown_stage', 'the template has no stages'));
   const checked = checkFieldValues(template, start.fields ?? {});
@@ -311,6 +410,6 @@ export function decideStart(template: TemplateDefinition, start: StartRequest, b
     drafts.push({ type: 'participant.added', data: { participantId: `P-${++participants}`, ...p } });
   }
   const withStage: CaseState = { ...base, stage: first.key };
-  drafts.push(...stageEntryDrafts(withStage, first));
+  drafts.push(...stageEntryDrafts(withStage, template, first, now));
   return accept(drafts);
 }

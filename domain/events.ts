@@ -16,6 +16,25 @@ export interface TaskData {
   stage: string;
 }
 
+export interface DocumentVersionData {
+  slot: string;
+  version: number;
+  documentId: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  generatedFrom?: string;
+}
+
+/** Which automation (or escalation) produced something: `automations[2]` or `stages[0].sla.escalations[1]`. */
+export interface RuleRef {
+  rule: string;
+  name?: string;
+  /** The event that triggered the rule. */
+  trigger: number;
+}
+
 export interface ParticipantData {
   participantId: string;
   kind: 'internal' | 'external';
@@ -48,6 +67,27 @@ export interface CaseEventData {
   'case.closed': { reason?: string };
   'case.reopened': { reason: string };
   'case.cancelled': { reason: string };
+  'document.uploaded': DocumentVersionData;
+  'document.approved': { slot: string; version: number; documentId: string; reason?: string };
+  'document.rejected': { slot: string; version: number; documentId: string; reason: string };
+  /** A stage with an SLA was entered: its clock's targets (absent targets are null). */
+  'sla.started': { stage: string; goalAt: string | null; deadlineAt: string | null };
+  'sla.goal_missed': { stage: string; goalAt: string };
+  'sla.deadline_missed': { stage: string; deadlineAt: string };
+  'sla.escalated': { stage: string; level: number; escalation: number; deadlineAt: string };
+  'sla.deadline_changed': { stage: string; from: string | null; to: string; reason: string; deadlineRemainingMs?: number };
+  /** The clock stops; the remaining time to each target (counted as the target counts it) is kept. */
+  'sla.paused': { stage: string; reason: string; goalRemainingMs: number | null; deadlineRemainingMs: number | null };
+  'sla.resumed': { stage: string; reason?: string; goalAt: string | null; deadlineAt: string | null; pausedMs: number };
+  'task.overdue': { taskId: string; dueAt: string };
+  'case.stalled': { lastActivityAt: string; inactivity: string };
+  /** An automation's conditions held and its actions were carried out (effects run afterwards). */
+  'automation.ran': RuleRef & { on: string; actions: string[] };
+  /** An automation (or one of its actions) could not do its work; the case carries on. */
+  'automation.failed': RuleRef & { action?: string; reason: string };
+  'email.sent': RuleRef & { to: string; subject: string; emailId: string; delivery: 'sent' | 'outbox' };
+  'notification.sent': RuleRef & { userId: string; notificationId: string };
+  'webhook.delivered': RuleRef & { url: string; deliveryId: string; status: number };
   /** A signalled command that failed validation: kept on the timeline so the sender can see why. */
   'command.rejected': { command: string; code: string; detail: string; requestId?: string };
 }

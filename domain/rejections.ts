@@ -14,7 +14,15 @@ export type RejectionCode =
   | 'task_already_completed'
   | 'task_not_completed'
   | 'participant_not_found'
-  | 'participant_exists';
+  | 'participant_exists'
+  | 'unknown_slot'
+  | 'document_not_found'
+  | 'unsupported_content_type'
+  | 'already_reviewed'
+  | 'not_latest_version'
+  | 'no_clock'
+  | 'clock_paused'
+  | 'clock_not_paused';
 
 export interface MissingCriteria {
   fields: string[];

@@ -64,6 +64,7 @@ function looseTemplate(input: unknown): TemplateDefinition {
       ...(Array.isArray(f.options) && (fieldTypes as readonly unknown[]).includes(f.type) ? { options: strings(f.options) } : {}),
     })),
     documents: keyed(t.documents).map((d) => ({ key: str(d.key) ?? '', external: false, required: false })),
+    documentTemplates: [],
     stages: keyed(t.stages).map((s) => {
       const exit = isObject(s.exit) ? s.exit : undefined;
       const permissions = isObject(s.permissions) ? s.permissions : undefined;
@@ -74,7 +75,7 @@ function looseTemplate(input: unknown): TemplateDefinition {
         tasks: keyed(s.tasks).map((task) => ({ key: str(task.key) ?? '', title: '', ...(str(task.assigneeRole) ? { assigneeRole: str(task.assigneeRole) } : {}) })),
         ...(owner ? { owner } : {}),
         ...(exit
-          ? { exit: { fields: strings(exit.fields), documents: strings(exit.documents), tasks: exit.tasks === 'all' ? ('all' as const) : strings(exit.tasks) } }
+          ? { exit: { fields: strings(exit.fields), documents: strings(exit.documents), approved: strings(exit.approved), tasks: exit.tasks === 'all' ? ('all' as const) : strings(exit.tasks) } }
           : {}),
         ...(permissions
           ? { permissions: { ...(Array.isArray(permissions.act) ? { act: strings(permissions.act) } : {}), ...(Array.isArray(permissions.comment) ? { comment: strings(permissions.comment) } : {}) } }

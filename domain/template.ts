@@ -1,17 +1,16 @@
 import { z } from 'zod';
+import { parseDuration } from './durations';
 
 /** Keys of stages, fields, slots, roles, tasks: stable identifiers used in URLs and rules. */
 export const keySchema = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, 'must start with a letter and contain only letters, digits, _ or - (max 63)');
 
-/** Durations such as `4h`, `2d`, `30m`, `3 business days`; interpreted by the SLA issue, validated now. */
+/** Durations such as `4h`, `2d`, `30m`, `3 business days` (see domain/durations.ts). */
 export const durationSchema = z
   .string()
-  .regex(
-    /^\s*\d+\s*(s|m|h|d|w|sec|secs|second|seconds|min|mins|minute|minutes|hour|hours|day|days|week|weeks)(\s+business\s*(hours?|days?))?\s*$|^\s*\d+\s+business\s+(hours?|days?)\s*$/i,
-    'must be a duration like "30m", "4h", "2d" or "3 business days"',
-  );
+  .max(50)
+  .refine((v) => parseDuration(v) !== undefined, 'must be a duration like "30s", "4h", "2d", "1 week", "3 business days" or "4 business hours"');
 
 export const fieldTypes = ['text', 'longtext', 'number', 'date', 'boolean', 'select', 'multiselect', 'email'] as const;
 export type FieldType = (typeof fieldTypes)[number];
@@ -49,12 +48,65 @@ export const stageTaskSchema = z
   })
   .strict();
 
+/**
+ * Who an e-mail or notification goes to: `owner`, `role:<role>` (the case's internal participants
+ * with that role), `participant:<role or participant id>`, `user:<user id>`, `field:<email field>`,
+ * or a literal address.
+ */
+export const recipientSchema = z.string().trim().min(1).max(320);
+const recipients = z.union([recipientSchema, z.array(recipientSchema).min(1).max(50)]);
+/** Mustache text: `{{case.title}}`, `{{fields.fullName}}`, `{{stage.name}}`, `{{case.url}}` … */
+const templateText = (max: number) => z.string().min(1).max(max);
+
+export const emailActionSchema = z
+  .object({ to: recipients, subject: templateText(500), body: templateText(50_000).optional() })
+  .strict();
+export const notifyActionSchema = z
+  .object({ to: recipients, subject: templateText(500).optional(), body: templateText(10_000).optional() })
+  .strict();
+export const createTaskActionSchema = z
+  .object({
+    title: templateText(300),
+    description: z.string().max(10_000).optional(),
+    assignee: z.string().min(1).max(200).optional(),
+    assigneeRole: keySchema.optional(),
+    /** Due this long after the task is created (on the business calendar for `business` durations). */
+    due: durationSchema.optional(),
+  })
+  .strict();
+export const advanceActionSchema = z.object({ to: keySchema, reason: z.string().min(1).max(2000).optional() }).strict();
+export const assignActionSchema = z
+  .object({ role: keySchema.optional(), user: z.string().min(1).max(200).optional() })
+  .strict()
+  .refine((a) => Boolean(a.role) !== Boolean(a.user), 'give exactly one of role or user');
+export const setFieldActionSchema = z.object({ field: keySchema, value: z.unknown() }).strict();
+export const webhookActionSchema = z
+  .object({ url: z.url({ protocol: /^https?$/ }), payload: z.record(z.string(), z.unknown()).optional() })
+  .strict();
+export const generateDocumentActionSchema = z.object({ template: keySchema }).strict();
+
+/** One action of an automation or escalation, written as a single-key object: `{ email: {...} }`. */
+export const automationActionSchema = z.union([
+  z.object({ email: emailActionSchema }).strict(),
+  z.object({ notify: notifyActionSchema }).strict(),
+  z.object({ createTask: createTaskActionSchema }).strict(),
+  z.object({ advance: advanceActionSchema }).strict(),
+  z.object({ assign: assignActionSchema }).strict(),
+  z.object({ setField: setFieldActionSchema }).strict(),
+  z.object({ webhook: webhookActionSchema }).strict(),
+  z.object({ generateDocument: generateDocumentActionSchema }).strict(),
+]);
+export type AutomationAction = z.output<typeof automationActionSchema>;
+
 export const escalationSchema = z
   .object({
+    /** How long after the deadline the first level fires. */
     after: durationSchema,
+    /** Then again this often… */
     every: durationSchema.optional(),
+    /** …up to this many levels in all (default: 1, or unbounded up to 100 with `every`). */
     times: z.number().int().min(1).max(100).optional(),
-    do: z.array(z.record(z.string(), z.unknown())).default([]),
+    do: z.array(automationActionSchema).default([]),
   })
   .strict();
 
@@ -69,7 +121,10 @@ export const slaSchema = z
 export const exitCriteriaSchema = z
   .object({
     fields: z.array(keySchema).default([]),
+    /** Slots that need a version that was not rejected. */
     documents: z.array(keySchema).default([]),
+    /** Slots whose latest version must be approved. */
+    approved: z.array(keySchema).default([]),
     /** Stage checklist task keys that must be completed, or `all` for every task created in the stage. */
     tasks: z.union([z.literal('all'), z.array(keySchema)]).default([]),
   })
@@ -136,10 +191,40 @@ export const automationSchema = z
     field: keySchema.optional(),
     document: keySchema.optional(),
     decision: z.string().optional(),
+    /** A JSONLogic condition over `case`, `fields`, `stage`, `event` (and `actor`). */
     if: z.unknown().optional(),
-    do: z.array(z.record(z.string(), z.unknown())).min(1),
+    do: z.array(automationActionSchema).min(1),
   })
   .strict();
+
+const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time like "09:00"');
+
+/** When business durations count: working days and hours in a time zone, minus holidays. */
+export const calendarSchema = z
+  .object({
+    timeZone: z.string().min(1).default('UTC'),
+    workingDays: z.array(z.enum(weekdays)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    workingHours: z.object({ start: clockTime, end: clockTime }).strict().default({ start: '09:00', end: '17:00' }),
+    holidays: z.array(z.iso.date()).max(1000).default([]),
+  })
+  .strict();
+export type BusinessCalendar = z.output<typeof calendarSchema>;
+export type Weekday = (typeof weekdays)[number];
+
+/** A document the case can generate as a PDF (command or `generateDocument` action). */
+export const documentTemplateSchema = z
+  .object({
+    key: keySchema,
+    title: z.string().min(1).max(300),
+    /** The slot the generated PDF becomes a new version of. */
+    slot: keySchema,
+    fileName: z.string().min(1).max(200).optional(),
+    /** Mustache text; blank lines separate paragraphs. */
+    body: z.string().min(1).max(100_000),
+  })
+  .strict();
+export type DocumentTemplate = z.output<typeof documentTemplateSchema>;
 
 export const templateDefinitionSchema = z
   .object({
@@ -157,7 +242,9 @@ export const templateDefinitionSchema = z
     stages: z.array(stageDefinitionSchema),
     transitions: z.array(transitionSchema).optional(),
     automations: z.array(automationSchema).default([]),
-    calendar: z.record(z.string(), z.unknown()).optional(),
+    documentTemplates: z.array(documentTemplateSchema).default([]),
+    calendar: calendarSchema.optional(),
+    /** An open case with no event for this long records `case.stalled`. */
     inactivity: durationSchema.optional(),
   })
   .strict();

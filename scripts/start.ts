@@ -103,6 +103,7 @@ async function main() {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       db: database.db,
+      config,
     });
     const running = worker.run();
     running.catch((err) => {

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
 
 export interface CaseWorkerOptions {
@@ -7,6 +8,7 @@ export interface CaseWorkerOptions {
   namespace: string;
   taskQueue: string;
   db: Database;
+  config: Config;
   /** A pre-built bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
 }
@@ -18,6 +20,6 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ db: opts.db }),
+    activities: createActivities({ db: opts.db, config: opts.config }),
   });
 }

@@ -78,14 +78,14 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     unprojected = [];
     processed = [];
     const { actor, requestId, ...start } = input.start;
-    const opening = decideStart(template.definition, start, state);
+    const opening = decideStart(template.definition, start, state, now());
     if (!opening.ok) {
       throw ApplicationFailure.create({ type: COMMAND_REJECTED, message: opening.rejection.detail, details: [opening.rejection], nonRetryable: true });
     }
     remember(requestId, append(opening.events, actor));
   }
 
-  const view = () => toCaseView(state, template);
+  const view = () => toCaseView(state, template, now());
 
   // Declared before the handlers: an update delivered with the start runs as soon as its handler is set.
   let published = '';
@@ -124,7 +124,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
       const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
       return { ok: false, rejection: { code: 'invalid_command', detail: 'the command is malformed', errors } };
     }
-    const decision = decide(state, template.definition, parsed.data.command, parsed.data.actor);
+    const decision = decide(state, template.definition, parsed.data.command, parsed.data.actor, now());
     return decision.ok ? { ok: true, request: parsed.data, drafts: decision.events } : decision;
   }
 

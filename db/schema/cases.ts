@@ -25,6 +25,8 @@ export const cases = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull(),
     closedAt: timestamp('closed_at', { withTimezone: true, precision: 3 }),
+    /** The earliest running deadline (stage SLA or open task): lists filter `overdue` on it. */
+    dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [
     index('cases_template_stage_idx').on(t.templateKey, t.stage),
@@ -32,6 +34,7 @@ export const cases = pgTable(
     index('cases_owner_idx').on(t.owner),
     // Keyset pagination walks (created_at, key) backwards: a B-tree serves both directions.
     index('cases_created_key_idx').on(t.createdAt, t.key),
+    index('cases_status_due_idx').on(t.status, t.dueAt),
   ],
 );
 

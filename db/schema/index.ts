@@ -6,3 +6,8 @@ export * from './tasks';
 export * from './participants';
 export * from './api-tokens';
 export * from './idempotency-keys';
+export * from './emails';
+export * from './notifications';
+export * from './webhook-deliveries';
+export * from './document-blobs';
+export * from './portal-links';

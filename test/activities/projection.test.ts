@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, ProjectionFailure } from '../../activities';
+import { loadConfig } from '../../config/env';
 import { openDatabase } from '../../db/connection';
 import { getTimeline, listCases } from '../../db/read-model';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -27,7 +28,7 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('projectCase activity', () => {
   it('projects a batch into the read model, idempotently', async () => {
-    const { projectCase } = createActivities({ db: t.db });
+    const { projectCase } = createActivities({ db: t.db, config: loadConfig({ NODE_ENV: 'test' }) });
     const c = new SimCase('ACT-1', template, { title: 'Activity case', fields: { fullName: 'Ann' } }, minute(0));
     c.run({ type: 'comment', text: 'first' }, minute(1));
     const env = new MockActivityEnvironment();
@@ -40,7 +41,7 @@ describe('projectCase activity', () => {
   });
 
   it('fails for good on a malformed batch', async () => {
-    const { projectCase } = createActivities({ db: t.db });
+    const { projectCase } = createActivities({ db: t.db, config: loadConfig({ NODE_ENV: 'test' }) });
     const c = new SimCase('ACT-2', template, { title: 'Bad batch' }, minute(0));
     const env = new MockActivityEnvironment();
     const wrongCase = await failureOf(env.run(projectCase, { ...c.batch(), caseKey: 'ACT-3' }));
@@ -57,7 +58,7 @@ describe('projectCase activity', () => {
   });
 
   it('stores text with NUL characters, which PostgreSQL cannot hold, with a replacement character', async () => {
-    const { projectCase } = createActivities({ db: t.db });
+    const { projectCase } = createActivities({ db: t.db, config: loadConfig({ NODE_ENV: 'test' }) });
     const c = new SimCase('ACT-4', template, { title: 'Nul \u0000 title', fields: { fullName: 'a\u0000b' } }, minute(0));
     await new MockActivityEnvironment().run(projectCase, c.batch());
     expect((await listCases(t.db, { q: 'ACT-4' })).items[0]?.title).toBe('Nul \uFFFD title');
@@ -65,7 +66,7 @@ describe('projectCase activity', () => {
   });
 
   it('fails for good when PostgreSQL refuses the data itself', async () => {
-    const { projectCase } = createActivities({ db: t.db });
+    const { projectCase } = createActivities({ db: t.db, config: loadConfig({ NODE_ENV: 'test' }) });
     const c = new SimCase('ACT-6', template, { title: 'Huge seq' }, minute(0));
     // A valid batch by its schema, but seq does not fit the integer column: no retry can help.
     const batch = c.batch();
@@ -79,7 +80,7 @@ describe('projectCase activity', () => {
   it('leaves connection failures retryable', async () => {
     const unreachable = await openDatabase({ url: 'postgres://postgres@127.0.0.1:1/nowhere' });
     try {
-      const { projectCase } = createActivities({ db: unreachable.db });
+      const { projectCase } = createActivities({ db: unreachable.db, config: loadConfig({ NODE_ENV: 'test' }) });
       const c = new SimCase('ACT-5', template, { title: 'Unreachable' }, minute(0));
       const failure = await failureOf(new MockActivityEnvironment().run(projectCase, c.batch()));
       expect(failure instanceof ApplicationFailure && failure.nonRetryable).toBe(false);

@@ -60,7 +60,7 @@ export const onboardingInput: TemplateDefinitionInput = {
     },
     { key: 'completed', terminal: true },
   ],
-  automations: [{ on: 'stage.entered', stage: 'documentation', do: [{ email: { to: 'participant:candidate' } }] }],
+  automations: [{ on: 'stage.entered', stage: 'documentation', do: [{ email: { to: 'participant:candidate', subject: 'Documents for {{case.title}}' } }] }],
 };
 
 export function parseTemplate(input: unknown): TemplateDefinition {
@@ -111,7 +111,8 @@ export class TestCase {
 
   /** Decides without applying. */
   decide(command: CaseCommand, actor: Actor = actors.admin): Decision {
-    return decide(this.state, this.template, command, actor);
+    // The instant the next apply() stamps: the workflow decides and applies at one time too.
+    return decide(this.state, this.template, command, actor, new Date(T0 + this.tick * 60_000).toISOString());
   }
 
   /** Decides and, when accepted, applies; returns the decision. */
@@ -128,9 +129,13 @@ export class TestCase {
     return this.apply(decision.events, actor);
   }
 
-  /** Pretends a document version was uploaded (there is no document command yet). */
-  uploadDocument(slot: string): void {
-    this.state = { ...this.state, documents: { ...this.state.documents, [slot]: { versions: 1, status: 'pending' } } };
+  /** Records an upload of a version of `slot` (the bytes would be in the document store). */
+  uploadDocument(slot: string, actor: Actor = actors.admin): CaseEvent[] {
+    const n = (this.state.documents[slot]?.versions ?? 0) + 1;
+    return this.ok(
+      { type: 'uploadDocument', slot, documentId: `doc-${slot}-${n}`, fileName: `${slot}.pdf`, contentType: 'application/pdf', size: 10, sha256: 'a'.repeat(64) },
+      actor,
+    );
   }
 }
 

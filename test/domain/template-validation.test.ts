@@ -41,7 +41,7 @@ describe('validateTemplate: valid templates', () => {
     expect(t.stages.map((s) => s.key)).toEqual(['documentation', 'setup', 'review', 'completed']);
     expect(t.fields.find((f) => f.key === 'bio')).toEqual({ key: 'bio', type: 'longtext', required: false, external: false });
     expect(t.documents[1]).toEqual({ key: 'contract', external: false, required: false });
-    expect(t.stages[0]?.exit).toEqual({ fields: ['fullName', 'startDate'], documents: ['idCard'], tasks: [] });
+    expect(t.stages[0]?.exit).toEqual({ fields: ['fullName', 'startDate'], documents: ['idCard'], approved: [], tasks: [] });
     expect(t.stages[0]?.tasks).toEqual([]);
     expect(t.stages[0]?.terminal).toBe(false);
     expect(t.stages[0]?.sla?.escalations).toEqual([{ after: '1d', do: [{ notify: { to: 'role:hr' } }] }]);
@@ -99,6 +99,7 @@ automations:
         roles: [],
         fields: [],
         documents: [],
+        documentTemplates: [],
         automations: [],
         stages: [
           { key: 'a', terminal: false, tasks: [] },
@@ -127,7 +128,7 @@ stages:
     const result = validateTemplate(parseYaml(yaml));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.template.stages[0]?.exit).toEqual({ fields: [], documents: [], tasks: [] });
+    expect(result.template.stages[0]?.exit).toEqual({ fields: [], documents: [], approved: [], tasks: [] });
     expect(result.template.stages[0]?.sla).toEqual({ goal: '4h', deadline: '3 business days', escalations: [] });
     expect(result.template.stages[1]?.exit?.tasks).toBe('all');
     expect(result.template.name).toBe('Edge: cases');
@@ -196,7 +197,7 @@ describe('validateTemplate: shape problems carry their path', () => {
     ['missing name', (t: ReturnType<typeof base>) => delete (t as Record<string, unknown>).name, 'name'],
     ['lower-case prefix', (t: ReturnType<typeof base>) => (t.prefix = 'onb'), 'prefix'],
     ['unknown property on a stage', (t: ReturnType<typeof base>) => ((t.stages[2] as Record<string, unknown>).colour = 'red'), 'stages[2]'],
-    ['unknown automation event', (t: ReturnType<typeof base>) => (t.automations = [{ on: 'nope' as never, do: [{}] }]), 'automations[0].on'],
+    ['unknown automation event', (t: ReturnType<typeof base>) => (t.automations = [{ on: 'nope' as never, do: [{ notify: { to: 'owner' } }] }]), 'automations[0].on'],
     ['empty transition targets', (t: ReturnType<typeof base>) => (t.transitions = [{ from: 'open', to: [] }]), 'transitions[0].to'],
     ['exit tasks neither `all` nor a list', (t: ReturnType<typeof base>) => ((t.stages[0] as Record<string, unknown>).exit = { tasks: 'some' }), 'stages[0].exit.tasks'],
   ])('%s', (_name, mutate, path) => {
@@ -239,9 +240,9 @@ describe('validateTemplate: semantic problems carry their path', () => {
     ['options on a text field', (t) => (t.fields = [{ key: 's', type: 'text', options: ['a'] }]), 'fields[0].options', /only apply/],
     ['duplicate option', (t) => (t.fields = [{ key: 's', type: 'select', options: ['a', 'b', 'a'] }]), 'fields[0].options', /duplicate option "a"/],
     ['duplicate role', (t) => (t.roles = ['hr', 'manager', 'hr']), 'roles', /duplicate role "hr"/],
-    ['automation on unknown stage', (t) => (t.automations = [{ on: 'stage.entered', stage: 'ghost', do: [{}] }]), 'automations[0].stage', /ghost/],
-    ['automation on unknown field', (t) => (t.automations = [{ on: 'field.changed', field: 'ghost', do: [{}] }]), 'automations[0].field', /ghost/],
-    ['automation on unknown document', (t) => (t.automations = [{ on: 'document.uploaded', document: 'ghost', do: [{}] }]), 'automations[0].document', /ghost/],
+    ['automation on unknown stage', (t) => (t.automations = [{ on: 'stage.entered', stage: 'ghost', do: [{ notify: { to: 'owner' } }] }]), 'automations[0].stage', /ghost/],
+    ['automation on unknown field', (t) => (t.automations = [{ on: 'field.changed', field: 'ghost', do: [{ notify: { to: 'owner' } }] }]), 'automations[0].field', /ghost/],
+    ['automation on unknown document', (t) => (t.automations = [{ on: 'document.uploaded', document: 'ghost', do: [{ notify: { to: 'owner' } }] }]), 'automations[0].document', /ghost/],
   ])('%s', (_name, mutate, path, message) => {
     const t = base();
     mutate(t);
@@ -279,7 +280,7 @@ describe('validateTemplate: semantic problems carry their path', () => {
       { from: 'nowhere', to: ['review'] },
       { from: 'open', to: ['open', 'elsewhere'] },
     ];
-    t.automations = [{ on: 'stage.entered', stage: 'ghost', do: [{}] }];
+    t.automations = [{ on: 'stage.entered', stage: 'ghost', do: [{ notify: { to: 'owner' } }] }];
     expect(paths(t).sort()).toEqual(
       [
         'automations[0].stage',

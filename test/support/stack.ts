@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, ty
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { loadConfig, type Config } from '../../config/env';
 import { CaseClient } from '../../api/case-client';
 import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
@@ -20,6 +21,7 @@ export interface TestStack {
   client: Client;
   cases: CaseClient;
   taskQueue: string;
+  config: Config;
   app: ReturnType<typeof createApp>;
   /** Bearer tokens of test actors by role name. */
   tokens: Record<'admin' | 'hr' | 'manager' | 'it' | 'outsider', string>;
@@ -31,7 +33,9 @@ export interface TestStack {
  * A real stack for one test file: a fresh PostgreSQL database, a worker on its own task queue
  * against the shared Temporal dev server, and the Express app (for supertest).
  */
-export async function startTestStack(opts: { address?: string; archiveAfterMs?: number } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { address?: string; archiveAfterMs?: number; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   if (!runtimeInstalled) {
     try {
       Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
@@ -45,11 +49,13 @@ export async function startTestStack(opts: { address?: string; archiveAfterMs?: 
   const database = await createTestDatabase();
   const taskQueue = `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
+  const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, ...opts.env });
   const worker: Worker = await createCaseWorker({
     connection: nativeConnection,
     namespace,
     taskQueue,
     db: database.db,
+    config,
     workflowBundle: await testWorkflowBundle(),
   });
   const running = worker.run();
@@ -61,7 +67,7 @@ export async function startTestStack(opts: { address?: string; archiveAfterMs?: 
     db: database.db,
     cases,
     temporal: connection,
-    config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined, TEMPORAL_NAMESPACE: namespace, ...(opts.archiveAfterMs ? { archiveAfterMs: opts.archiveAfterMs } : {}) },
+    config: { ...config, ...(opts.archiveAfterMs ? { archiveAfterMs: opts.archiveAfterMs } : {}) },
     log,
   });
   const actor = (id: string, name: string, roles: string[]) => createApiToken(database.db, { actorId: id, actorName: name, roles }).then((t) => t.token);
@@ -78,6 +84,7 @@ export async function startTestStack(opts: { address?: string; archiveAfterMs?: 
     client,
     cases,
     taskQueue,
+    config,
     app,
     tokens,
     http: () => request(app),
