@@ -40,6 +40,8 @@ export const caseSummarySchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     closedAt: z.string().nullable(),
+    dueAt: z.string().nullable().meta({ description: 'The earliest running deadline (stage SLA or open task)' }),
+    overdue: z.boolean(),
     lastSeq: z.number().int(),
   })
   .meta({ id: 'CaseSummary' });
@@ -52,6 +54,11 @@ export const listCasesQuery = z
     stage: keySchema.optional(),
     status: z.enum(['open', 'closed', 'cancelled']).optional(),
     owner: z.string().min(1).max(200).optional(),
+    overdue: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .meta({ description: 'true: open cases whose earliest deadline has passed' }),
     q: z.string().trim().min(1).max(200).optional(),
     limit: limit(200, 50),
     cursor: z.string().max(500).optional(),
@@ -77,7 +84,9 @@ export const timelineSchema = z.object({ items: z.array(caseEventSchema), nextCu
 export const boardSchema = z
   .object({
     template: z.object({ key: z.string(), version: z.number().int(), name: z.string() }),
-    stages: z.array(z.object({ key: z.string(), name: z.string(), terminal: z.boolean(), count: z.number().int(), cases: z.array(caseSummarySchema) })),
+    stages: z.array(
+      z.object({ key: z.string(), name: z.string(), terminal: z.boolean(), count: z.number().int(), overdue: z.number().int(), cases: z.array(caseSummarySchema) }),
+    ),
   })
   .meta({ id: 'Board' });
 

@@ -23,6 +23,9 @@ export interface CaseSummary {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** The earliest running deadline; `overdue` once it has passed. */
+  dueAt: string | null;
+  overdue: boolean;
   lastSeq: number;
 }
 
@@ -32,6 +35,8 @@ export interface ListCasesFilter {
   stage?: string;
   status?: CaseStatus;
   owner?: string;
+  /** true: open cases whose earliest deadline has passed; false: every other case. */
+  overdue?: boolean;
   /** Case-insensitive substring of the key, the title or any field value. */
   q?: string;
   /** Page size: default 50, at most 200. */
@@ -47,7 +52,7 @@ export interface CaseList {
 
 export interface Board {
   template: { key: string; version: number; name: string };
-  stages: Array<{ key: string; name: string; terminal: boolean; count: number; cases: CaseSummary[] }>;
+  stages: Array<{ key: string; name: string; terminal: boolean; count: number; overdue: number; cases: CaseSummary[] }>;
 }
 
 export interface TimelinePage {
@@ -120,6 +125,8 @@ export async function projectCase(db: Database, batch: ProjectionBatch): Promise
       createdAt: instant(view.createdAt, 'view.createdAt'),
       updatedAt: instant(view.updatedAt, 'view.updatedAt'),
       closedAt: view.closedAt ? instant(view.closedAt, 'view.closedAt') : null,
+      // Views projected before deadlines existed have no dueAt.
+      dueAt: view.dueAt ? instant(view.dueAt, 'view.dueAt') : null,
     };
     const newer = await tx
       .insert(cases)
@@ -139,6 +146,7 @@ export async function projectCase(db: Database, batch: ProjectionBatch): Promise
           createdAt: excluded(cases.createdAt),
           updatedAt: excluded(cases.updatedAt),
           closedAt: excluded(cases.closedAt),
+          dueAt: excluded(cases.dueAt),
         },
         // The row lock taken here also serialises concurrent projections of the same case.
         setWhere: sql`${cases.lastSeq} < excluded.last_seq`,
@@ -198,6 +206,7 @@ const summaryColumns = {
   createdAt: cases.createdAt,
   updatedAt: cases.updatedAt,
   closedAt: cases.closedAt,
+  dueAt: cases.dueAt,
   lastSeq: cases.lastSeq,
 };
 
@@ -214,6 +223,8 @@ function toSummary(r: SummaryRow): CaseSummary {
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
     closedAt: r.closedAt ? r.closedAt.toISOString() : null,
+    dueAt: r.dueAt ? r.dueAt.toISOString() : null,
+    overdue: r.status === 'open' && r.dueAt !== null && r.dueAt.getTime() <= Date.now(),
     lastSeq: r.lastSeq,
   };
 }
@@ -226,6 +237,8 @@ export async function listCases(db: Database, filter: ListCasesFilter = {}): Pro
   if (filter.stage !== undefined) conditions.push(eq(cases.stage, filter.stage));
   if (filter.status !== undefined) conditions.push(eq(cases.status, filter.status));
   if (filter.owner !== undefined) conditions.push(eq(cases.owner, filter.owner));
+  if (filter.overdue === true) conditions.push(sql`${cases.status} = 'open' and ${cases.dueAt} <= now()`);
+  if (filter.overdue === false) conditions.push(sql`not (${cases.status} = 'open' and coalesce(${cases.dueAt} <= now(), false))`);
   const q = filter.q?.trim();
   if (q) {
     // Backslash is PostgreSQL's default LIKE escape character.
@@ -267,7 +280,11 @@ export async function getBoard(db: Database, template: PublishedTemplate, opts: 
   const where = and(eq(cases.templateKey, template.key), eq(cases.status, 'open'));
 
   const counts = await db
-    .select({ stage: cases.stage, count: sql<number>`count(*)`.mapWith(Number) })
+    .select({
+      stage: cases.stage,
+      count: sql<number>`count(*)`.mapWith(Number),
+      overdue: sql<number>`count(*) filter (where ${cases.dueAt} <= now())`.mapWith(Number),
+    })
     .from(cases)
     .where(where)
     .groupBy(cases.stage);
@@ -296,6 +313,7 @@ export async function getBoard(db: Database, template: PublishedTemplate, opts: 
     byStage.set(r.stage, list);
   }
   const countOf = new Map(counts.map((c) => [c.stage, c.count]));
+  const overdueOf = new Map(counts.map((c) => [c.stage, c.overdue]));
 
   const def = template.definition;
   const known = new Set(def.stages.map((s) => s.key));
@@ -304,11 +322,12 @@ export async function getBoard(db: Database, template: PublishedTemplate, opts: 
     name: stageName(s),
     terminal: s.terminal,
     count: countOf.get(s.key) ?? 0,
+    overdue: overdueOf.get(s.key) ?? 0,
     cases: byStage.get(s.key) ?? [],
   }));
   const unknown = [...countOf.keys()].filter((k) => !known.has(k)).sort();
   for (const key of unknown) {
-    stages.push({ key, name: key, terminal: false, count: countOf.get(key) ?? 0, cases: byStage.get(key) ?? [] });
+    stages.push({ key, name: key, terminal: false, count: countOf.get(key) ?? 0, overdue: overdueOf.get(key) ?? 0, cases: byStage.get(key) ?? [] });
   }
   return { template: { key: template.key, version: template.version, name: def.name }, stages };
 }

@@ -190,3 +190,25 @@ export function toCaseView(state: CaseState, template: PublishedTemplate, now: s
     closedAt: state.closedAt,
   };
 }
+
+/**
+ * The view with remaining and overdue times recomputed for `now`: a workflow computes them at
+ * its own (last activation's) time, the API answers at the request's time.
+ */
+export function viewAsOf(view: CaseView, now: string): CaseView {
+  const at = Date.parse(now);
+  const sla =
+    view.sla && !view.sla.paused
+      ? (() => {
+          const left = (target: string | null) => (target ? Date.parse(target) - at : null);
+          const deadlineRemainingMs = left(view.sla.deadlineAt);
+          return {
+            ...view.sla,
+            goalRemainingMs: left(view.sla.goalAt),
+            deadlineRemainingMs,
+            overdueMs: deadlineRemainingMs !== null && deadlineRemainingMs < 0 ? -deadlineRemainingMs : 0,
+          };
+        })()
+      : view.sla;
+  return { ...view, sla, overdue: view.status === 'open' && view.dueAt !== null && Date.parse(view.dueAt) <= at, asOf: now };
+}

@@ -41,6 +41,8 @@ export const createTaskInput = z
     title: z.string().trim().min(1).max(300),
     description: z.string().max(10000).optional(),
     assignee: userId.optional(),
+    /** The role expected to do the task until someone is assigned. */
+    assigneeRole: keySchema.optional(),
     dueAt: isoInstant.optional(),
   })
   .strict();

@@ -240,6 +240,7 @@ export function decide(
             title: command.title,
             ...(command.description ? { description: command.description } : {}),
             assignee: command.assignee ?? null,
+            ...(command.assigneeRole ? { assigneeRole: command.assigneeRole } : {}),
             dueAt: command.dueAt ? new Date(command.dueAt).toISOString() : null,
             stage: state.stage,
           },

@@ -8,6 +8,7 @@ import type { CaseState } from '../domain/case-state';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CommandRequest } from '../domain/commands';
 import type { StartRequest } from '../domain/decide';
+import type { Effect } from '../domain/effects';
 import type { CaseEvent } from '../domain/events';
 import type { PublishedTemplate } from '../domain/template';
 
@@ -41,6 +42,8 @@ export interface CarriedState {
   recent: CaseEvent[];
   unprojected: CaseEvent[];
   processed: ProcessedRequest[];
+  /** Effects of automations not finished yet (absent in runs started before automations existed). */
+  effects?: Effect[];
 }
 
 export interface CaseWorkflowInput {

@@ -7,4 +7,7 @@ export const CaseStage = defineSearchAttributeKey('CaseStage', 'KEYWORD');
 export const CaseStatus = defineSearchAttributeKey('CaseStatus', 'KEYWORD');
 export const CaseOwner = defineSearchAttributeKey('CaseOwner', 'KEYWORD');
 
-export const caseSearchAttributes = [CaseKey, CaseTemplate, CaseStage, CaseStatus, CaseOwner] as const;
+/** The earliest running deadline of an open case (stage SLA or task): `CaseDueAt < now` finds overdue cases. */
+export const CaseDueAt = defineSearchAttributeKey('CaseDueAt', 'DATETIME');
+
+export const caseSearchAttributes = [CaseKey, CaseTemplate, CaseStage, CaseStatus, CaseOwner, CaseDueAt] as const;

@@ -1,4 +1,4 @@
-import { caseViewSchema } from '../../domain/case-view';
+import { caseViewSchema, viewAsOf } from '../../domain/case-view';
 import { startCaseInput } from '../../domain/commands';
 import { caseExists, getBoard, getProjectedCaseView, getTimeline, listCases, InvalidCursorError } from '../../db/read-model';
 import type { ApiDeps } from '../deps';
@@ -57,11 +57,11 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       problems: ['case_not_found', 'temporal_unavailable'],
       handler: async ({ params }) => {
         try {
-          return { body: await cases.view(params.id), headers: { 'Case-Source': 'workflow' } };
+          return { body: viewAsOf(await cases.view(params.id), new Date().toISOString()), headers: { 'Case-Source': 'workflow' } };
         } catch (err) {
           const archived = err instanceof Problem && err.code === 'case_not_found' ? await getProjectedCaseView(db, params.id) : null;
           if (!archived) throw err;
-          return { body: archived, headers: { 'Case-Source': 'read-model' } };
+          return { body: viewAsOf(archived, new Date().toISOString()), headers: { 'Case-Source': 'read-model' } };
         }
       },
     }),
