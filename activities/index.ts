@@ -1,12 +1,23 @@
+import type { Logger } from 'pino';
 import type { Config } from '../config/env';
+import { createLogger } from '../config/logger';
 import type { Database } from '../db/connection';
+import { sendDigestsActivity } from './digest';
+import { sendEmailActivity } from './email';
+import { notifyUserActivity } from './notify';
 import { projectCaseActivity } from './projection';
+import { callWebhookActivity } from './webhook';
 
 export { ProjectionFailure } from './projection';
+export { EmailFailure } from './email';
+export { WebhookFailure } from './webhook';
+export { DigestFailure, type DigestInput, type DigestRunResult } from './digest';
 
 export interface ActivityDeps {
   db: Database;
   config: Config;
+  /** Where activities log (deliveries, refusals); a pino logger at LOG_LEVEL when absent. */
+  log?: Logger;
 }
 
 /**
@@ -14,8 +25,17 @@ export interface ActivityDeps {
  * real database and fakes of third-party services. Workflows import this type only.
  */
 export function createActivities(deps: ActivityDeps) {
+  const effectDeps = { db: deps.db, config: deps.config, log: deps.log ?? createLogger(deps.config, 'activities') };
   return {
     /** Projects `{ caseKey, view, events }` into the read model; idempotent and order-safe. */
     projectCase: projectCaseActivity(deps.db),
+    /** EmailEffect → EmailResult: records and sends one e-mail, once per effect key (Resend, or the outbox). */
+    sendEmail: sendEmailActivity(effectDeps),
+    /** NotifyEffect → NotifyResult: an in-app notification, plus an e-mail copy when the user has an address. */
+    notifyUser: notifyUserActivity(effectDeps),
+    /** WebhookEffect → WebhookResult: a signed POST to an allowlisted URL, once per effect key. */
+    callWebhook: callWebhookActivity(effectDeps),
+    /** `{ at }` → DigestRunResult: the owner digest (run by digestWorkflow on the `owner-digest` schedule). */
+    sendDigests: sendDigestsActivity(effectDeps),
   };
 }

@@ -16,6 +16,8 @@ import { mountRoute, type AnyRoute } from './route';
 import { caseRoutes } from './routes/cases';
 import { commandRoutes } from './routes/commands';
 import { YAML_TYPES, templateRoutes } from './routes/templates';
+import { notificationRoutes } from './routes/notifications';
+import { outboxRoutes } from './routes/outbox';
 import { tokenRoutes } from './routes/tokens';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
@@ -32,7 +34,7 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps)];
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps)];
 }
 
 /** PostgreSQL cannot store NUL in text: refuse it at the door rather than fail a projection later. */

@@ -39,6 +39,7 @@ export const problemStatus = {
   not_found: 404,
   case_not_found: 404,
   template_not_found: 404,
+  notification_not_found: 404,
   prefix_taken: 409,
   idempotency_key_reused: 422,
   case_archived: 409,

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { createAppFromConfig } from '../api/app';
 import { listen, type RunningServer } from '../api/server';
@@ -14,6 +14,7 @@ import { createLogger, createTemporalLogger } from '../config/logger';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../db/connection';
 import { createApiToken, resolveApiToken } from '../db/tokens';
 import { createCaseWorker } from '../worker/create-worker';
+import { ensureDigestSchedule } from '../worker/schedules';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { ensureTemporalCli } from './temporal-cli';
 import { checkTemporalReachable, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
@@ -105,6 +106,7 @@ async function main() {
       db: database.db,
       config,
     });
+    await ensureDigestSchedule({ client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), config, taskQueue: config.TEMPORAL_TASK_QUEUE });
     const running = worker.run();
     running.catch((err) => {
       log.error({ err }, 'worker failed');

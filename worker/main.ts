@@ -1,10 +1,11 @@
 /** Production worker process: `npm run worker` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL). */
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig, temporalAddress } from '../config/env';
 import { createLogger, createTemporalLogger } from '../config/logger';
 import { migrateDatabase, openDatabase } from '../db/connection';
 import { createCaseWorker } from './create-worker';
+import { ensureDigestSchedule } from './schedules';
 import { registerSearchAttributes } from './search-attributes';
 
 async function main() {
@@ -19,7 +20,6 @@ async function main() {
 
   const client = await Connection.connect({ address: temporalAddress(config) });
   await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-  await client.close();
 
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const worker = await createCaseWorker({
@@ -29,6 +29,9 @@ async function main() {
     db: database.db,
     config,
   });
+  const digest = await ensureDigestSchedule({ client: new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE }), config, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  log.info({ schedule: digest, cron: config.DIGEST_SCHEDULE, timezone: config.DIGEST_TIMEZONE }, 'owner digest schedule ready');
+  await client.close();
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress(config) }, 'worker started');
   // Worker.run() returns after SIGINT/SIGTERM once running tasks have finished.
   await worker.run();

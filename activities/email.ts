@@ -1,0 +1,183 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import { Resend, type ErrorResponse } from 'resend';
+import type { Config } from '../config/env';
+import type { Database } from '../db/connection';
+import { claimEmail, markEmailOutbox, markEmailSent, recordEmailAttempt, recordEmailError } from '../db/emails';
+import type { EmailEffect, EmailResult, RenderContext } from '../domain/effects';
+import { renderTemplate } from '../domain/render';
+import { requestSignal } from './signals';
+
+/** `ApplicationFailure.type` values of the e-mail activities. */
+export const EmailFailure = {
+  /** Resend refused the message itself (validation, auth, unknown sender domain…): retrying cannot help. */
+  Rejected: 'EmailRejected',
+  /** A transient failure (network, timeout, 429, 5xx): thrown retryable, Temporal tries again. */
+  DeliveryFailed: 'EmailDeliveryFailed',
+} as const;
+
+/** A single call to Resend never hangs longer than this; the activity's attempt then retries. */
+const RESEND_REQUEST_TIMEOUT_MS = 30_000;
+/** Resend's Retry-After on a 429 is honoured up to this; longer waits fall back to the retry policy. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+export interface EmailDeps {
+  db: Database;
+  config: Config;
+  log: Logger;
+}
+
+/** A rendered message, ready to record and send. `key` is the idempotency key (also sent to Resend). */
+export interface OutgoingEmail {
+  key: string;
+  caseKey: string | null;
+  to: string;
+  subject: string;
+  html: string;
+  text?: string;
+}
+
+/** The public base URL of the API, without a trailing slash. */
+export function publicBaseUrl(config: Pick<Config, 'PUBLIC_URL' | 'PORT'>): string {
+  return (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
+}
+
+export function caseUrl(config: Pick<Config, 'PUBLIC_URL' | 'PORT'>, caseKey: string): string {
+  return `${publicBaseUrl(config)}/v1/cases/${encodeURIComponent(caseKey)}`;
+}
+
+/** The context an automation's templates see: the workflow's, plus what only the activity knows. */
+export function enrichContext(
+  context: RenderContext,
+  recipient: { name?: string; email?: string },
+  config: Pick<Config, 'PUBLIC_URL' | 'PORT'>,
+): RenderContext {
+  return {
+    ...context,
+    case: { ...context.case, url: caseUrl(config, context.case.key) },
+    recipient: {
+      ...(recipient.name !== undefined ? { name: recipient.name } : {}),
+      ...(recipient.email !== undefined ? { email: recipient.email } : {}),
+    },
+  };
+}
+
+/** Renders an automation's e-mail: subject as text (nothing interprets it), body as escaped HTML. */
+export function renderEmail(effect: EmailEffect, config: Pick<Config, 'PUBLIC_URL' | 'PORT'>): OutgoingEmail {
+  const context = enrichContext(effect.context, effect.to, config);
+  return {
+    key: effect.key,
+    caseKey: effect.caseKey,
+    to: effect.to.email,
+    // Subjects are one line: a newline from a field value would otherwise break the header.
+    subject: renderTemplate(effect.subject, context, 'text').replace(/\s*[\r\n]+\s*/g, ' ').trim(),
+    html: renderTemplate(effect.body, context, 'html'),
+  };
+}
+
+/**
+ * Records and sends one e-mail, exactly once per `key` as seen by the recipient:
+ *
+ * 1. The row is inserted under the key (`on conflict do nothing`) before anything is sent, so a
+ *    retried attempt finds it. A row already `sent` or `outbox` is the answer: nothing is sent again.
+ * 2. Resend gets the stored content (the first attempt's, byte for byte) with the same
+ *    `Idempotency-Key`: if an earlier attempt was accepted but its answer lost, Resend answers
+ *    with that message again instead of sending a second one.
+ * 3. Without RESEND_API_KEY the row, status `outbox`, is the delivery (development outbox).
+ *
+ * Errors: Resend's 4xx refusals fail for good (`EmailRejected`, row `failed`); 429, 5xx, a
+ * concurrent request with the same key, timeouts and network errors are thrown retryable
+ * (`EmailDeliveryFailed`) and the row keeps status `sending` with the last error.
+ */
+export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promise<EmailResult> {
+  const { db, config, log } = deps;
+  const resend = config.RESEND_API_KEY
+    ? new Resend(config.RESEND_API_KEY, config.RESEND_BASE_URL ? { baseUrl: config.RESEND_BASE_URL } : undefined)
+    : undefined;
+
+  return async (message) => {
+    const { row, created } = await claimEmail(db, {
+      idempotencyKey: message.key,
+      caseKey: message.caseKey,
+      from: config.EMAIL_FROM,
+      to: [message.to],
+      subject: message.subject,
+      html: message.html,
+      text: message.text ?? null,
+      status: resend ? 'sending' : 'outbox',
+    });
+    if (row.status === 'sent') return { emailId: row.id, delivery: 'sent', ...(row.providerId ? { providerId: row.providerId } : {}) };
+    if (row.status === 'outbox') {
+      if (created) log.info({ emailId: row.id, to: row.to, subject: row.subject, caseKey: row.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
+      return { emailId: row.id, delivery: 'outbox' };
+    }
+    if (!resend) {
+      // An earlier attempt ran with an API key, this worker has none: the outbox is its delivery now.
+      const outbox = await markEmailOutbox(db, row.id);
+      log.info({ emailId: outbox.id, to: outbox.to, subject: outbox.subject, caseKey: outbox.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
+      return { emailId: outbox.id, delivery: 'outbox' };
+    }
+
+    await recordEmailAttempt(db, row.id);
+    const { data, error, headers } = await resend.emails.send(
+      { from: row.from, to: row.to, subject: row.subject, html: row.html, ...(row.text ? { text: row.text } : {}) },
+      { idempotencyKey: row.idempotencyKey, signal: requestSignal(RESEND_REQUEST_TIMEOUT_MS) },
+    );
+    if (data) {
+      const sent = await markEmailSent(db, row.id, data.id);
+      log.info({ emailId: sent.id, providerId: data.id, caseKey: sent.caseKey }, 'e-mail sent through Resend');
+      return { emailId: sent.id, delivery: 'sent', providerId: data.id };
+    }
+
+    const verdict = classifyResendError(error, headers);
+    const detail = `Resend ${verdict.permanent ? 'refused' : 'did not accept'} e-mail ${row.id} (${describeResendError(error)})`;
+    await recordEmailError(db, row.id, describeResendError(error), verdict.permanent);
+    log.warn({ emailId: row.id, caseKey: row.caseKey, statusCode: error.statusCode, name: error.name, permanent: verdict.permanent }, detail);
+    throw ApplicationFailure.create({
+      type: verdict.permanent ? EmailFailure.Rejected : EmailFailure.DeliveryFailed,
+      message: detail,
+      nonRetryable: verdict.permanent,
+      details: [{ emailId: row.id, statusCode: error.statusCode, name: error.name }],
+      ...(verdict.retryAfterMs !== undefined ? { nextRetryDelay: verdict.retryAfterMs } : {}),
+    });
+  };
+}
+
+/** The `sendEmail` activity: renders an automation's e-mail and sends it through `emailSender`. */
+export function sendEmailActivity(deps: EmailDeps): (effect: EmailEffect) => Promise<EmailResult> {
+  const send = emailSender(deps);
+  return (effect) => send(renderEmail(effect, deps.config));
+}
+
+export interface ResendVerdict {
+  permanent: boolean;
+  retryAfterMs?: number;
+}
+
+/**
+ * Whether retrying can help. The SDK reports network failures and timeouts with
+ * `statusCode: null`; Resend answers 429 for rate and quota limits, 409
+ * `concurrent_idempotent_requests` while an earlier request with the key is still in flight,
+ * and 5xx for its own trouble — all transient. Every other 4xx (400, 401, 403, 404, 422, and
+ * 409 `invalid_idempotent_request`: same key, different content) is a refusal.
+ */
+export function classifyResendError(error: ErrorResponse, headers: Record<string, string> | null): ResendVerdict {
+  const status = error.statusCode;
+  if (status === null || status === undefined || status >= 500 || status === 408) return { permanent: false };
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(headers?.['retry-after']);
+    return { permanent: false, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+  if (status === 409 && error.name === 'concurrent_idempotent_requests') return { permanent: false };
+  return { permanent: true };
+}
+
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
+  const ms = Math.ceil(Number(value) * 1000);
+  return ms > 0 && ms <= MAX_RETRY_AFTER_MS ? ms : undefined;
+}
+
+function describeResendError(error: ErrorResponse): string {
+  return `${error.statusCode ?? 'no response'} ${error.name}: ${error.message}`;
+}

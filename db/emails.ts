@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Database } from './connection';
+import { clampLimit, keysetPage, olderThan } from './keyset';
+import { emails, type EmailRow, type EmailStatus } from './schema';
+
+/** The ledger of e-mails: one row per idempotency key, written before the provider is called. */
+
+export interface NewEmail {
+  idempotencyKey: string;
+  caseKey: string | null;
+  from: string;
+  to: string[];
+  subject: string;
+  html: string;
+  text?: string | null;
+  /** `sending` when a provider will be called, `outbox` when the table is the delivery. */
+  status: Extract<EmailStatus, 'sending' | 'outbox'>;
+}
+
+/**
+ * Inserts the row for `idempotencyKey`, or returns the one already there (a retried activity):
+ * `created` tells which. The first attempt's content wins; a retry never rewrites it.
+ */
+export async function claimEmail(db: Database, input: NewEmail): Promise<{ row: EmailRow; created: boolean }> {
+  const [inserted] = await db
+    .insert(emails)
+    .values({
+      id: `em_${randomBytes(12).toString('base64url')}`,
+      idempotencyKey: input.idempotencyKey,
+      caseKey: input.caseKey,
+      from: input.from,
+      to: input.to,
+      subject: input.subject,
+      html: input.html,
+      text: input.text ?? null,
+      status: input.status,
+    })
+    .onConflictDoNothing({ target: emails.idempotencyKey })
+    .returning();
+  if (inserted) return { row: inserted, created: true };
+  const existing = await getEmailByKey(db, input.idempotencyKey);
+  if (!existing) throw new Error(`e-mail ${input.idempotencyKey} vanished between insert and read`);
+  return { row: existing, created: false };
+}
+
+export async function getEmail(db: Database, id: string): Promise<EmailRow | null> {
+  const [row] = await db.select().from(emails).where(eq(emails.id, id)).limit(1);
+  return row ?? null;
+}
+
+export async function getEmailByKey(db: Database, idempotencyKey: string): Promise<EmailRow | null> {
+  const [row] = await db.select().from(emails).where(eq(emails.idempotencyKey, idempotencyKey)).limit(1);
+  return row ?? null;
+}
+
+/** Counts a provider call before it is made, so a crash mid-call still shows up in `attempts`. */
+export async function recordEmailAttempt(db: Database, id: string): Promise<void> {
+  await db
+    .update(emails)
+    .set({ attempts: sql`${emails.attempts} + 1`, status: 'sending' })
+    .where(eq(emails.id, id));
+}
+
+export async function markEmailSent(db: Database, id: string, providerId: string): Promise<EmailRow> {
+  const [row] = await db
+    .update(emails)
+    .set({ status: 'sent', providerId, lastError: null, sentAt: sql`coalesce(${emails.sentAt}, now())` })
+    .where(eq(emails.id, id))
+    .returning();
+  if (!row) throw new Error(`e-mail ${id} not found`);
+  return row;
+}
+
+/** The development outbox: the row is the delivery. */
+export async function markEmailOutbox(db: Database, id: string): Promise<EmailRow> {
+  const [row] = await db.update(emails).set({ status: 'outbox', lastError: null }).where(eq(emails.id, id)).returning();
+  if (!row) throw new Error(`e-mail ${id} not found`);
+  return row;
+}
+
+/** Records why an attempt failed; `permanent` marks the message `failed` (no retry will follow). */
+export async function recordEmailError(db: Database, id: string, error: string, permanent: boolean): Promise<void> {
+  await db
+    .update(emails)
+    .set({ lastError: error.slice(0, 2000), ...(permanent ? { status: 'failed' as const } : {}) })
+    .where(eq(emails.id, id));
+}
+
+export interface ListEmailsFilter {
+  caseKey?: string;
+  status?: EmailStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface EmailInfo {
+  id: string;
+  idempotencyKey: string;
+  caseKey: string | null;
+  from: string;
+  to: string[];
+  subject: string;
+  html: string;
+  text: string | null;
+  status: EmailStatus;
+  providerId: string | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+export function toEmailInfo(row: EmailRow): EmailInfo {
+  return { ...row, createdAt: row.createdAt.toISOString(), sentAt: row.sentAt ? row.sentAt.toISOString() : null };
+}
+
+/** Newest first, keyset-paginated (`nextCursor` goes back as `cursor`). */
+export async function listEmails(db: Database, filter: ListEmailsFilter = {}): Promise<{ items: EmailInfo[]; nextCursor: string | null }> {
+  const limit = clampLimit(filter.limit, 50, 200);
+  const conditions: SQL[] = [];
+  if (filter.caseKey !== undefined) conditions.push(eq(emails.caseKey, filter.caseKey));
+  if (filter.status !== undefined) conditions.push(eq(emails.status, filter.status));
+  if (filter.cursor !== undefined) conditions.push(olderThan(emails.createdAt, emails.id, filter.cursor));
+  const rows = await db
+    .select()
+    .from(emails)
+    .where(and(...conditions))
+    .orderBy(desc(emails.createdAt), desc(emails.id))
+    .limit(limit + 1);
+  const { page, nextCursor } = keysetPage(rows, limit);
+  return { items: page.map(toEmailInfo), nextCursor };
+}

@@ -1,0 +1,49 @@
+import { sql, type Column, type SQL } from 'drizzle-orm';
+import { InvalidCursorError } from './read-model';
+
+/**
+ * Keyset pagination over `(created_at, id)`, newest first, for the outbox and notification
+ * lists. The cursor is opaque to clients (base64url JSON of the last row's position); a cursor
+ * this API did not hand out is an `InvalidCursorError`, which routes answer with a 422.
+ */
+export interface KeysetPosition {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeKeysetCursor(position: KeysetPosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id]), 'utf8').toString('base64url');
+}
+
+export function decodeKeysetCursor(cursor: string): KeysetPosition {
+  if (!/^[A-Za-z0-9_-]{1,1000}$/.test(cursor)) throw new InvalidCursorError(cursor);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError(cursor);
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') {
+    throw new InvalidCursorError(cursor);
+  }
+  const createdAt = new Date(parsed[0]);
+  if (Number.isNaN(createdAt.getTime())) throw new InvalidCursorError(cursor);
+  return { createdAt, id: parsed[1] };
+}
+
+/** Rows strictly after `cursor` in `(created_at desc, id desc)` order. */
+export function olderThan(createdAt: Column, id: Column, cursor: string): SQL {
+  const after = decodeKeysetCursor(cursor);
+  return sql`(${createdAt}, ${id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id})`;
+}
+
+/** Splits the `limit + 1` rows a page query fetched into the page and the next cursor. */
+export function keysetPage<R extends KeysetPosition>(rows: R[], limit: number): { page: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last ? encodeKeysetCursor(last) : null };
+}
+
+export function clampLimit(limit: number | undefined, dflt: number, max: number): number {
+  return Math.min(Math.max(Math.trunc(limit ?? dflt), 1), max);
+}
