@@ -163,13 +163,14 @@ export function react(state: CaseState, template: TemplateDefinition, triggers: 
   while (queue.length) {
     const { event, depth: level } = queue.shift()!;
     if (!triggerTypes.has(event.type) && event.type !== 'sla.escalated') continue;
+    // Every rule on one event judges the case as the event left it, not as earlier rules changed it.
+    const ctx = renderContext(current, template, event);
     for (const rule of matchingRules(template, event)) {
       const ref: RuleRef = { rule: rule.ref, ...(rule.name ? { name: rule.name } : {}), trigger: event.seq };
       if (level >= MAX_AUTOMATION_DEPTH) {
         append([{ type: 'automation.failed', data: { ...ref, reason: `chain stopped: ${MAX_AUTOMATION_DEPTH} automation steps in a row (depth limit)` } }]);
         continue;
       }
-      const ctx = renderContext(current, template, event);
       let holds: boolean;
       try {
         holds = conditionHolds(rule.condition, { ...ctx, actor: { id: event.actor.id, kind: event.actor.kind, roles: event.actor.roles } });

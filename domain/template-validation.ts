@@ -1,5 +1,16 @@
 import type { z } from 'zod';
-import { fieldTypes, templateDefinitionSchema, type TemplateDefinition } from './template';
+import { conditionHolds } from './automations';
+import { calendarProblem, parseDuration } from './durations';
+import { checkFieldValues } from './fields';
+import { recipientSpecProblem } from './recipients';
+import { templateNames, templateSyntaxProblem } from './render';
+import { fieldTypes, templateDefinitionSchema, type AutomationAction, type TemplateDefinition } from './template';
+import { webhookUrlProblem } from './webhook-hosts';
+
+/** What validation needs from the deployment: which hosts webhooks may call. */
+export interface ValidationOptions {
+  webhookAllowedHosts?: readonly string[];
+}
 
 /** One problem found in a template, with the JSON path where it is. */
 export interface TemplateProblem {
@@ -26,16 +37,16 @@ export function zodProblems(error: z.ZodError): TemplateProblem[] {
  * Validates a template definition: its shape (zod) and its meaning (references between stages,
  * fields, slots, roles and transitions). Reports every problem at once.
  */
-export function validateTemplate(input: unknown): TemplateValidation {
+export function validateTemplate(input: unknown, options: ValidationOptions = {}): TemplateValidation {
   const parsed = templateDefinitionSchema.safeParse(input);
   if (!parsed.success) {
     // Report the reference problems too, from whatever parts of the input are well-formed.
     const shape = zodProblems(parsed.error);
     const seen = new Set(shape.map((p) => `${p.path}\u0000${p.message}`));
-    const meaning = (isObject(input) ? semanticProblems(looseTemplate(input)) : []).filter((p) => !seen.has(`${p.path}\u0000${p.message}`));
+    const meaning = (isObject(input) ? semanticProblems(looseTemplate(input), options) : []).filter((p) => !seen.has(`${p.path}\u0000${p.message}`));
     return { ok: false, problems: [...shape, ...meaning] };
   }
-  const problems = semanticProblems(parsed.data);
+  const problems = semanticProblems(parsed.data, options);
   return problems.length ? { ok: false, problems } : { ok: true, template: parsed.data };
 }
 
@@ -102,7 +113,7 @@ function duplicates(keys: string[]): Set<string> {
   return dupes;
 }
 
-function semanticProblems(t: TemplateDefinition): TemplateProblem[] {
+function semanticProblems(t: TemplateDefinition, options: ValidationOptions): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
 
@@ -180,7 +191,118 @@ function semanticProblems(t: TemplateDefinition): TemplateProblem[] {
     if (a.stage !== undefined && !stageKeys.has(a.stage)) add(`${at}.stage`, `unknown stage "${a.stage}"`);
     if (a.field !== undefined && !fieldKeys.has(a.field)) add(`${at}.field`, `unknown field "${a.field}"`);
     if (a.document !== undefined && !slotKeys.has(a.document)) add(`${at}.document`, `unknown document slot "${a.document}"`);
+    if (a.field !== undefined && a.on !== 'field.changed') add(`${at}.field`, 'a field filter only applies to field.changed');
+    if (a.document !== undefined && !a.on.startsWith('document.')) add(`${at}.document`, 'a document filter only applies to document.* events');
+    if (a.decision !== undefined && a.on !== 'decision.recorded') add(`${at}.decision`, 'a decision filter only applies to decision.recorded');
+    if (a.if !== undefined) {
+      const problem = conditionProblem(a.if);
+      if (problem) add(`${at}.if`, problem);
+    }
+    a.do.forEach((action, j) => actionProblems(t, action, `${at}.do[${j}]`, options, add));
+  });
+
+  t.stages.forEach((s, i) => {
+    const sla = s.sla;
+    if (!sla) return;
+    const at = `stages[${i}].sla`;
+    if (s.terminal) add(at, 'a terminal stage has no SLA: nothing happens there');
+    if (sla.escalations.length && !sla.deadline) add(`${at}.escalations`, 'escalations count from the deadline: give the stage a deadline');
+    const goal = sla.goal ? parseDuration(sla.goal) : undefined;
+    const deadline = sla.deadline ? parseDuration(sla.deadline) : undefined;
+    if (goal && deadline && goal.business === deadline.business && goal.ms > deadline.ms) add(`${at}.goal`, 'the goal comes after the deadline');
+    sla.escalations.forEach((e, j) => {
+      if (e.times !== undefined && e.times > 1 && !e.every) add(`${at}.escalations[${j}].times`, 'repeating levels need `every`');
+      e.do.forEach((action, k) => actionProblems(t, action, `${at}.escalations[${j}].do[${k}]`, options, add));
+    });
+  });
+
+  if (t.calendar) {
+    const problem = calendarProblem(t.calendar);
+    if (problem) add('calendar', problem);
+  }
+  checkDuplicates(t.documentTemplates.map((d) => d.key), 'documentTemplates', 'document template');
+  t.documentTemplates.forEach((d, i) => {
+    if (!slotKeys.has(d.slot)) add(`documentTemplates[${i}].slot`, `unknown document slot "${d.slot}"`);
+    textProblems(t, d.body, `documentTemplates[${i}].body`, add);
+  });
+  t.stages.forEach((s, i) => {
+    s.exit?.approved.forEach((d, j) => {
+      if (!slotKeys.has(d)) add(`stages[${i}].exit.approved[${j}]`, `unknown document slot "${d}"`);
+    });
   });
 
   return problems;
+}
+
+/** Names a mustache template may use: what `RenderContext` provides. */
+const CONTEXT_ROOTS = new Set(['case', 'fields', 'stage', 'event', 'recipient', 'portal']);
+
+function textProblems(t: TemplateDefinition, source: string, path: string, add: (path: string, message: string) => void) {
+  const syntax = templateSyntaxProblem(source);
+  if (syntax) return add(path, `template does not compile: ${syntax}`);
+  const fieldKeys = new Set(t.fields.map((f) => f.key));
+  for (const name of templateNames(source)) {
+    if (name === '.') continue;
+    const [root, second] = name.split('.');
+    if (!CONTEXT_ROOTS.has(root!)) add(path, `unknown name "{{${name}}}": use case.*, fields.*, stage.*, event.*, recipient.* or portal.link`);
+    else if (root === 'fields' && second && !fieldKeys.has(second)) add(path, `unknown field "${second}" in "{{${name}}}"`);
+  }
+}
+
+/** Why a JSONLogic condition cannot be evaluated (unknown operator, wrong shape), or undefined. */
+function conditionProblem(condition: unknown): string | undefined {
+  if (typeof condition !== 'boolean' && (typeof condition !== 'object' || condition === null || Array.isArray(condition))) {
+    return 'a condition is a JSONLogic object such as {"==": [{"var": "fields.contractType"}, "employee"]}';
+  }
+  try {
+    conditionHolds(condition, { case: {}, fields: {}, stage: {}, event: { data: {} }, actor: {} });
+    return undefined;
+  } catch (err) {
+    return `condition does not evaluate: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+function actionProblems(
+  t: TemplateDefinition,
+  action: AutomationAction,
+  path: string,
+  options: ValidationOptions,
+  add: (path: string, message: string) => void,
+) {
+  const known = { roles: new Set(t.roles), fields: new Map(t.fields.map((f) => [f.key, f.type])) };
+  const checkRecipients = (to: string | string[], at: string) =>
+    (Array.isArray(to) ? to : [to]).forEach((spec, i) => {
+      const problem = recipientSpecProblem(spec, known);
+      if (problem) add(Array.isArray(to) ? `${at}[${i}]` : at, problem);
+    });
+  if ('email' in action) {
+    checkRecipients(action.email.to, `${path}.email.to`);
+    textProblems(t, action.email.subject, `${path}.email.subject`, add);
+    if (action.email.body) textProblems(t, action.email.body, `${path}.email.body`, add);
+  } else if ('notify' in action) {
+    checkRecipients(action.notify.to, `${path}.notify.to`);
+    if (action.notify.subject) textProblems(t, action.notify.subject, `${path}.notify.subject`, add);
+    if (action.notify.body) textProblems(t, action.notify.body, `${path}.notify.body`, add);
+  } else if ('createTask' in action) {
+    textProblems(t, action.createTask.title, `${path}.createTask.title`, add);
+    const role = action.createTask.assigneeRole;
+    if (role && !known.roles.has(role)) add(`${path}.createTask.assigneeRole`, `unknown role "${role}" (declare it in roles)`);
+  } else if ('advance' in action) {
+    if (!t.stages.some((s) => s.key === action.advance.to)) add(`${path}.advance.to`, `unknown stage "${action.advance.to}"`);
+  } else if ('assign' in action) {
+    const role = action.assign.role;
+    if (role && !known.roles.has(role)) add(`${path}.assign.role`, `unknown role "${role}" (declare it in roles)`);
+  } else if ('setField' in action) {
+    const { field, value } = action.setField;
+    if (!known.fields.has(field)) add(`${path}.setField.field`, `unknown field "${field}"`);
+    else {
+      const checked = checkFieldValues(t, { [field]: value });
+      if (!checked.ok) add(`${path}.setField.value`, checked.errors.map((e) => e.message).join('; '));
+    }
+  } else if ('webhook' in action) {
+    const problem = webhookUrlProblem(action.webhook.url, options.webhookAllowedHosts ?? []);
+    if (problem) add(`${path}.webhook.url`, problem);
+  } else if (!t.documentTemplates.some((d) => d.key === action.generateDocument.template)) {
+    add(`${path}.generateDocument.template`, `unknown document template "${action.generateDocument.template}"`);
+  }
 }

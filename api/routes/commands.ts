@@ -5,6 +5,9 @@ import { commandResultSchema } from '../../domain/case-view';
 import {
   advanceInput,
   assignOwnerInput,
+  changeDeadlineInput,
+  pauseClockInput,
+  resumeClockInput,
   closeInput,
   commentInput,
   completeTaskInput,
@@ -193,6 +196,34 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
       params: caseIdParams,
       body: reasonInput,
       toCommand: (_p, b) => ({ type: 'cancel', reason: b.reason }),
+    }),
+    commandRoute(deps, {
+      method: 'put',
+      path: '/v1/cases/:id/sla/deadline',
+      summary: "Move the running stage's deadline",
+      description:
+        'Re-targets the SLA clock of the current stage: the running timer moves, missed-deadline and escalation levels count afresh from the new deadline. While the clock is paused, the new deadline sets the time left when it resumes.',
+      params: caseIdParams,
+      body: changeDeadlineInput,
+      problems: ['no_clock', 'no_change'],
+      toCommand: (_p, b) => ({ type: 'changeDeadline', deadlineAt: b.deadlineAt, reason: b.reason }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/sla/pause',
+      summary: "Pause the running stage's SLA clock",
+      description: 'E.g. "waiting on the client": the time until resume is not counted; goal, deadline and escalations move out by it.',
+      params: caseIdParams,
+      body: pauseClockInput,
+      problems: ['no_clock', 'clock_paused'],
+      toCommand: (_p, b) => ({ type: 'pauseClock', reason: b.reason }),
+    }),
+    commandRoute(deps, {
+      path: '/v1/cases/:id/sla/resume',
+      summary: "Resume the stage's paused SLA clock",
+      params: caseIdParams,
+      body: resumeClockInput,
+      problems: ['no_clock', 'clock_not_paused'],
+      toCommand: (_p, b) => ({ type: 'resumeClock', ...(b.reason ? { reason: b.reason } : {}) }),
     }),
   ];
 }

@@ -23,7 +23,7 @@ function readDefinition(body: unknown): { definition: unknown; source?: string }
   }
 }
 
-export function templateRoutes({ db }: ApiDeps) {
+export function templateRoutes({ db, config }: ApiDeps) {
   return [
     defineRoute({
       method: 'post',
@@ -44,7 +44,7 @@ export function templateRoutes({ db }: ApiDeps) {
         if (!actor.roles.includes(ADMIN_ROLE)) throw new Problem('forbidden', 'Publishing templates needs the admin role');
         if (req.body === undefined) throw new Problem('invalid_template', 'Send the template as JSON or YAML', { errors: [{ path: 'body', message: 'required' }] });
         const { definition, source } = readDefinition(req.body);
-        const validation = validateTemplate(definition);
+        const validation = validateTemplate(definition, { webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS });
         if (!validation.ok) {
           const n = validation.problems.length;
           throw new Problem('invalid_template', `The template has ${n} problem${n === 1 ? '' : 's'}`, { errors: validation.problems });

@@ -92,6 +92,7 @@ export class TestCase {
       template,
       { title: 'John Doe onboarding', templateKey: template.key, templateVersion: 1, ...start },
       base,
+      new Date(T0).toISOString(),
     );
     if (!decision.ok) throw new Error(`start rejected: ${JSON.stringify(decision.rejection)}`);
     this.state = base;
@@ -100,6 +101,21 @@ export class TestCase {
 
   now(): string {
     return new Date(T0 + this.tick++ * 60_000).toISOString();
+  }
+
+  /** Lets time pass without events (the next event is stamped `ms` later than it would be). */
+  wait(ms: number): void {
+    this.tick += ms / 60_000;
+  }
+
+  /** The instant the next event is stamped with. */
+  peek(): string {
+    return new Date(T0 + this.tick * 60_000).toISOString();
+  }
+
+  /** Applies drafts produced outside decide (timers, automations) as the given actor. */
+  record(drafts: Extract<Decision, { ok: true }>['events'], actor: Actor = actors.system): CaseEvent[] {
+    return this.apply(drafts, actor);
   }
 
   private apply(drafts: Extract<Decision, { ok: true }>['events'], actor: Actor): CaseEvent[] {
@@ -112,7 +128,7 @@ export class TestCase {
   /** Decides without applying. */
   decide(command: CaseCommand, actor: Actor = actors.admin): Decision {
     // The instant the next apply() stamps: the workflow decides and applies at one time too.
-    return decide(this.state, this.template, command, actor, new Date(T0 + this.tick * 60_000).toISOString());
+    return decide(this.state, this.template, command, actor, this.peek());
   }
 
   /** Decides and, when accepted, applies; returns the decision. */
