@@ -62,10 +62,11 @@ export async function recordEmailAttempt(db: Database, id: string): Promise<void
     .where(eq(emails.id, id));
 }
 
+/** `last_error` stays: it tells why an e-mail needed more than one attempt. */
 export async function markEmailSent(db: Database, id: string, providerId: string): Promise<EmailRow> {
   const [row] = await db
     .update(emails)
-    .set({ status: 'sent', providerId, lastError: null, sentAt: sql`coalesce(${emails.sentAt}, now())` })
+    .set({ status: 'sent', providerId, sentAt: sql`coalesce(${emails.sentAt}, now())` })
     .where(eq(emails.id, id))
     .returning();
   if (!row) throw new Error(`e-mail ${id} not found`);
@@ -74,7 +75,7 @@ export async function markEmailSent(db: Database, id: string, providerId: string
 
 /** The development outbox: the row is the delivery. */
 export async function markEmailOutbox(db: Database, id: string): Promise<EmailRow> {
-  const [row] = await db.update(emails).set({ status: 'outbox', lastError: null }).where(eq(emails.id, id)).returning();
+  const [row] = await db.update(emails).set({ status: 'outbox' }).where(eq(emails.id, id)).returning();
   if (!row) throw new Error(`e-mail ${id} not found`);
   return row;
 }

@@ -34,10 +34,11 @@ export async function recordWebhookAttempt(db: Database, id: string): Promise<vo
     .where(eq(webhookDeliveries.id, id));
 }
 
+/** `last_error` stays: it tells why a delivery needed more than one attempt. */
 export async function markWebhookDelivered(db: Database, id: string, responseStatus: number): Promise<WebhookDeliveryRow> {
   const [row] = await db
     .update(webhookDeliveries)
-    .set({ status: 'delivered', responseStatus, lastError: null, deliveredAt: sql`coalesce(${webhookDeliveries.deliveredAt}, now())` })
+    .set({ status: 'delivered', responseStatus, deliveredAt: sql`coalesce(${webhookDeliveries.deliveredAt}, now())` })
     .where(eq(webhookDeliveries.id, id))
     .returning();
   if (!row) throw new Error(`webhook delivery ${id} not found`);
