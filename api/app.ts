@@ -19,6 +19,9 @@ import { YAML_TYPES, templateRoutes } from './routes/templates';
 import { notificationRoutes } from './routes/notifications';
 import { outboxRoutes } from './routes/outbox';
 import { tokenRoutes } from './routes/tokens';
+import { documentRoutes, isDocumentUpload } from './routes/documents';
+import { portalLinkRoutes } from './routes/portal-links';
+import { portalLogSerializers, portalRouter } from './portal/router';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
 export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger }) {
@@ -34,7 +37,7 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps)];
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps)];
 }
 
 /** PostgreSQL cannot store NUL in text: refuse it at the door rather than fail a projection later. */
@@ -77,7 +80,7 @@ export function createApp(deps: ApiDeps) {
     res.on('finish', () => end({ method: req.method, route: (req.route?.path as string | undefined) ?? 'unmatched', status: res.statusCode }));
     next();
   });
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') } }));
+  app.use(pinoHttp({ logger: deps.log, serializers: portalLogSerializers, autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') } }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -102,13 +105,17 @@ export function createApp(deps: ApiDeps) {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Case orchestration API' }));
 
+  // The external portal: HTML for people without an account, authenticated by the magic link's token.
+  // Mounted before the /v1 router, whose JSON body rules would refuse its forms.
+  app.use('/portal', portalRouter(deps));
+
   const v1 = express.Router();
   v1.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: rejectNul }));
   v1.use(express.text({ limit: deps.config.BODY_LIMIT, type: YAML_TYPES, verify: rejectNul }));
   v1.use((req: Request, _res, next) => {
     // A body we cannot read must not be silently ignored.
     const hasBody = Number(req.get('Content-Length') ?? 0) > 0 || req.get('Transfer-Encoding') !== undefined;
-    if (hasBody && req.body === undefined && ['POST', 'PUT', 'PATCH'].includes(req.method)) {
+    if (hasBody && req.body === undefined && ['POST', 'PUT', 'PATCH'].includes(req.method) && !isDocumentUpload(req)) {
       return next(new Problem('unsupported_media_type', `Send the body as application/json${req.path === '/v1/templates' ? ' or YAML' : ''}; got ${req.get('Content-Type') ?? 'no Content-Type'}`));
     }
     next();

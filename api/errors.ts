@@ -43,6 +43,12 @@ export const problemStatus = {
   prefix_taken: 409,
   idempotency_key_reused: 422,
   case_archived: 409,
+  // documents and the portal
+  malformed_multipart: 400,
+  invalid_file_name: 400,
+  unknown_document_template: 404,
+  portal_link_not_found: 404,
+  not_external_participant: 422,
   temporal_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<RejectionCode | string, number>;

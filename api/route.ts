@@ -41,6 +41,8 @@ export interface RouteDefinition<P extends AnyObject | undefined, Q extends AnyO
   rawBody?: z.ZodType;
   /** Extra request content types accepted besides JSON, documented as alternatives (e.g. YAML). */
   bodyContentTypes?: string[];
+  /** Documented multipart/form-data body that the handler reads itself (file uploads). */
+  multipart?: z.ZodType;
   /** Documented headers the endpoint honours. */
   headers?: z.ZodObject;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
@@ -103,6 +105,7 @@ export function documentRoute(registry: OpenAPIRegistry, route: AnyRoute): void 
   const codes: ProblemCode[] = [...(route.problems ?? []), ...(route.public ? [] : (['unauthorized'] as const))];
   if (route.body || route.query || route.params) codes.push('validation_failed');
   if (route.body || route.rawBody) codes.push('malformed_json', 'payload_too_large');
+  if (route.multipart) codes.push('malformed_multipart', 'payload_too_large', 'unsupported_media_type');
   for (const code of codes) {
     const status = new Problem(code, '').status;
     problemsByStatus.set(status, [...new Set([...(problemsByStatus.get(status) ?? []), code])]);
@@ -119,6 +122,7 @@ export function documentRoute(registry: OpenAPIRegistry, route: AnyRoute): void 
     content['application/json'] = { schema: bodySchema };
     for (const type of route.bodyContentTypes ?? []) content[type] = { schema: bodySchema };
   }
+  if (route.multipart) content['multipart/form-data'] = { schema: route.multipart };
   registry.registerPath({
     method: route.method,
     path: toOpenApiPath(route.path),
@@ -130,7 +134,7 @@ export function documentRoute(registry: OpenAPIRegistry, route: AnyRoute): void 
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
       ...(route.headers ? { headers: route.headers } : {}),
-      ...(bodySchema ? { body: { required: true, content } } : {}),
+      ...(bodySchema || route.multipart ? { body: { required: true, content } } : {}),
     },
     responses,
   });

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { PostgresDocumentStore, type DocumentStore } from '../db/document-store';
+import type { GeneratedDocument, GenerateDocumentEffect, RenderContext } from '../domain/effects';
+import { renderTemplate } from '../domain/render';
+import type { DocumentTemplate } from '../domain/template';
+import type { ActivityDeps } from './index';
+import { renderPdf } from './pdf';
+
+export const PDF_CONTENT_TYPE = 'application/pdf';
+
+export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** The document id of an effect's PDF: the same effect (a retry, a re-dispatch) always maps to the same id. */
+export const generatedDocumentId = (effectKey: string) => `gen_${sha256Hex(effectKey).slice(0, 40)}`;
+
+/** A generated file name: no path separators, control characters or leading dots; ends in .pdf. */
+export function generatedFileName(rendered: string, fallback: string): string {
+  const cleaned = rendered
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f/\\]/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^[.\s-]+/, '')
+    .slice(0, 200)
+    .trim();
+  const name = cleaned || fallback;
+  return /\.pdf$/i.test(name) ? name : `${name}.pdf`;
+}
+
+export interface RenderAndStoreInput {
+  documentId: string;
+  caseKey: string;
+  template: DocumentTemplate;
+  context: RenderContext | Record<string, unknown>;
+  /** The PDF's creation date; pass a date from the case (an event time) for reproducible bytes. */
+  createdAt: Date;
+}
+
+/**
+ * Renders a document template (mustache, as text) into a PDF and stores it under `documentId`.
+ * Idempotent: when the id is already stored, the stored document is kept and described.
+ * The generate-document activity and the API's generate command both go through here.
+ */
+export async function renderAndStoreDocument(store: DocumentStore, input: RenderAndStoreInput): Promise<GeneratedDocument> {
+  const { template, context } = input;
+  const title = renderTemplate(template.title, context, 'text').trim() || template.title;
+  const body = renderTemplate(template.body, context, 'text');
+  const fileName = generatedFileName(renderTemplate(template.fileName ?? '', context, 'text'), template.key);
+  const existing = await store.stat(input.documentId);
+  if (existing) return { documentId: existing.id, fileName, contentType: existing.contentType, size: existing.size, sha256: existing.sha256 };
+  const bytes = await renderPdf({ title, body, createdAt: input.createdAt });
+  const { info } = await store.put({
+    id: input.documentId,
+    caseKey: input.caseKey,
+    slot: template.slot,
+    contentType: PDF_CONTENT_TYPE,
+    size: bytes.length,
+    sha256: sha256Hex(bytes),
+    bytes,
+  });
+  return { documentId: info.id, fileName, contentType: info.contentType, size: info.size, sha256: info.sha256 };
+}
+
+/**
+ * Activity for the `generateDocument` automation action: renders the effect's document template
+ * with the case as it was when the rule ran and stores the PDF under an id derived from the
+ * effect key, so retries store it once. The workflow records the returned metadata as a new
+ * version of the template's slot.
+ */
+export function generateDocumentActivity(deps: Pick<ActivityDeps, 'db'> & { store?: DocumentStore }) {
+  const store = deps.store ?? new PostgresDocumentStore(deps.db);
+  return async (effect: GenerateDocumentEffect): Promise<GeneratedDocument> => {
+    const createdAt = new Date(effect.context.event.at);
+    if (Number.isNaN(createdAt.getTime())) {
+      throw ApplicationFailure.create({ nonRetryable: true, type: 'InvalidEffect', message: `effect ${effect.key}: event time "${effect.context.event.at}" is not a date` });
+    }
+    return renderAndStoreDocument(store, {
+      documentId: generatedDocumentId(effect.key),
+      caseKey: effect.caseKey,
+      template: effect.template,
+      context: effect.context,
+      createdAt,
+    });
+  };
+}

@@ -1,0 +1,201 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { commandResultSchema } from '../../domain/case-view';
+import { reviewDocumentInput } from '../../domain/commands';
+import { keySchema } from '../../domain/template';
+import type { ApiDeps } from '../deps';
+import { downloadDocument, fileReceiver, generateDocument, loadCase, uploadDocument } from '../documents';
+import type { ProblemCode } from '../errors';
+import { defineRoute, type AnyRoute } from '../route';
+import { acceptedSchema, caseIdParams, commandHeaders } from '../schemas';
+
+const slotParams = caseIdParams.extend({ slot: keySchema });
+const versionParams = slotParams.extend({ version: z.coerce.number().int().positive() });
+const documentIdParams = caseIdParams.extend({ docId: z.string().min(1).max(100) });
+
+export const generateDocumentInput = z.object({ template: keySchema.meta({ description: 'Key of one of the case template\'s documentTemplates' }) }).strict();
+
+const uploadForm = z
+  .object({ file: z.string().meta({ format: 'binary', description: 'The file; its part Content-Type and file name are recorded' }) })
+  .meta({ id: 'DocumentUpload' });
+
+const reviewStatus = z.enum(['missing', 'pending', 'approved', 'rejected']);
+const versionSchema = z.object({
+  version: z.number().int(),
+  documentId: z.string(),
+  fileName: z.string(),
+  contentType: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  generatedFrom: z.string().optional(),
+  uploadedAt: z.string(),
+  uploadedBy: z.object({ id: z.string(), name: z.string(), kind: z.enum(['user', 'external', 'system']) }),
+  status: z.enum(['pending', 'approved', 'rejected']),
+  reason: z.string().optional(),
+  reviewedAt: z.string().optional(),
+  reviewedBy: z.object({ id: z.string(), name: z.string() }).optional(),
+  url: z.string().meta({ description: 'Where to download this version' }),
+});
+export const documentListSchema = z
+  .object({
+    slots: z.array(
+      z.object({
+        key: z.string(),
+        label: z.string(),
+        external: z.boolean(),
+        required: z.boolean(),
+        contentTypes: z.array(z.string()).nullable(),
+        versions: z.number().int(),
+        status: reviewStatus.meta({ description: 'Review status of the latest version; missing when there is none' }),
+        items: z.array(versionSchema),
+      }),
+    ),
+    templates: z.array(z.object({ key: z.string(), title: z.string(), slot: z.string() })).meta({ description: 'Document templates this case can generate' }),
+  })
+  .meta({ id: 'DocumentList' });
+
+const docProblems: ProblemCode[] = ['case_not_found', 'unknown_slot', 'temporal_unavailable'];
+const wantsAsync = (req: Request) => /(^|[,;\s])respond-async($|[,;\s])/i.test(req.get('Prefer') ?? '');
+const requestIdOf = (req: Request) => req.get('Idempotency-Key') || undefined;
+
+/** Is this request an upload to a document slot? The /v1 body guard lets these multipart bodies through. */
+export function isDocumentUpload(req: Request): boolean {
+  return req.method === 'POST' && /^\/v1\/cases\/[^/]+\/documents\/[^/]+\/?$/.test(req.path) && Boolean(req.is('multipart/form-data'));
+}
+
+export function documentRoutes(deps: ApiDeps): AnyRoute[] {
+  const receive = fileReceiver(deps.config.DOCUMENT_MAX_BYTES);
+  const base = (caseKey: string) => `/v1/cases/${encodeURIComponent(caseKey)}/documents`;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/cases/:id/documents',
+      summary: 'List document slots with their versions',
+      description: 'Every slot of the case template, with each uploaded version (metadata only) and the review status of the latest.',
+      tags: ['Documents'],
+      params: caseIdParams,
+      responses: { 200: { description: 'The slots', schema: documentListSchema } },
+      problems: ['case_not_found', 'temporal_unavailable'],
+      handler: async ({ params }) => {
+        const { view, template } = await loadCase(deps, params.id, { allowArchived: true });
+        const slots = template.documents.map((slot) => {
+          const state = Object.hasOwn(view.documents, slot.key) ? view.documents[slot.key] : undefined;
+          const items = (state?.items ?? []).map(({ slot: _slot, ...item }) => ({ ...item, url: `${base(params.id)}/${slot.key}/versions/${item.version}` }));
+          return {
+            key: slot.key,
+            label: slot.label ?? slot.key,
+            external: slot.external,
+            required: slot.required,
+            contentTypes: slot.contentTypes ?? null,
+            versions: state?.versions ?? 0,
+            status: items.length ? (state?.status ?? 'pending') : 'missing',
+            items,
+          };
+        });
+        return { body: { slots, templates: template.documentTemplates.map((t) => ({ key: t.key, title: t.title, slot: t.slot })) } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/cases/:id/documents/:slot',
+      summary: 'Upload a new version of a document',
+      description:
+        'multipart/form-data with one file in a field named `file` (at most DOCUMENT_MAX_BYTES). The part\'s Content-Type must be in the slot\'s `contentTypes` when the template lists them (415); the file name must be a plain name — one with a path, control characters or only dots is refused (400 invalid_file_name). The bytes are stored and their sha256 computed before the version is recorded with the `uploadDocument` command; a refused upload leaves nothing stored. An `Idempotency-Key` makes a retried upload record one version. Always answered synchronously (no `Prefer: respond-async`).',
+      tags: ['Documents'],
+      params: slotParams,
+      multipart: uploadForm,
+      headers: commandHeaders.pick({ 'idempotency-key': true }),
+      responses: { 200: { description: 'Recorded: the case and its document.uploaded event', schema: commandResultSchema } },
+      problems: [...docProblems, 'case_not_open', 'case_archived', 'forbidden', 'unsupported_content_type', 'invalid_file_name', 'idempotency_key_reused'],
+      handler: async ({ params, actor, req, res }) => {
+        const result = await uploadDocument(deps, {
+          caseKey: params.id,
+          slot: params.slot,
+          actor,
+          ...(requestIdOf(req) ? { requestId: requestIdOf(req) } : {}),
+          receive: () => receive(req, res),
+        });
+        return { body: result };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cases/:id/documents/:slot',
+      summary: 'Download the latest version of a document',
+      description: 'Answers the bytes with their Content-Type, `Content-Disposition: attachment` (RFC 6266, with `filename*`) and `ETag` (the sha256); `If-None-Match` gives 304.',
+      tags: ['Documents'],
+      params: slotParams,
+      responses: { 200: { description: 'The file' }, 304: { description: 'Not modified (If-None-Match matched the ETag)' } },
+      problems: [...docProblems, 'document_not_found'],
+      handler: async ({ params, req }) => {
+        const reply = await downloadDocument(deps, { caseKey: params.id, slot: params.slot, ...ifNoneMatch(req) });
+        return { status: reply.status, headers: reply.headers, ...(reply.bytes ? { body: reply.bytes, contentType: reply.contentType } : {}) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cases/:id/documents/:slot/versions/:version',
+      summary: 'Download one version of a document',
+      description: 'As the latest-version download, for any version (1, 2, …).',
+      tags: ['Documents'],
+      params: versionParams,
+      responses: { 200: { description: 'The file' }, 304: { description: 'Not modified (If-None-Match matched the ETag)' } },
+      problems: [...docProblems, 'document_not_found'],
+      handler: async ({ params, req }) => {
+        const reply = await downloadDocument(deps, { caseKey: params.id, slot: params.slot, version: params.version, ...ifNoneMatch(req) });
+        return { status: reply.status, headers: reply.headers, ...(reply.bytes ? { body: reply.bytes, contentType: reply.contentType } : {}) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/cases/:id/documents/:docId/review',
+      summary: 'Approve or reject a document version',
+      description:
+        'Only the latest version of a slot can be reviewed, once. A rejection needs a reason, which the portal shows to external participants as what to fix. With `Prefer: respond-async` the command is sent as a signal and the answer is 202.',
+      tags: ['Documents'],
+      params: documentIdParams,
+      body: reviewDocumentInput,
+      headers: commandHeaders,
+      responses: {
+        200: { description: 'Reviewed: the case and its document.approved or document.rejected event', schema: commandResultSchema },
+        202: { description: 'Accepted for asynchronous processing', schema: acceptedSchema },
+      },
+      problems: ['case_not_found', 'case_not_open', 'case_archived', 'forbidden', 'document_not_found', 'not_latest_version', 'already_reviewed', 'reason_required', 'temporal_unavailable'],
+      handler: async ({ params, body, actor, req }) => {
+        const requestId = requestIdOf(req);
+        const request = {
+          actor,
+          command: { type: 'reviewDocument' as const, documentId: params.docId, decision: body.decision, ...(body.reason ? { reason: body.reason } : {}) },
+          ...(requestId ? { requestId } : {}),
+        };
+        if (wantsAsync(req)) {
+          const sent = await deps.cases.signal(params.id, request);
+          return { status: 202, headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${params.id}` }, body: { accepted: true, requestId: sent, case: params.id } };
+        }
+        return { body: await deps.cases.execute(params.id, request) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/cases/:id/generate-document',
+      summary: 'Generate a PDF from a document template',
+      description:
+        'Renders one of the case template\'s `documentTemplates` (mustache over `case`, `fields`, `stage`) into a PDF and records it as a new version of the template\'s slot, with `generatedFrom` set. The same rendering as the `generateDocument` automation action. An `Idempotency-Key` makes a retry record one version.',
+      tags: ['Documents'],
+      params: caseIdParams,
+      body: generateDocumentInput,
+      headers: commandHeaders.pick({ 'idempotency-key': true }),
+      responses: { 200: { description: 'Generated: the case and its document.uploaded event', schema: commandResultSchema } },
+      problems: [...docProblems, 'case_not_open', 'case_archived', 'forbidden', 'unknown_document_template'],
+      handler: async ({ params, body, actor, req }) => {
+        const requestId = requestIdOf(req);
+        return { body: await generateDocument(deps, { caseKey: params.id, template: body.template, actor, ...(requestId ? { requestId } : {}) }) };
+      },
+    }),
+  ];
+}
+
+function ifNoneMatch(req: Request): { ifNoneMatch?: string } {
+  const value = req.get('If-None-Match');
+  return value ? { ifNoneMatch: value } : {};
+}
