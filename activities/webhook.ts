@@ -116,11 +116,13 @@ export function callWebhookActivity(deps: WebhookDeps): (effect: WebhookEffect) 
 }
 
 function networkReason(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-    return err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the attempt was cancelled';
-  }
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  return `network error: ${cause instanceof Error ? cause.message : String(cause)}`;
+  // Duck-typed: the abort reason is a DOMException, which need not pass `instanceof Error` in every realm.
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  if (name === 'AbortError') return 'the attempt was cancelled';
+  const cause = (err as { cause?: unknown } | null)?.cause ?? err;
+  const message = (cause as { message?: unknown } | null)?.message;
+  return `network error: ${typeof message === 'string' ? message : String(cause)}`;
 }
 
 function excerpt(text: string): string {
