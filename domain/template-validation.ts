@@ -4,7 +4,7 @@ import { calendarProblem, parseDuration } from './durations';
 import { checkFieldValues } from './fields';
 import { recipientSpecProblem } from './recipients';
 import { templateNames, templateSyntaxProblem } from './render';
-import { fieldTypes, templateDefinitionSchema, type AutomationAction, type TemplateDefinition } from './template';
+import { automationSchema, calendarSchema, documentTemplateSchema, fieldTypes, templateDefinitionSchema, type AutomationAction, type TemplateDefinition } from './template';
 import { webhookUrlProblem } from './webhook-hosts';
 
 /** What validation needs from the deployment: which hosts webhooks may call. */
@@ -75,7 +75,10 @@ function looseTemplate(input: unknown): TemplateDefinition {
       ...(Array.isArray(f.options) && (fieldTypes as readonly unknown[]).includes(f.type) ? { options: strings(f.options) } : {}),
     })),
     documents: keyed(t.documents).map((d) => ({ key: str(d.key) ?? '', external: false, required: false })),
-    documentTemplates: [],
+    documentTemplates: keyed(t.documentTemplates).flatMap((d) => {
+      const parsed = documentTemplateSchema.safeParse(d);
+      return parsed.success ? [parsed.data] : [];
+    }),
     stages: keyed(t.stages).map((s) => {
       const exit = isObject(s.exit) ? s.exit : undefined;
       const permissions = isObject(s.permissions) ? s.permissions : undefined;
@@ -96,13 +99,19 @@ function looseTemplate(input: unknown): TemplateDefinition {
     ...(Array.isArray(t.transitions)
       ? { transitions: keyed(t.transitions).map((tr) => ({ from: str(tr.from) ?? '', to: strings(tr.to) })) }
       : {}),
-    automations: keyed(t.automations).map((a) => ({
-      on: 'case.created' as const,
-      do: [],
-      ...(str(a.stage) ? { stage: str(a.stage) } : {}),
-      ...(str(a.field) ? { field: str(a.field) } : {}),
-      ...(str(a.document) ? { document: str(a.document) } : {}),
-    })),
+    // Well-formed automations are checked in full; broken ones for their references only.
+    automations: keyed(t.automations).map((a) => {
+      const parsed = automationSchema.safeParse(a);
+      if (parsed.success) return parsed.data;
+      return {
+        on: 'case.created' as const,
+        do: [],
+        ...(str(a.stage) ? { stage: str(a.stage) } : {}),
+        ...(str(a.field) ? { field: str(a.field) } : {}),
+        ...(str(a.document) ? { document: str(a.document) } : {}),
+      };
+    }),
+    ...(calendarSchema.safeParse(t.calendar).success && t.calendar !== undefined ? { calendar: calendarSchema.parse(t.calendar) } : {}),
   };
 }
 
