@@ -188,7 +188,8 @@ export interface PublicTimelineEntry {
   at: string;
   text: string;
   detail?: string;
-  by: 'you' | 'team' | 'automatic';
+  /** Who did it, as far as the participant may know: themselves, another external participant, the team, or an automation. */
+  by: 'you' | 'other' | 'team' | 'automatic';
 }
 
 /** The shape of timeline events the portal reads (the read model's or the workflow's). */
@@ -197,7 +198,7 @@ export interface TimelineEventLike {
   at: string;
   type: string;
   actor: { id: string; kind?: string };
-  data: Record<string, unknown>;
+  data: object;
 }
 
 /** Event types that can appear on the public timeline (a filter for loading; publicTimeline decides). */
@@ -225,9 +226,9 @@ export function publicTimeline(template: TemplateDefinition, events: ReadonlyArr
   const externalSlot = (key: unknown) => template.documents.find((d) => d.key === key && d.external);
   for (const event of events) {
     const by: PublicTimelineEntry['by'] =
-      event.actor.kind === 'external' && event.actor.id === participantId ? 'you' : event.actor.kind === 'system' ? 'automatic' : 'team';
+      event.actor.kind === 'external' ? (event.actor.id === participantId ? 'you' : 'other') : event.actor.kind === 'system' ? 'automatic' : 'team';
     const add = (text: string, detail?: string) => entries.push({ seq: event.seq, at: event.at, text, by, ...(detail ? { detail } : {}) });
-    const d = event.data;
+    const d = event.data as Record<string, unknown>;
     switch (event.type) {
       case 'case.created':
         add('Case opened');

@@ -200,7 +200,7 @@ const statusText: Record<DocumentRequest['status'], string> = {
   rejected: 'not accepted',
 };
 const positionText = { past: 'done', current: 'current step', upcoming: 'to come' } as const;
-const byText = { you: 'you', team: 'our team', automatic: 'automatic' } as const;
+const byText = { you: 'you', other: 'another participant', team: 'our team', automatic: 'automatic' } as const;
 
 /** `2027-01-04 09:30 UTC`: unambiguous without scripts or the reader's time zone. */
 export function formatInstant(iso: string): string {

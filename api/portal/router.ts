@@ -114,7 +114,7 @@ export function portalRouter(deps: ApiDeps): express.Router {
     let after: number | undefined;
     for (let page = 0; page < 20; page++) {
       const got = await getTimeline(deps.db, opened.link.caseKey, { ...(after === undefined ? {} : { after }), limit: 500, types: [...PUBLIC_EVENT_TYPES] });
-      events.push(...(got.items as TimelineEventLike[]));
+      events.push(...got.items);
       if (got.nextCursor === null) break;
       after = got.nextCursor;
     }
