@@ -42,7 +42,8 @@ export function missingExitCriteria(state: CaseState, stage: StageDefinition): M
   };
   missing.documents = [
     ...exit.documents.filter((d) => !present(d)),
-    ...exit.approved.filter((d) => own(state.documents, d)?.status !== 'approved' && !exit.documents.includes(d)),
+    // Templates published before `approved` existed were stored without it.
+    ...(exit.approved ?? []).filter((d) => own(state.documents, d)?.status !== 'approved' && !exit.documents.includes(d)),
   ];
   const tasks = Object.values(state.tasks);
   if (exit.tasks === 'all') {

@@ -33,6 +33,7 @@ import type {
 } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
 import type { Rejection } from '../domain/rejections';
+import { templateDefinitionSchema } from '../domain/template';
 import { renderTemplate } from '../domain/render';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
 import {
@@ -91,9 +92,14 @@ const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
  * new when the history grows long.
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState> {
-  const template = input.template;
-  const definition = template.definition;
-  const automated = patched(AUTOMATION_PATCH);
+  // A case pins the definition it started with; one published before a schema change lacks the
+  // newer defaults, so it is read through today's schema. One that no longer fits it (automation
+  // actions written before they were validated) keeps running, without automations.
+  const current = templateDefinitionSchema.safeParse(input.template.definition);
+  const definition = current.success ? current.data : input.template.definition;
+  const template = { ...input.template, definition };
+  const automated = current.success && patched(AUTOMATION_PATCH);
+  if (!current.success) log.warn('template no longer fits the schema: automations and SLA timers are off for this case', { caseKey: input.caseKey });
   let state: CaseState;
   let recent: CaseEvent[];
   let unprojected: CaseEvent[];
