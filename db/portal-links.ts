@@ -31,6 +31,11 @@ export interface NewPortalLink {
   ttlMs: number;
 }
 
+/** How long a new link stays valid: PORTAL_LINK_TTL_DAYS. */
+export function portalLinkTtlMs(config: { PORTAL_LINK_TTL_DAYS: number }): number {
+  return Math.round(config.PORTAL_LINK_TTL_DAYS * 24 * 3600 * 1000);
+}
+
 /** The portal page for a token, under a public base URL such as `https://cases.example.com`. */
 export function portalUrl(baseUrl: string, token: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/portal/${encodeURIComponent(token)}`;

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { createPortalLink, listPortalLinks, portalUrl, revokePortalLink } from '../../db/portal-links';
+import { createPortalLink, listPortalLinks, portalLinkTtlMs, portalUrl, revokePortalLink } from '../../db/portal-links';
 import { findStage } from '../../domain/template';
 import { mayAct } from '../../domain/decide';
 import type { ApiDeps } from '../deps';
@@ -46,7 +46,7 @@ export function publicBaseUrl(deps: Pick<ApiDeps, 'config'>, req: Request): stri
 }
 
 export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
-  const ttlMs = Math.round(deps.config.PORTAL_LINK_TTL_DAYS * 24 * 3600 * 1000);
+  const ttlMs = portalLinkTtlMs(deps.config);
   return [
     defineRoute({
       method: 'post',

@@ -1,5 +1,8 @@
 import { count, eq } from 'drizzle-orm';
+import type { Connection } from '@temporalio/client';
+import pino from 'pino';
 import request from 'supertest';
+import { createApp } from '../../api/app';
 import { createPortalLink } from '../../db/portal-links';
 import { hashToken } from '../../db/tokens';
 import { documentBlobs, portalLinks } from '../../db/schema';
@@ -349,7 +352,22 @@ describe('acting through the portal', () => {
   });
 });
 
-describe('request', () => {
+describe('requests', () => {
+  test('portal tokens stay out of the request log (URLs and redirect locations)', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const app = createApp({ db: stack.db, cases: stack.cases, temporal: stack.client.connection as Connection, config: stack.config, log });
+    const id = await startCase();
+    const { token } = await link(id);
+    expect((await request(app).get(`/portal/${token}?x=1`).set('X-Forwarded-For', '10.251.0.1')).status).toBe(200);
+    const saved = await request(app).post(`/portal/${token}/form`).set('X-Forwarded-For', '10.251.0.1').type('form').send('email=log%40example.com');
+    expect(saved.status).toBe(303);
+    const logged = lines.join('\n');
+    expect(logged).toContain('/portal/<token>?x=1');
+    expect(logged).toContain('/portal/<token>?done=saved');
+    expect(logged).not.toContain(token.slice(4));
+  });
+
   test('unknown paths under /portal are the 404 page', async () => {
     const res = await request(stack.app).get('/portal/').set('X-Forwarded-For', '10.250.0.1');
     expect(res.status).toBe(404);
