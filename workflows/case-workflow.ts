@@ -67,7 +67,8 @@ const messaging = proxyActivities<EffectActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 });
 const webhooks = proxyActivities<EffectActivities>({
-  startToCloseTimeout: '2 minutes',
+  // Longer than the largest WEBHOOK_TIMEOUT_MS (2 minutes): the activity times its own call out.
+  startToCloseTimeout: '3 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 const documents = proxyActivities<EffectActivities>({

@@ -51,6 +51,8 @@ describe('the onboarding walkthrough', () => {
       'case.created',
       'stage.entered',
       'field.changed',
+      // Documentation has an SLA: its clock starts as the case opens there.
+      'sla.started',
       'field.changed',
       'field.changed',
       'stage.exited',
@@ -297,13 +299,13 @@ describe('lists and boards from the read model', () => {
     for (let i = 0; i < 5; i++) await stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).send({ text: `c${i}` });
     const all = await eventually(async () => {
       const res = await stack.http().get(`/v1/cases/${id}/timeline?limit=500`).set(auth(stack.tokens.hr));
-      return res.body.items?.length === 8 ? res.body.items : undefined;
+      return res.body.items?.length === 9 ? res.body.items : undefined;
     });
     const page1 = await stack.http().get(`/v1/cases/${id}/timeline?limit=3`).set(auth(stack.tokens.hr));
     expect(page1.body.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
     const page2 = await stack.http().get(`/v1/cases/${id}/timeline?limit=3&after=${page1.body.nextCursor}`).set(auth(stack.tokens.hr));
     expect(page2.body.items.map((e: { seq: number }) => e.seq)).toEqual([4, 5, 6]);
-    expect(all).toHaveLength(8);
+    expect(all).toHaveLength(9);
     expect((await stack.http().get('/v1/cases/ONB-999999/timeline').set(auth(stack.tokens.hr))).status).toBe(404);
   });
 });

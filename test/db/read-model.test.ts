@@ -222,6 +222,8 @@ describe('listCases', () => {
       createdAt: v.createdAt,
       updatedAt: v.updatedAt,
       closedAt: v.closedAt,
+      dueAt: null,
+      overdue: false,
       lastSeq: v.lastSeq,
     });
     expect(typeof page.nextCursor).toBe('string');
