@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import { Resend, type ErrorResponse } from 'resend';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
-import { claimEmail, markEmailOutbox, markEmailSent, recordEmailAttempt, recordEmailError } from '../db/emails';
+import { claimEmail, getEmailByKey, markEmailOutbox, markEmailSent, recordEmailAttempt, recordEmailError } from '../db/emails';
+import { createPortalLink, portalLinkTtlMs, portalUrl } from '../db/portal-links';
 import type { EmailEffect, EmailResult, RenderContext } from '../domain/effects';
-import { renderTemplate } from '../domain/render';
+import { renderTemplate, templateNames } from '../domain/render';
 import { requestSignal } from './signals';
 
 /** `ApplicationFailure.type` values of the e-mail activities. */
@@ -146,7 +147,30 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
 /** The `sendEmail` activity: renders an automation's e-mail and sends it through `emailSender`. */
 export function sendEmailActivity(deps: EmailDeps): (effect: EmailEffect) => Promise<EmailResult> {
   const send = emailSender(deps);
-  return (effect) => send(renderEmail(effect, deps.config));
+  return async (effect) => {
+    const link = await portalLinkFor(deps, effect);
+    return send(renderEmail(link ? { ...effect, context: { ...effect.context, portal: { link } } } : effect, deps.config));
+  };
+}
+
+const mentionsPortal = (source: string) => templateNames(source).some((name) => name === 'portal' || name.startsWith('portal.'));
+
+/**
+ * `{{portal.link}}` for an external recipient: a fresh magic link, minted only while the message
+ * has not been recorded yet (a retry sends the stored message, so it needs no new link).
+ */
+async function portalLinkFor(deps: EmailDeps, effect: EmailEffect): Promise<string | undefined> {
+  const { to } = effect;
+  if (!to.external || !to.participantId) return undefined;
+  if (!mentionsPortal(effect.subject) && !mentionsPortal(effect.body)) return undefined;
+  if (await getEmailByKey(deps.db, effect.key)) return undefined;
+  const { token } = await createPortalLink(deps.db, {
+    caseKey: effect.caseKey,
+    participantId: to.participantId,
+    createdBy: 'system',
+    ttlMs: portalLinkTtlMs(deps.config),
+  });
+  return portalUrl(publicBaseUrl(deps.config), token);
 }
 
 export interface ResendVerdict {

@@ -1,3 +1,4 @@
+import type { EffectActivities } from '../workflows/case-workflow';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { createLogger } from '../config/logger';
@@ -7,6 +8,7 @@ import { sendEmailActivity } from './email';
 import { notifyUserActivity } from './notify';
 import { projectCaseActivity } from './projection';
 import { callWebhookActivity } from './webhook';
+import { generateDocumentActivity } from './documents';
 
 export { ProjectionFailure } from './projection';
 export { EmailFailure } from './email';
@@ -37,5 +39,11 @@ export function createActivities(deps: ActivityDeps) {
     callWebhook: callWebhookActivity(effectDeps),
     /** `{ at }` → DigestRunResult: the owner digest (run by digestWorkflow on the `owner-digest` schedule). */
     sendDigests: sendDigestsActivity(effectDeps),
+    /** GenerateDocumentEffect → GeneratedDocument: renders a document template to PDF and stores it, once per effect key. */
+    generateDocument: generateDocumentActivity(effectDeps),
   };
 }
+
+// The case workflow calls effects by these names and types: keep the two in step at compile time.
+type ProvidesEffects = ReturnType<typeof createActivities> extends EffectActivities ? true : never;
+export const providesEffects: ProvidesEffects = true;
