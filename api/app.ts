@@ -40,6 +40,15 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
   return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps)];
 }
 
+/** Request log entries without bearer tokens or cookies (credentials) and without portal tokens. */
+function withoutCredentials(req: { url?: unknown; headers?: Record<string, unknown> }) {
+  const logged = portalLogSerializers.req(req) as typeof req;
+  if (!logged.headers) return logged;
+  const headers = { ...logged.headers };
+  for (const name of ['authorization', 'cookie']) if (headers[name] !== undefined) headers[name] = '[redacted]';
+  return { ...logged, headers };
+}
+
 /** PostgreSQL cannot store NUL in text: refuse it at the door rather than fail a projection later. */
 function rejectNul(_req: unknown, _res: unknown, buf: Buffer) {
   if (buf.includes(0) || buf.includes('\\u0000')) {
@@ -63,7 +72,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   app.set('query parser', 'extended');
 
   const metrics = new Registry();
@@ -80,7 +89,13 @@ export function createApp(deps: ApiDeps) {
     res.on('finish', () => end({ method: req.method, route: (req.route?.path as string | undefined) ?? 'unmatched', status: res.statusCode }));
     next();
   });
-  app.use(pinoHttp({ logger: deps.log, serializers: portalLogSerializers, autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') } }));
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      serializers: { req: withoutCredentials, res: portalLogSerializers.res },
+      autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -51,6 +51,14 @@ export const envSchema = z.object({
   DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   /** How long a portal magic link stays valid. */
   PORTAL_LINK_TTL_DAYS: z.coerce.number().positive().max(365).default(14),
+  /**
+   * Express `trust proxy`: whose X-Forwarded-For names the client (rate limits, logs). `loopback`
+   * trusts a proxy on the same host only, so a client cannot pick its own address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
   /** Portal requests allowed per client IP and minute. */
   PORTAL_RATE_LIMIT: z.coerce.number().int().positive().default(120),
 });

@@ -14,6 +14,9 @@ import { caseSearchAttributes } from '../workflows/search-attributes';
 jest.setTimeout(300_000);
 
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+const indexed = temporal.api.enums.v1.IndexedValueType;
+/** The indexed type each case search attribute must be registered with. */
+const expectedType = (type: string) => indexed[`INDEXED_VALUE_TYPE_${type}` as keyof typeof indexed];
 
 describe('Temporal dev server with a persistent SQLite file', () => {
   let dir: string;
@@ -55,7 +58,7 @@ describe('Temporal dev server with a persistent SQLite file', () => {
     const first = await start();
     connection = await Connection.connect({ address: first.server.address });
     const attrs = await customAttributes(connection);
-    for (const key of caseSearchAttributes) expect(attrs[key.name]).toBe(KEYWORD);
+    for (const key of caseSearchAttributes) expect(attrs[key.name]).toBe(expectedType(key.type));
 
     // Things only the file can carry over: startTemporalDevServer does not recreate them.
     await connection.workflowService.registerNamespace({
@@ -75,7 +78,7 @@ describe('Temporal dev server with a persistent SQLite file', () => {
     connection = await Connection.connect({ address: second.server.address });
     const after = await customAttributes(connection);
     expect(after.PersistProbe).toBe(KEYWORD);
-    for (const key of caseSearchAttributes) expect(after[key.name]).toBe(KEYWORD);
+    for (const key of caseSearchAttributes) expect(after[key.name]).toBe(expectedType(key.type));
     const described = await connection.workflowService.describeNamespace({ namespace: 'persist-probe' });
     expect(described.namespaceInfo?.name).toBe('persist-probe');
 
@@ -90,7 +93,7 @@ describe('Temporal dev server with a persistent SQLite file', () => {
     await registerSearchAttributes(connection, 'default');
     await registerSearchAttributes(connection, 'default');
     const attrs = await customAttributes(connection);
-    expect(caseSearchAttributes.every((k) => attrs[k.name] === KEYWORD)).toBe(true);
+    expect(caseSearchAttributes.every((k) => attrs[k.name] === expectedType(k.type))).toBe(true);
   });
 
   it('fails with the server output when the server cannot start', async () => {

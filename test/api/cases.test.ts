@@ -53,11 +53,46 @@ describe('the onboarding walkthrough', () => {
       'field.changed',
       // Documentation has an SLA: its clock starts as the case opens there.
       'sla.started',
+      // Its document request goes to the candidate, and this case has none: the rule says so.
+      'automation.ran',
+      'automation.failed',
       'field.changed',
       'field.changed',
       'stage.exited',
       'stage.entered',
     ]);
+  });
+
+  test('the README walkthrough: the candidate gets a document request whose portal link works', async () => {
+    const res = await stack
+      .http()
+      .post('/v1/cases')
+      .set(auth(stack.tokens.hr))
+      .send({
+        template: 'employee-onboarding',
+        title: 'Onboard Jane <Doe>',
+        fields: { fullName: 'Jane Doe' },
+        owner: 'hana',
+        participants: [{ kind: 'external', role: 'candidate', name: 'Jane Doe', email: 'jane@example.com' }],
+      });
+    expect(res.status).toBe(201);
+    expect(res.body.sla).toMatchObject({ stage: 'documentation', paused: false, deadlineMissed: false });
+    const email = await eventually(async () => {
+      const outbox = await stack.http().get(`/v1/outbox?caseKey=${res.body.id}`).set(auth(stack.tokens.admin));
+      return outbox.body.items?.[0];
+    });
+    expect(email).toMatchObject({ to: ['jane@example.com'], subject: 'Documents for Onboard Jane <Doe>', status: 'outbox' });
+    expect(email.html).toContain('Hello Jane Doe');
+    const link = /href="[^"]*?(\/portal\/cpt_[A-Za-z0-9_-]+)"/.exec(email.html.replace(/&#x2F;/g, '/'))?.[1];
+    expect(link).toBeDefined();
+    const page = await stack.http().get(link!);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Onboard Jane &lt;Doe&gt;');
+    const timeline = await eventually(async () => {
+      const t = await stack.http().get(`/v1/cases/${res.body.id}/timeline?type=email.sent`).set(auth(stack.tokens.hr));
+      return t.body.items?.length === 1 ? t.body.items : undefined;
+    });
+    expect(timeline[0].data).toMatchObject({ to: 'jane@example.com', delivery: 'outbox', name: 'Request documents' });
   });
 
   test('the full life of a case: tasks, comments, decisions, participants, back moves, close, reopen', async () => {
@@ -299,13 +334,13 @@ describe('lists and boards from the read model', () => {
     for (let i = 0; i < 5; i++) await stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).send({ text: `c${i}` });
     const all = await eventually(async () => {
       const res = await stack.http().get(`/v1/cases/${id}/timeline?limit=500`).set(auth(stack.tokens.hr));
-      return res.body.items?.length === 9 ? res.body.items : undefined;
+      return res.body.items?.length === 11 ? res.body.items : undefined;
     });
     const page1 = await stack.http().get(`/v1/cases/${id}/timeline?limit=3`).set(auth(stack.tokens.hr));
     expect(page1.body.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
     const page2 = await stack.http().get(`/v1/cases/${id}/timeline?limit=3&after=${page1.body.nextCursor}`).set(auth(stack.tokens.hr));
     expect(page2.body.items.map((e: { seq: number }) => e.seq)).toEqual([4, 5, 6]);
-    expect(all).toHaveLength(9);
+    expect(all).toHaveLength(11);
     expect((await stack.http().get('/v1/cases/ONB-999999/timeline').set(auth(stack.tokens.hr))).status).toBe(404);
   });
 });

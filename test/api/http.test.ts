@@ -1,3 +1,7 @@
+import type { Connection } from '@temporalio/client';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../../api/app';
 import { startTestStack, type TestStack } from '../support/stack';
 import { onboardingTemplate, onboardingYaml } from '../support/templates';
 
@@ -17,6 +21,17 @@ describe('authentication', () => {
     expect(none.body).toMatchObject({ status: 401, code: 'unauthorized', instance: '/v1/cases' });
     expect((await stack.http().get('/v1/cases').set('Authorization', 'Bearer cot_nope')).status).toBe(401);
     expect((await stack.http().get('/v1/cases').set('Authorization', 'Basic abc')).status).toBe(401);
+  });
+
+  test('bearer tokens and cookies never reach the request log', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const app = createApp({ db: stack.db, cases: stack.cases, temporal: stack.client.connection as Connection, config: stack.config, log });
+    expect((await request(app).get('/v1/cases').set(auth(stack.tokens.hr)).set('Cookie', 'session=s3cr3t')).status).toBe(200);
+    const logged = lines.join('\n');
+    expect(logged).toContain('"authorization":"[redacted]"');
+    expect(logged).not.toContain(stack.tokens.hr);
+    expect(logged).not.toContain('s3cr3t');
   });
 
   test('admins manage tokens; a revoked token stops working; others get 403', async () => {
