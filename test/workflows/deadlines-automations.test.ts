@@ -297,3 +297,49 @@ test('publishing refuses bad automations with every problem listed, and nothing 
   const list = await stack.http().get('/v1/templates/sla-bad').set('Authorization', `Bearer ${stack.tokens.admin}`);
   expect(list.status).toBe(404);
 });
+
+test('documents drive automations: a generated PDF lands in its slot, and approving every required document advances the case', async () => {
+  await publish({
+    key: 'sla-doc',
+    name: 'Documents',
+    prefix: 'DOC',
+    roles: ['agent'],
+    fields: [{ key: 'fullName', type: 'text' }],
+    documents: [{ key: 'offer' }, { key: 'idCard', external: true }],
+    documentTemplates: [{ key: 'offerLetter', title: 'Offer for {{fields.fullName}}', slot: 'offer', body: 'Dear {{fields.fullName}},\n\nwelcome.' }],
+    stages: [{ key: 'collect', exit: { approved: ['offer', 'idCard'] } }, { key: 'signed' }, { key: 'done', terminal: true }],
+    automations: [
+      { on: 'case.created', do: [{ generateDocument: { template: 'offerLetter' } }] },
+      {
+        name: 'Advance once everything is approved',
+        on: 'document.approved',
+        stage: 'collect',
+        if: { and: [{ '==': [{ var: 'event.data.slot' }, 'idCard'] }] },
+        do: [{ advance: { to: 'signed' } }],
+      },
+    ],
+  });
+  const key = await start('sla-doc', { fields: { fullName: 'Jane Doe' } });
+  const events = await waitFor(key, (e) => ofType(e, 'document.uploaded').length === 1, 'generated offer', 30_000);
+  const offer = ofType(events, 'document.uploaded')[0]!;
+  expect(offer.data).toMatchObject({ slot: 'offer', version: 1, contentType: 'application/pdf', generatedFrom: 'offerLetter' });
+  expect(offer.actor.kind).toBe('system');
+  const pdf = await stack.http().get(`/v1/cases/${key}/documents/offer`).set('Authorization', `Bearer ${stack.tokens.admin}`).buffer(true);
+  expect(pdf.status).toBe(200);
+  expect(pdf.headers['content-type']).toMatch(/application\/pdf/);
+
+  const review = (documentId: string) => post(`/v1/cases/${key}/documents/${documentId}/review`, { decision: 'approve' });
+  expect((await review((offer.data as { documentId: string }).documentId)).status).toBe(200);
+  const upload = await stack
+    .http()
+    .post(`/v1/cases/${key}/documents/idCard`)
+    .set('Authorization', `Bearer ${stack.tokens.admin}`)
+    .attach('file', Buffer.from('%PDF-1.4 id card'), { filename: 'id.pdf', contentType: 'application/pdf' });
+  expect(upload.status).toBe(200);
+  const idCard = upload.body.events.find((e: CaseEvent) => e.type === 'document.uploaded');
+  const approved = await review(idCard.data.documentId);
+  expect(approved.status).toBe(200);
+  // The approval's own answer already carries the automation's move.
+  expect(approved.body.events.map((e: CaseEvent) => e.type)).toEqual(['document.approved', 'automation.ran', 'stage.exited', 'stage.entered']);
+  expect(approved.body.case.stage.key).toBe('signed');
+}, 60_000);
