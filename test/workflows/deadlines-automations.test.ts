@@ -6,6 +6,8 @@ import { createHmac } from 'node:crypto';
 import type { CaseEvent } from '../../domain/events';
 import { caseWorkflowId } from '../../workflows/messages';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
+import { recordHistory } from '../support/histories';
+import { testTemporalAddress } from '../support/temporal';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -156,6 +158,7 @@ test('goal, deadline and repeating escalation levels fire once each, at their ti
   // CaseDueAt lets engineers find it in the Temporal UI.
   const description = await stack.client.workflow.getHandle(caseWorkflowId(key)).describe();
   expect(description.searchAttributes.CaseDueAt).toEqual([new Date(started.deadlineAt)]);
+  await recordHistory(testTemporalAddress(), caseWorkflowId(key), undefined, 'case-sla-escalations');
 }, 60_000);
 
 test('leaving the stage cancels its clock', async () => {
@@ -258,6 +261,7 @@ test('automations: e-mail through Resend exactly once despite a lost answer, a s
   const failed = await waitFor(key, (e) => ofType(e, 'automation.failed').length === 1, 'failed webhook', 30_000);
   expect(ofType(failed, 'automation.failed')[0]!.data).toMatchObject({ rule: 'automations[1]', action: 'webhook', reason: expect.stringMatching(/400/) });
   expect((await post(`/v1/cases/${key}/comments`, { text: 'still working' })).status).toBe(200);
+  await recordHistory(testTemporalAddress(), caseWorkflowId(key), undefined, 'case-automation-effects');
   const outbox = await stack.http().get(`/v1/outbox?caseKey=${key}`).set('Authorization', `Bearer ${stack.tokens.admin}`);
   expect(outbox.status).toBe(200);
 }, 60_000);
@@ -342,4 +346,5 @@ test('documents drive automations: a generated PDF lands in its slot, and approv
   // The approval's own answer already carries the automation's move.
   expect(approved.body.events.map((e: CaseEvent) => e.type)).toEqual(['document.approved', 'automation.ran', 'stage.exited', 'stage.entered']);
   expect(approved.body.case.stage.key).toBe('signed');
+  await recordHistory(testTemporalAddress(), caseWorkflowId(key), undefined, 'case-generated-document-approvals');
 }, 60_000);
