@@ -1,3 +1,4 @@
+import { templateDefinitionSchema } from '../domain/template';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import multer from 'multer';
@@ -45,7 +46,9 @@ export async function loadCase(deps: Pick<ApiDeps, 'db' | 'cases'>, caseKey: str
   }
   const record = await getTemplate(deps.db, view.template.key, view.template.version);
   if (!record) throw new Error(`template ${view.template.key} v${view.template.version} of case ${caseKey} is missing`);
-  return { view, template: record.definition };
+  // Templates published before a schema change lack its defaults (e.g. documentTemplates).
+  const current = templateDefinitionSchema.safeParse(record.definition);
+  return { view, template: current.success ? current.data : record.definition };
 }
 
 export function findSlot(template: TemplateDefinition, slot: string): DocumentSlot {
@@ -166,7 +169,11 @@ async function recordVersion(
     throw err;
   }
   const recorded = result.events.some((e) => e.type === 'document.uploaded' && e.data.documentId === command.documentId);
-  if (created && !recorded) await store.delete(command.documentId);
+  if (created && !recorded) {
+    await store.delete(command.documentId);
+    // The case answered with an earlier request's events: the key belonged to another request.
+    throw new Problem('idempotency_key_reused', 'This Idempotency-Key was already used for another request on this case; nothing was stored');
+  }
   return result;
 }
 

@@ -8,6 +8,8 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+const DEVELOPMENT_WEBHOOK_SECRET = 'development-webhook-secret';
+
 /** Every environment variable the service reads; documented in README "Configuration". */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -40,7 +42,7 @@ export const envSchema = z.object({
     .default('')
     .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
   /** HMAC-SHA256 key signing webhook payloads (header `X-Case-Signature`). */
-  WEBHOOK_SECRET: z.string().default('development-webhook-secret'),
+  WEBHOOK_SECRET: z.string().min(8).default(DEVELOPMENT_WEBHOOK_SECRET),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
   /** Cron expression of the daily owner digest (a Temporal Schedule created at worker start). */
   DIGEST_SCHEDULE: z.string().default('0 8 * * *'),
@@ -67,7 +69,12 @@ export type Config = z.infer<typeof envSchema> & { dataDir: string };
 
 /** Parses the environment once, failing fast with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema
+    .refine((c) => c.NODE_ENV !== 'production' || c.WEBHOOK_SECRET !== DEVELOPMENT_WEBHOOK_SECRET, {
+      path: ['WEBHOOK_SECRET'],
+      message: 'set your own secret in production (the default is public)',
+    })
+    .safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`Invalid configuration:\n${problems}`);

@@ -276,6 +276,7 @@ export function evolve(state: CaseState, event: CaseEvent): CaseState {
         ...(c.pausedAt ? { deadlineRemainingMs: event.data.deadlineRemainingMs ?? 0 } : {}),
         deadlineMissed: false,
         escalated: [],
+        level: 0,
       }));
     case 'sla.paused':
       return withClock(next, (c) => ({

@@ -298,7 +298,7 @@ export function decide(
     case 'uploadDocument': {
       const slot = template.documents.find((d) => d.key === command.slot);
       if (!slot) return refuse(unknownSlot(template, command.slot));
-      if (slot.contentTypes && !slot.contentTypes.includes(command.contentType)) {
+      if (slot.contentTypes && !slot.contentTypes.some((c) => c.toLowerCase() === command.contentType.toLowerCase())) {
         return refuse(reject('unsupported_content_type', `slot "${slot.key}" accepts ${slot.contentTypes.join(', ')}, not ${command.contentType}`));
       }
       const { type: _type, ...version } = command;
@@ -324,7 +324,7 @@ export function decide(
     case 'changeDeadline': {
       const clock = runningClock(state);
       if (!clock) return refuse(reject('no_clock', `stage "${stage.key}" has no running SLA clock`));
-      if (clock.deadlineAt === command.deadlineAt) return refuse(reject('no_change', `the deadline is already ${command.deadlineAt}`));
+      if (clock.deadlineAt !== null && Date.parse(clock.deadlineAt) === Date.parse(command.deadlineAt)) return refuse(reject('no_change', `the deadline is already ${command.deadlineAt}`));
       return accept([deadlineChangeDraft(template, stage, clock, new Date(command.deadlineAt).toISOString(), command.reason, now)]);
     }
 

@@ -30,6 +30,14 @@ export const DEFAULT_CALENDAR: BusinessCalendar = {
  * only working time. A business day is one working day's worth of working hours.
  */
 export function parseDuration(text: string, calendar: BusinessCalendar = DEFAULT_CALENDAR): Duration | undefined {
+  const duration = parseUncapped(text, calendar);
+  return duration && duration.ms <= MAX_DURATION_MS ? duration : undefined;
+}
+
+/** Ten years: longer targets are typos, and far-future instants stop sorting as strings. */
+export const MAX_DURATION_MS = 10 * 366 * 86_400_000;
+
+function parseUncapped(text: string, calendar: BusinessCalendar): Duration | undefined {
   const business = BUSINESS.exec(text);
   if (business) {
     const amount = Number(business[1]);
@@ -61,10 +69,12 @@ const MAX_DAYS = 366 * 20;
 function workingInterval(day: DateTime, calendar: BusinessCalendar): { start: DateTime; end: DateTime } | undefined {
   if (!calendar.workingDays.includes(WEEKDAYS[day.weekday - 1]!)) return undefined;
   if (calendar.holidays.includes(day.toISODate() ?? '')) return undefined;
-  return {
-    start: day.plus({ minutes: minutesOf(calendar.workingHours.start) }),
-    end: day.plus({ minutes: minutesOf(calendar.workingHours.end) }),
+  // Clock times of that day (not elapsed minutes since midnight, which differ on a DST change).
+  const at = (hhmm: string) => {
+    const minutes = minutesOf(hhmm);
+    return minutes === 24 * 60 ? day.plus({ days: 1 }) : day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
   };
+  return { start: at(calendar.workingHours.start), end: at(calendar.workingHours.end) };
 }
 
 const toIso = (t: DateTime) => t.toUTC().toISO() ?? '';

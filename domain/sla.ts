@@ -136,8 +136,10 @@ export function pauseDraft(template: TemplateDefinition, stage: StageDefinition,
 /** `sla.resumed`: targets moved out by the time the clock stood still. */
 export function resumeDraft(template: TemplateDefinition, stage: StageDefinition, clock: StageClock, reason: string | undefined, now: string): EventDraft {
   const calendar = calendarOf(template);
+  const pausedMs = Math.max(0, Date.parse(now) - Date.parse(clock.pausedAt ?? now));
+  // A target already missed moves out by the pause too: its escalations count from it.
   const target = (at: string | null, remaining: number | null, text: string | undefined) =>
-    remaining === null ? at : addTime(now, remaining, isBusiness(text, calendar), calendar);
+    remaining !== null ? addTime(now, remaining, isBusiness(text, calendar), calendar) : at ? addTime(at, pausedMs, false) : null;
   return {
     type: 'sla.resumed',
     data: {
@@ -145,7 +147,7 @@ export function resumeDraft(template: TemplateDefinition, stage: StageDefinition
       ...(reason ? { reason } : {}),
       goalAt: target(clock.goalAt, clock.goalRemainingMs, stage.sla?.goal),
       deadlineAt: target(clock.deadlineAt, clock.deadlineRemainingMs, stage.sla?.deadline),
-      pausedMs: Math.max(0, Date.parse(now) - Date.parse(clock.pausedAt ?? now)),
+      pausedMs,
     },
   };
 }

@@ -231,7 +231,13 @@ function semanticProblems(t: TemplateDefinition, options: ValidationOptions): Te
   }
   checkDuplicates(t.documentTemplates.map((d) => d.key), 'documentTemplates', 'document template');
   t.documentTemplates.forEach((d, i) => {
-    if (!slotKeys.has(d.slot)) add(`documentTemplates[${i}].slot`, `unknown document slot "${d.slot}"`);
+    const slot = t.documents.find((s) => s.key === d.slot);
+    if (!slot) add(`documentTemplates[${i}].slot`, `unknown document slot "${d.slot}"`);
+    else if (slot.contentTypes && !slot.contentTypes.some((c) => c.toLowerCase() === 'application/pdf')) {
+      add(`documentTemplates[${i}].slot`, `slot "${d.slot}" does not accept application/pdf, which generated documents are`);
+    }
+    textProblems(t, d.title, `documentTemplates[${i}].title`, add);
+    if (d.fileName) textProblems(t, d.fileName, `documentTemplates[${i}].fileName`, add);
     textProblems(t, d.body, `documentTemplates[${i}].body`, add);
   });
   t.stages.forEach((s, i) => {

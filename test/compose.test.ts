@@ -12,6 +12,8 @@ function compose(args: string[]): string {
       cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
+      // The file insists on a webhook signing secret of one's own.
+      env: { ...process.env, WEBHOOK_SECRET: 'compose-test-secret' },
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };

@@ -99,7 +99,9 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   const current = templateDefinitionSchema.safeParse(input.template.definition);
   const definition = current.success ? current.data : input.template.definition;
   const template = { ...input.template, definition };
-  const automated = current.success && patched(AUTOMATION_PATCH);
+  // patched() first and always: whether a history has the marker must not depend on today's schema.
+  const patchedRun = patched(AUTOMATION_PATCH);
+  const automated = patchedRun && current.success;
   if (!current.success) log.warn('template no longer fits the schema: automations and SLA timers are off for this case', { caseKey: input.caseKey });
   let state: CaseState;
   let recent: CaseEvent[];

@@ -322,6 +322,17 @@ describe('bad input changes nothing', () => {
     expect(other.body.code).toBe('idempotency_key_reused');
     expect(await blobCount()).toBe(before + 1);
   });
+
+  test('an Idempotency-Key already used by another command on the case is refused for an upload, storing nothing', async () => {
+    const id = await startCase();
+    const commented = await stack.http().post(`/v1/cases/${id}/comments`).set('Authorization', `Bearer ${stack.tokens.hr}`).set('Idempotency-Key', `shared-${id}`).send({ text: 'first' });
+    expect(commented.status).toBe(200);
+    const before = await blobCount();
+    const res = await upload(id, 'contract', fileForm('contract.pdf', 'application/pdf', 'signed')).set('Idempotency-Key', `shared-${id}`);
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('idempotency_key_reused');
+    expect(await blobCount()).toBe(before);
+  });
 });
 
 describe('helpers', () => {

@@ -19,7 +19,7 @@ describe('parseDuration', () => {
     expect(parseDuration(text, office)).toEqual({ ms, business });
   });
 
-  test.each(['soon', '3 fortnights', '-1h', '1.5h', '', 'business days', '2 business weeks'])('"%s" is not a duration', (text) => {
+  test.each(['soon', '3 fortnights', '-1h', '1.5h', '', 'business days', '2 business weeks', '999999 weeks', '4000 days'])('"%s" is not a duration', (text) => {
     expect(parseDuration(text)).toBeUndefined();
   });
 
@@ -64,6 +64,13 @@ describe('business time on a calendar', () => {
     const berlin = { ...office, timeZone: 'Europe/Berlin' };
     // Friday 27 March 2026 16:00 CET (15:00 UTC) + 2h: 1h Friday, 1h Monday 30 March from 09:00 CEST (07:00 UTC).
     expect(addBusinessTime('2026-03-27T15:00:00.000Z', 2 * hour, berlin)).toBe('2026-03-30T08:00:00.000Z');
+  });
+
+  test('a daylight-saving change on a working day keeps the clock times of working hours', () => {
+    // Sunday 29 March 2026 is the change to CEST in Berlin; here Sunday is a working day.
+    const berlin = { ...office, timeZone: 'Europe/Berlin', workingDays: ['sun' as const] };
+    // 09:00 CEST is 07:00 UTC: one minute of work ends at 09:01 local.
+    expect(addBusinessTime('2026-03-29T05:00:00.000Z', 60_000, berlin)).toBe('2026-03-29T07:01:00.000Z');
   });
 
   test('working days can include the weekend', () => {

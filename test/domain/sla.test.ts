@@ -111,6 +111,33 @@ describe('stage SLA clocks', () => {
     expect(types(c, at(11 * hour))).toEqual([]);
     expect(types(c, at(12 * hour))).toEqual(['sla.deadline_missed']);
     expect(rejectionOf(c.decide({ type: 'changeDeadline', deadlineAt: at(12 * hour), reason: 'same' })).code).toBe('no_change');
+    // The same instant written with another offset is no change either: a retried request re-fires nothing.
+    const sameInstant = new Date(Date.parse(at(12 * hour)) + 3_600_000).toISOString().replace('Z', '+01:00');
+    expect(rejectionOf(c.decide({ type: 'changeDeadline', deadlineAt: sameInstant, reason: 'retry' })).code).toBe('no_change');
+  });
+
+  test('escalation levels count afresh from a re-targeted deadline', () => {
+    const c = startCase();
+    c.record(dueTimerEvents(c.state, template, at(4 * hour)));
+    c.record(dueTimerEvents(c.state, template, at(4.5 * hour)));
+    expect(c.state.clock!.level).toBe(1);
+    c.ok({ type: 'changeDeadline', deadlineAt: at(20 * hour), reason: 'more time' });
+    c.record(dueTimerEvents(c.state, template, at(20 * hour)));
+    const [first] = dueTimerEvents(c.state, template, at(20.5 * hour));
+    expect(first).toMatchObject({ type: 'sla.escalated', data: { level: 1, escalation: 1 } });
+  });
+
+  test('pausing after a missed deadline holds its escalations back by the paused time', () => {
+    const c = startCase();
+    c.record(dueTimerEvents(c.state, template, at(4 * hour)));
+    c.wait(4 * hour + 10 * 60_000); // past the deadline, before the first escalation (4.5 h)
+    c.ok({ type: 'pauseClock', reason: 'client on holiday' });
+    c.wait(10 * hour);
+    c.ok({ type: 'resumeClock' });
+    const resumedAt = Date.parse(c.events.at(-1)!.at);
+    // Nothing is due the moment the clock resumes: the deadline moved out by the pause.
+    expect(dueTimerEvents(c.state, template, new Date(resumedAt).toISOString())).toEqual([]);
+    expect(Date.parse(nextWakeAt(c.state, template)!)).toBeGreaterThan(resumedAt);
   });
 
   test('a stage without an SLA has no clock to change', () => {

@@ -242,6 +242,11 @@ describe('validateTemplate: semantic problems carry their path', () => {
     ['duplicate role', (t) => (t.roles = ['hr', 'manager', 'hr']), 'roles', /duplicate role "hr"/],
     ['automation on unknown stage', (t) => (t.automations = [{ on: 'stage.entered', stage: 'ghost', do: [{ notify: { to: 'owner' } }] }]), 'automations[0].stage', /ghost/],
     ['automation on unknown field', (t) => (t.automations = [{ on: 'field.changed', field: 'ghost', do: [{ notify: { to: 'owner' } }] }]), 'automations[0].field', /ghost/],
+    ['document template title that does not compile', (t) => (t.documentTemplates = [{ key: 'offer', title: 'Offer {{#case}}', slot: 'id', body: 'x' }]), 'documentTemplates[0].title', /does not compile/],
+    ['document template into a slot that refuses PDF', (t) => {
+      t.documents = [{ key: 'photo', contentTypes: ['image/png'] }];
+      t.documentTemplates = [{ key: 'offer', title: 'Offer', slot: 'photo', body: 'x' }];
+    }, 'documentTemplates[0].slot', /application\/pdf/],
     ['automation on unknown document', (t) => (t.automations = [{ on: 'document.uploaded', document: 'ghost', do: [{ notify: { to: 'owner' } }] }]), 'automations[0].document', /ghost/],
   ])('%s', (_name, mutate, path, message) => {
     const t = base();
