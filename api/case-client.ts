@@ -20,6 +20,18 @@ import {
 import { CaseKey, CaseOwner, CaseStage, CaseStatus, CaseTemplate } from '../workflows/search-attributes';
 import { Problem } from './errors';
 
+/**
+ * The server drops updates admitted into a workflow task it then fails — typically when a signal
+ * arrives while the case is continuing as new ("unhandled command"). Such an update was never
+ * applied, so sending it again under the same update id is safe and applies it once.
+ */
+function abortedByWorkflowTask(err: unknown): boolean {
+  const text = `${String((err as Error)?.message ?? '')} ${String(((err as Error)?.cause as Error | undefined)?.message ?? '')}`;
+  return /FAILED_PRECONDITION/.test(text) && /workflow task failure/i.test(text);
+}
+
+const UPDATE_ATTEMPTS = 5;
+
 function isUnavailable(err: unknown): boolean {
   const text = String((err as Error)?.message ?? err);
   return /UNAVAILABLE|ECONNREFUSED|DEADLINE_EXCEEDED|Connection dropped|failed to connect/i.test(text);
@@ -99,10 +111,16 @@ export class CaseClient {
   /** Sends a command and waits for the verdict; the request id doubles as the update id. */
   async execute(caseKey: string, request: CommandRequest): Promise<CommandResult> {
     const requestId = request.requestId ?? randomUUID();
-    try {
-      return await this.handle(caseKey).executeUpdate(commandUpdate, { args: [{ ...request, requestId }], updateId: requestId });
-    } catch (err) {
-      throw toProblem(err, caseKey);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.handle(caseKey).executeUpdate(commandUpdate, { args: [{ ...request, requestId }], updateId: requestId });
+      } catch (err) {
+        if (attempt < UPDATE_ATTEMPTS && abortedByWorkflowTask(err)) {
+          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+          continue;
+        }
+        throw toProblem(err, caseKey);
+      }
     }
   }
 

@@ -22,6 +22,7 @@ let receiverUrl: string;
 const hooks: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
 let hookStatuses: number[] = [];
 let n = 0;
+const started: string[] = [];
 /** How late each timer event was recorded after its target instant (ms): reported in the closing note. */
 const lateness: Array<{ what: string; ms: number }> = [];
 
@@ -49,6 +50,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // These cases keep timers and retrying effects alive: end them before the worker and the fakes go.
+  await Promise.all(started.map((key) => stack.client.workflow.getHandle(caseWorkflowId(key)).terminate('test file finished').catch(() => undefined)));
   await stack?.close();
   await resend?.close();
   await new Promise((r) => receiver?.close(r));
@@ -94,6 +97,7 @@ async function start(templateKey: string, body: Record<string, unknown> = {}) {
       ...body,
     });
   expect(res.status).toBe(201);
+  started.push(res.body.id);
   return res.body.id as string;
 }
 
