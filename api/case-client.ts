@@ -101,7 +101,9 @@ export class CaseClient {
       try {
         return await this.view(caseKey);
       } catch (err) {
-        if (err instanceof Problem && err.code !== 'case_not_found') throw err;
+        // Until its first task completes a new workflow may be unknown, or fail or time out a
+        // query (a busy worker): only a definite answer ends the wait early.
+        if (err instanceof Problem && err.code !== 'case_not_found' && err.code !== 'temporal_unavailable') throw err;
         if (Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, delay));
       }

@@ -96,7 +96,7 @@ async function start(templateKey: string, body: Record<string, unknown> = {}) {
       participants: [{ kind: 'internal', role: 'lead', name: 'Lena Lead', userId: 'lena', email: 'lena@example.com' }],
       ...body,
     });
-  expect(res.status).toBe(201);
+  expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
   started.push(res.body.id);
   return res.body.id as string;
 }
