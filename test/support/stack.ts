@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -62,7 +63,10 @@ export async function startTestStack(
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   const cases = new CaseClient(client, taskQueue);
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
+  const log = process.env.TEST_LOG_LEVEL
+    ? pino({ level: process.env.TEST_LOG_LEVEL })
+    : pino({ level: 'error' }, pino.destination({ dest: path.resolve(__dirname, '../../test-output/api-errors.log'), mkdir: true, append: true, sync: true }));
   const app = createApp({
     db: database.db,
     cases,
