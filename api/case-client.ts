@@ -95,7 +95,7 @@ export class CaseClient {
   }
 
   /** The case view right after a start: the first workflow task may still be running. */
-  async viewWhenReady(caseKey: string, timeoutMs = 15_000): Promise<CaseView> {
+  async viewWhenReady(caseKey: string, timeoutMs = 30_000): Promise<CaseView> {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       try {

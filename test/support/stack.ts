@@ -62,6 +62,7 @@ export async function startTestStack(
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
+  await pollersSeen(connection, namespace, taskQueue);
   const cases = new CaseClient(client, taskQueue);
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
   const log = process.env.TEST_LOG_LEVEL
@@ -116,4 +117,20 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, delay));
   }
+}
+
+/**
+ * Waits until the server has seen the worker poll its task queue: on a loaded machine a worker can
+ * take seconds to start polling, and the server answers queries on an unpolled queue with
+ * "no poller seen" rather than waiting.
+ */
+async function pollersSeen(connection: Connection, namespace: string, taskQueue: string): Promise<void> {
+  await eventually(
+    async () => {
+      const { pollers } = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+      return (pollers?.length ?? 0) > 0;
+    },
+    60_000,
+    `a worker polling ${taskQueue}`,
+  );
 }
