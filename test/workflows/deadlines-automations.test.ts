@@ -310,7 +310,7 @@ test('documents drive automations: a generated PDF lands in its slot, and approv
   await publish({
     key: 'sla-doc',
     name: 'Documents',
-    prefix: 'DOC',
+    prefix: 'SLADOC',
     roles: ['agent'],
     fields: [{ key: 'fullName', type: 'text' }],
     documents: [{ key: 'offer' }, { key: 'idCard', external: true }],
