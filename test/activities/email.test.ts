@@ -1,4 +1,3 @@
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Resend } from 'resend';
 import { createActivities, EmailFailure } from '../../activities';
@@ -6,7 +5,7 @@ import { classifyResendError } from '../../activities/email';
 import { loadConfig, type Config } from '../../config/env';
 import { getEmailByKey } from '../../db/emails';
 import type { EmailResult } from '../../domain/effects';
-import { startActivityWorker, type ActivityWorker } from '../support/activity-worker';
+import { activityFailureOf, startActivityWorker, type ActivityWorker } from '../support/activity-worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { emailEffect } from '../support/effects';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
@@ -38,19 +37,6 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-async function workflowFailure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const activity = (err as WorkflowFailedError).cause;
-    expect(activity).toBeInstanceOf(ActivityFailure);
-    const cause = (activity as ActivityFailure).cause;
-    expect(cause).toBeInstanceOf(ApplicationFailure);
-    return cause as ApplicationFailure;
-  }
-  throw new Error('expected the workflow to fail');
-}
 
 describe('sendEmail activity through Resend (real SDK, local fake, real worker)', () => {
   it('renders subject as text and body as escaped HTML with case.url and recipient, and records the message as sent', async () => {
@@ -103,7 +89,7 @@ describe('sendEmail activity through Resend (real SDK, local fake, real worker)'
   it('fails for good on a 422 without retrying, and marks the message failed', async () => {
     fake.failNext({ kind: 'refuse', status: 422, name: 'validation_error', message: 'Invalid `to` field.' });
     const effect = emailEffect();
-    const failure = await workflowFailure(worker.execute('runEmailEffect', [effect, retry]));
+    const failure = await activityFailureOf(worker.execute('runEmailEffect', [effect, retry]));
     expect(failure).toMatchObject({ type: EmailFailure.Rejected, nonRetryable: true });
     expect(failure.message).toMatch(/422 validation_error: Invalid `to` field/);
     expect(fake.requests).toHaveLength(1);
@@ -122,7 +108,7 @@ describe('sendEmail activity through Resend (real SDK, local fake, real worker)'
   it('gives up after the retry policy when Resend keeps failing, leaving the row sending with the last error', async () => {
     fake.failNext(...Array.from({ length: 3 }, () => ({ kind: 'refuse' as const, status: 503, name: 'internal_server_error' as const })));
     const effect = emailEffect();
-    const failure = await workflowFailure(worker.execute('runEmailEffect', [effect, { ...retry, maximumAttempts: 3 }]));
+    const failure = await activityFailureOf(worker.execute('runEmailEffect', [effect, { ...retry, maximumAttempts: 3 }]));
     expect(failure).toMatchObject({ type: EmailFailure.DeliveryFailed, nonRetryable: false });
     expect(fake.requests).toHaveLength(3);
     expect(await getEmailByKey(t.db, effect.key)).toMatchObject({ status: 'sending', attempts: 3, lastError: expect.stringMatching(/503/) });

@@ -1,12 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { WebhookFailure } from '../../activities';
 import { loadConfig, type Config } from '../../config/env';
 import { getWebhookDeliveryByKey } from '../../db/webhook-deliveries';
 import type { WebhookResult } from '../../domain/effects';
-import { startActivityWorker, type ActivityWorker } from '../support/activity-worker';
+import { activityFailureOf, startActivityWorker, type ActivityWorker } from '../support/activity-worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { webhookEffect } from '../support/effects';
 
@@ -95,18 +94,6 @@ afterAll(async () => {
 });
 beforeEach(() => receiver.reset());
 
-async function workflowFailure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const activity = (err as WorkflowFailedError).cause;
-    expect(activity).toBeInstanceOf(ActivityFailure);
-    expect((activity as ActivityFailure).cause).toBeInstanceOf(ApplicationFailure);
-    return (activity as ActivityFailure).cause as ApplicationFailure;
-  }
-  throw new Error('expected the workflow to fail');
-}
 
 describe('callWebhook activity (real worker, local receiver)', () => {
   it('POSTs a signed JSON body the receiver can verify, and records the delivery', async () => {
@@ -163,7 +150,7 @@ describe('callWebhook activity (real worker, local receiver)', () => {
   it('fails for good on a 400, without retrying', async () => {
     receiver.script(400);
     const effect = webhookEffect(receiver.url);
-    const failure = await workflowFailure(worker.execute('runWebhookEffect', [effect, retry]));
+    const failure = await activityFailureOf(worker.execute('runWebhookEffect', [effect, retry]));
     expect(failure).toMatchObject({ type: WebhookFailure.Rejected, nonRetryable: true });
     expect(failure.message).toMatch(/answered HTTP 400/);
     expect(receiver.received).toHaveLength(1);
@@ -173,7 +160,7 @@ describe('callWebhook activity (real worker, local receiver)', () => {
   it('does not follow a redirect (it could leave the allowlist) and fails for good', async () => {
     receiver.script(302);
     const effect = webhookEffect(receiver.url);
-    const failure = await workflowFailure(worker.execute('runWebhookEffect', [effect, retry]));
+    const failure = await activityFailureOf(worker.execute('runWebhookEffect', [effect, retry]));
     expect(failure).toMatchObject({ type: WebhookFailure.Rejected, nonRetryable: true });
     expect(failure.message).toMatch(/HTTP 302 \(redirects are not followed\)/);
     expect(receiver.received).toHaveLength(1);
@@ -182,7 +169,7 @@ describe('callWebhook activity (real worker, local receiver)', () => {
   it('refuses a host outside the allowlist without making any request', async () => {
     // Same server, but "localhost" is not an allowed host (only 127.0.0.1 on this port is).
     const effect = webhookEffect(receiver.url.replace('127.0.0.1', 'localhost'));
-    const failure = await workflowFailure(worker.execute('runWebhookEffect', [effect, retry]));
+    const failure = await activityFailureOf(worker.execute('runWebhookEffect', [effect, retry]));
     expect(failure).toMatchObject({ type: WebhookFailure.HostNotAllowed, nonRetryable: true });
     expect(failure.message).toMatch(/localhost:\d+ is not in WEBHOOK_ALLOWED_HOSTS/);
     expect(receiver.received).toHaveLength(0);
