@@ -1,11 +1,18 @@
 import { sql, type Column, type SQL } from 'drizzle-orm';
-import { InvalidCursorError } from './read-model';
 
 /**
- * Keyset pagination over `(created_at, id)`, newest first, for the outbox and notification
+ * Keyset pagination over `(created_at, id)`, newest first, for case, outbox and notification
  * lists. The cursor is opaque to clients (base64url JSON of the last row's position); a cursor
  * this API did not hand out is an `InvalidCursorError`, which routes answer with a 422.
  */
+/** A cursor that this API did not produce (or that was tampered with). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor(readonly cursor: string) {
+    super('invalid cursor');
+  }
+}
+
 export interface KeysetPosition {
   createdAt: Date;
   id: string;
@@ -23,11 +30,12 @@ export function decodeKeysetCursor(cursor: string): KeysetPosition {
   } catch {
     throw new InvalidCursorError(cursor);
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') {
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || parsed[1] === '') {
     throw new InvalidCursorError(cursor);
   }
   const createdAt = new Date(parsed[0]);
-  if (Number.isNaN(createdAt.getTime())) throw new InvalidCursorError(cursor);
+  // Only the exact instants this API writes: anything else was not handed out by it.
+  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== parsed[0]) throw new InvalidCursorError(cursor);
   return { createdAt, id: parsed[1] };
 }
 

@@ -3,6 +3,7 @@ import type { CaseView } from '../domain/case-view';
 import type { CaseEvent, CaseStatus } from '../domain/events';
 import { stageName, type PublishedTemplate } from '../domain/template';
 import type { Database } from './connection';
+import { keysetPage, olderThan } from './keyset';
 import { caseEvents, cases, participants, tasks, type CaseRow } from './schema';
 
 /** What the case workflow hands to the projection: its current view and a run of its events. */
@@ -66,13 +67,7 @@ export class InvalidProjectionError extends Error {
   override readonly name = 'InvalidProjectionError';
 }
 
-/** A cursor that this module did not produce (or that was tampered with). */
-export class InvalidCursorError extends Error {
-  override readonly name = 'InvalidCursorError';
-  constructor(readonly cursor: string) {
-    super('invalid cursor');
-  }
-}
+export { InvalidCursorError } from './keyset';
 
 // Bulk inserts stay well under PostgreSQL's 65,535 bind parameters per statement.
 const INSERT_CHUNK = 500;
@@ -251,10 +246,7 @@ export async function listCases(db: Database, filter: ListCasesFilter = {}): Pro
       )!,
     );
   }
-  if (filter.cursor !== undefined) {
-    const after = decodeCursor(filter.cursor);
-    conditions.push(sql`(${cases.createdAt}, ${cases.key}) < (${after.createdAt}::timestamptz, ${after.key})`);
-  }
+  if (filter.cursor !== undefined) conditions.push(olderThan(cases.createdAt, cases.key, filter.cursor));
 
   const rows = await db
     .select(summaryColumns)
@@ -262,12 +254,11 @@ export async function listCases(db: Database, filter: ListCasesFilter = {}): Pro
     .where(and(...conditions))
     .orderBy(desc(cases.createdAt), desc(cases.key))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toSummary),
-    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), key: last.key }) : null,
-  };
+  const { page, nextCursor } = keysetPage(
+    rows.map((r) => ({ ...r, id: r.key })),
+    limit,
+  );
+  return { items: page.map(toSummary), nextCursor };
 }
 
 /**
@@ -371,26 +362,6 @@ export async function caseExists(db: Database, caseKey: string): Promise<boolean
 export async function getProjectedCaseView(db: Database, caseKey: string): Promise<CaseView | null> {
   const rows = await db.select({ view: cases.view }).from(cases).where(eq(cases.key, caseKey)).limit(1);
   return (rows[0]?.view as CaseView | undefined) ?? null;
-}
-
-function encodeCursor(c: { createdAt: string; key: string }): string {
-  return Buffer.from(JSON.stringify([c.createdAt, c.key]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; key: string } {
-  if (!/^[A-Za-z0-9_-]{1,1000}$/.test(cursor)) throw new InvalidCursorError(cursor);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError(cursor);
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw new InvalidCursorError(cursor);
-  const [createdAt, key] = parsed as unknown[];
-  if (typeof createdAt !== 'string' || typeof key !== 'string' || key.length === 0) throw new InvalidCursorError(cursor);
-  const at = new Date(createdAt);
-  if (Number.isNaN(at.getTime()) || at.toISOString() !== createdAt) throw new InvalidCursorError(cursor);
-  return { createdAt, key };
 }
 
 const NUL = /\u0000/g;
