@@ -7,6 +7,23 @@ import { caseDueAt, clockView } from './sla';
 import { stageName, type PublishedTemplate } from './template';
 
 const reviewStatus = z.enum(['pending', 'approved', 'rejected']);
+/** One version of a document slot, as the case records it (metadata only). */
+export const documentVersionSchema = z.object({
+  slot: z.string(),
+  version: z.number().int(),
+  documentId: z.string(),
+  fileName: z.string(),
+  contentType: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  generatedFrom: z.string().optional(),
+  uploadedAt: z.string(),
+  uploadedBy: z.object({ id: z.string(), name: z.string(), kind: z.enum(['user', 'external', 'system']) }),
+  status: reviewStatus,
+  reason: z.string().optional(),
+  reviewedAt: z.string().optional(),
+  reviewedBy: z.object({ id: z.string(), name: z.string() }).optional(),
+});
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]);
 const missingSchema = z.object({ fields: z.array(z.string()), documents: z.array(z.string()), tasks: z.array(z.string()) });
 
@@ -84,24 +101,7 @@ export const caseViewSchema = z
       z.object({
         versions: z.number().int(),
         status: reviewStatus,
-        items: z.array(
-          z.object({
-            slot: z.string(),
-            version: z.number().int(),
-            documentId: z.string(),
-            fileName: z.string(),
-            contentType: z.string(),
-            size: z.number().int(),
-            sha256: z.string(),
-            generatedFrom: z.string().optional(),
-            uploadedAt: z.string(),
-            uploadedBy: z.object({ id: z.string(), name: z.string(), kind: z.enum(['user', 'external', 'system']) }),
-            status: reviewStatus,
-            reason: z.string().optional(),
-            reviewedAt: z.string().optional(),
-            reviewedBy: z.object({ id: z.string(), name: z.string() }).optional(),
-          }),
-        ),
+        items: z.array(documentVersionSchema),
       }),
     ),
     /** The current stage's SLA clock; remaining times are as of `asOf`. */

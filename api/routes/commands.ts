@@ -32,13 +32,15 @@ const wantsAsync = (req: Request) => /(^|[,;\s])respond-async($|[,;\s])/i.test(r
  * Every command endpoint has the same life: validate the body, build the domain command, then
  * either wait for the workflow's verdict (Update, 200) or send it as a Signal (202).
  */
-function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefined>(
+export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefined>(
   deps: ApiDeps,
   spec: {
     method?: 'post' | 'put' | 'patch' | 'delete';
     path: string;
     summary: string;
     description?: string;
+    /** OpenAPI tags; `Case commands` by default. */
+    tags?: string[];
     params: P;
     body?: B;
     problems?: ProblemCode[];
@@ -50,7 +52,7 @@ function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefined>(
     path: spec.path,
     summary: spec.summary,
     description: `${spec.description ?? ''} With \`Prefer: respond-async\` the command is sent as a signal and the answer is 202.`.trim(),
-    tags: ['Case commands'],
+    tags: spec.tags ?? ['Case commands'],
     params: spec.params,
     ...(spec.body ? { body: spec.body } : {}),
     headers: commandHeaders,

@@ -1,13 +1,14 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { commandResultSchema } from '../../domain/case-view';
+import { commandResultSchema, documentVersionSchema } from '../../domain/case-view';
 import { reviewDocumentInput } from '../../domain/commands';
 import { keySchema } from '../../domain/template';
 import type { ApiDeps } from '../deps';
 import { downloadDocument, fileReceiver, generateDocument, loadCase, uploadDocument } from '../documents';
 import type { ProblemCode } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
-import { acceptedSchema, caseIdParams, commandHeaders } from '../schemas';
+import { caseIdParams, commandHeaders } from '../schemas';
+import { commandRoute } from './commands';
 
 const slotParams = caseIdParams.extend({ slot: keySchema });
 const versionParams = slotParams.extend({ version: z.coerce.number().int().positive() });
@@ -20,22 +21,7 @@ const uploadForm = z
   .meta({ id: 'DocumentUpload' });
 
 const reviewStatus = z.enum(['missing', 'pending', 'approved', 'rejected']);
-const versionSchema = z.object({
-  version: z.number().int(),
-  documentId: z.string(),
-  fileName: z.string(),
-  contentType: z.string(),
-  size: z.number().int(),
-  sha256: z.string(),
-  generatedFrom: z.string().optional(),
-  uploadedAt: z.string(),
-  uploadedBy: z.object({ id: z.string(), name: z.string(), kind: z.enum(['user', 'external', 'system']) }),
-  status: z.enum(['pending', 'approved', 'rejected']),
-  reason: z.string().optional(),
-  reviewedAt: z.string().optional(),
-  reviewedBy: z.object({ id: z.string(), name: z.string() }).optional(),
-  url: z.string().meta({ description: 'Where to download this version' }),
-});
+const versionSchema = documentVersionSchema.omit({ slot: true }).extend({ url: z.string().meta({ description: 'Where to download this version' }) });
 export const documentListSchema = z
   .object({
     slots: z.array(
@@ -55,7 +41,6 @@ export const documentListSchema = z
   .meta({ id: 'DocumentList' });
 
 const docProblems: ProblemCode[] = ['case_not_found', 'unknown_slot', 'temporal_unavailable'];
-const wantsAsync = (req: Request) => /(^|[,;\s])respond-async($|[,;\s])/i.test(req.get('Prefer') ?? '');
 const requestIdOf = (req: Request) => req.get('Idempotency-Key') || undefined;
 
 /** Is this request an upload to a document slot? The /v1 body guard lets these multipart bodies through. */
@@ -146,34 +131,16 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
         return { status: reply.status, headers: reply.headers, ...(reply.bytes ? { body: reply.bytes, contentType: reply.contentType } : {}) };
       },
     }),
-    defineRoute({
-      method: 'post',
+    commandRoute(deps, {
       path: '/v1/cases/:id/documents/:docId/review',
       summary: 'Approve or reject a document version',
       description:
-        'Only the latest version of a slot can be reviewed, once. A rejection needs a reason, which the portal shows to external participants as what to fix. With `Prefer: respond-async` the command is sent as a signal and the answer is 202.',
+        'Only the latest version of a slot can be reviewed, once. A rejection needs a reason, which the portal shows to external participants as what to fix.',
       tags: ['Documents'],
       params: documentIdParams,
       body: reviewDocumentInput,
-      headers: commandHeaders,
-      responses: {
-        200: { description: 'Reviewed: the case and its document.approved or document.rejected event', schema: commandResultSchema },
-        202: { description: 'Accepted for asynchronous processing', schema: acceptedSchema },
-      },
-      problems: ['case_not_found', 'case_not_open', 'case_archived', 'forbidden', 'document_not_found', 'not_latest_version', 'already_reviewed', 'reason_required', 'temporal_unavailable'],
-      handler: async ({ params, body, actor, req }) => {
-        const requestId = requestIdOf(req);
-        const request = {
-          actor,
-          command: { type: 'reviewDocument' as const, documentId: params.docId, decision: body.decision, ...(body.reason ? { reason: body.reason } : {}) },
-          ...(requestId ? { requestId } : {}),
-        };
-        if (wantsAsync(req)) {
-          const sent = await deps.cases.signal(params.id, request);
-          return { status: 202, headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${params.id}` }, body: { accepted: true, requestId: sent, case: params.id } };
-        }
-        return { body: await deps.cases.execute(params.id, request) };
-      },
+      problems: ['document_not_found', 'not_latest_version', 'already_reviewed', 'reason_required'],
+      toCommand: (p, b) => ({ type: 'reviewDocument', documentId: p.docId, decision: b.decision, ...(b.reason ? { reason: b.reason } : {}) }),
     }),
     defineRoute({
       method: 'post',
