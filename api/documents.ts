@@ -1,4 +1,3 @@
-import { templateDefinitionSchema } from '../domain/template';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import multer from 'multer';
@@ -10,7 +9,7 @@ import type { Actor } from '../domain/actor';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CaseCommand } from '../domain/commands';
 import type { RenderContext } from '../domain/effects';
-import type { DocumentSlot, DocumentTemplate, TemplateDefinition } from '../domain/template';
+import { readPinnedDefinition, type DocumentSlot, type DocumentTemplate, type TemplateDefinition } from '../domain/template';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
 
@@ -46,9 +45,7 @@ export async function loadCase(deps: Pick<ApiDeps, 'db' | 'cases'>, caseKey: str
   }
   const record = await getTemplate(deps.db, view.template.key, view.template.version);
   if (!record) throw new Error(`template ${view.template.key} v${view.template.version} of case ${caseKey} is missing`);
-  // Templates published before a schema change lack its defaults (e.g. documentTemplates).
-  const current = templateDefinitionSchema.safeParse(record.definition);
-  return { view, template: current.success ? current.data : record.definition };
+  return { view, template: readPinnedDefinition(record.definition).definition };
 }
 
 export function findSlot(template: TemplateDefinition, slot: string): DocumentSlot {

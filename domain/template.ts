@@ -283,3 +283,12 @@ export function stageIndex(template: TemplateDefinition, key: string): number {
 export function stageName(stage: StageDefinition): string {
   return stage.name ?? stage.key;
 }
+
+/**
+ * A definition pinned by a case, read through today's schema: one published before a schema
+ * change lacks the newer defaults. One that no longer fits is returned as stored, `current: false`.
+ */
+export function readPinnedDefinition(definition: TemplateDefinition): { definition: TemplateDefinition; current: boolean } {
+  const parsed = templateDefinitionSchema.safeParse(definition);
+  return parsed.success ? { definition: parsed.data, current: true } : { definition, current: false };
+}

@@ -33,7 +33,7 @@ import type {
 } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
 import type { Rejection } from '../domain/rejections';
-import { templateDefinitionSchema } from '../domain/template';
+import { readPinnedDefinition } from '../domain/template';
 import { renderTemplate } from '../domain/render';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
 import {
@@ -96,13 +96,12 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   // A case pins the definition it started with; one published before a schema change lacks the
   // newer defaults, so it is read through today's schema. One that no longer fits it (automation
   // actions written before they were validated) keeps running, without automations.
-  const current = templateDefinitionSchema.safeParse(input.template.definition);
-  const definition = current.success ? current.data : input.template.definition;
+  const { definition, current } = readPinnedDefinition(input.template.definition);
   const template = { ...input.template, definition };
   // patched() first and always: whether a history has the marker must not depend on today's schema.
   const patchedRun = patched(AUTOMATION_PATCH);
-  const automated = patchedRun && current.success;
-  if (!current.success) log.warn('template no longer fits the schema: automations and SLA timers are off for this case', { caseKey: input.caseKey });
+  const automated = patchedRun && current;
+  if (!current) log.warn('template no longer fits the schema: automations and SLA timers are off for this case', { caseKey: input.caseKey });
   let state: CaseState;
   let recent: CaseEvent[];
   let unprojected: CaseEvent[];
