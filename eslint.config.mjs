@@ -39,6 +39,27 @@ export default tseslint.config(
     },
   },
   {
+    // Every case workflow evaluates its own copy of the modules it imports: zod (~0.7 MB per case),
+    // the schema modules built on it and luxon (~70 KB, loaded lazily by domain/durations.ts) stay
+    // out of the workflow's imports. test/workflows/workflow-bundle.test.ts checks the bundle itself.
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    ignores: ['domain/schemas/**', 'domain/template-validation.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'zod', allowTypeImports: true, message: 'zod costs ~0.7 MB in every case workflow: use domain/shapes.ts, or put the schema in domain/schemas/.' },
+            { name: 'luxon', allowTypeImports: true, message: 'luxon is loaded lazily (domain/durations.ts) so cases without business calendars never pay for it.' },
+          ],
+          patterns: [
+            { group: ['**/schemas/*', '**/template-validation'], allowTypeImports: true, message: 'zod schemas stay out of the case workflow: import types only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['domain/**/*.ts'],
     rules: {
       'no-restricted-properties': [

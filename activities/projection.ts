@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { caseEventSchema, caseViewSchema } from '../domain/case-view';
+import { caseEventSchema, caseViewSchema } from '../domain/schemas/case-view';
 import type { Database } from '../db/connection';
 import { isPermanentDataError } from '../db/errors';
 import { InvalidProjectionError, projectCase, type ProjectionBatch } from '../db/read-model';

@@ -9,7 +9,8 @@ import type { Actor } from '../domain/actor';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CaseCommand } from '../domain/commands';
 import type { RenderContext } from '../domain/effects';
-import { readPinnedDefinition, type DocumentSlot, type DocumentTemplate, type TemplateDefinition } from '../domain/template';
+import { type DocumentSlot, type DocumentTemplate, type TemplateDefinition } from '../domain/template';
+import { readPinnedDefinition } from '../domain/schemas/template';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { caseEventSchema } from '../domain/case-view';
-import { keySchema, templateDefinitionSchema } from '../domain/template';
+import { caseEventSchema } from '../domain/schemas/case-view';
+import { keySchema, templateDefinitionSchema } from '../domain/schemas/template';
 
 /** Request and response shapes that belong to the HTTP API rather than the domain. */
 

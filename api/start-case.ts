@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Actor } from '../domain/actor';
 import { emptyState } from '../domain/case-state';
 import type { CaseView } from '../domain/case-view';
-import type { StartCaseInput } from '../domain/commands';
+import type { StartCaseInput } from '../domain/schemas/commands';
+import { readPinnedDefinition } from '../domain/schemas/template';
 import { decideStart } from '../domain/decide';
 import { nextCaseKey } from '../db/case-keys';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
@@ -28,8 +29,11 @@ export async function startCase(
   const earlier = idempotencyKey ? await findIdempotencyKey<{ caseKey: string }>(db, scope, idempotencyKey) : null;
   if (earlier && earlier.requestHash !== requestHash) throw reused();
 
-  const template = await getTemplate(db, input.template);
-  if (!template) throw new Problem('template_not_found', `No template "${input.template}"`, { errors: [{ path: 'template', message: 'unknown template' }] });
+  const stored = await getTemplate(db, input.template);
+  if (!stored) throw new Problem('template_not_found', `No template "${input.template}"`, { errors: [{ path: 'template', message: 'unknown template' }] });
+  // Read through today's schema here, once, so the case workflow never has to load zod.
+  const { definition, current } = readPinnedDefinition(stored.definition);
+  const template = { ...toPublishedTemplate(stored), definition };
   const start = {
     title: input.title,
     templateKey: template.key,
@@ -55,7 +59,8 @@ export async function startCase(
   }
   await cases.start({
     caseKey,
-    template: toPublishedTemplate(template),
+    template,
+    templateCurrent: current,
     start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
     ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
   });

@@ -1,17 +1,16 @@
-import { z } from 'zod';
+import { TEXT } from './limits';
+import { defaulted, list, object, oneOf, rawText, type Infer } from './shapes';
 
 /** Who did something: resolved by the API from the bearer token and recorded on every event. */
-export const actorSchema = z
-  .object({
-    id: z.string().min(1).max(200),
-    name: z.string().min(1).max(200),
-    roles: z.array(z.string().min(1).max(100)).max(50).default([]),
-    /** External participants (portal) and automations act under their own kinds. */
-    kind: z.enum(['user', 'external', 'system']).default('user'),
-  })
-  .strict();
+export const actorShape = object({
+  id: rawText(TEXT.userId, 1),
+  name: rawText(TEXT.personName, 1),
+  roles: defaulted(list(rawText(100, 1), 50), []),
+  /** External participants (portal) and automations act under their own kinds. */
+  kind: defaulted(oneOf('user', 'external', 'system'), 'user'),
+});
 
-export type Actor = z.output<typeof actorSchema>;
+export type Actor = Infer<typeof actorShape>;
 
 /** Holders of this role may act in every stage regardless of the template's stage permissions. */
 export const ADMIN_ROLE = 'admin';

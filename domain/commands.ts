@@ -1,149 +1,139 @@
-import { z } from 'zod';
-import { actorSchema } from './actor';
-import { keySchema } from './template';
+import { actorShape, type Actor } from './actor';
+import { BYTES, COUNT, TEXT, formatBytes, jsonBytes } from './limits';
+import {
+  checkShape,
+  formatted,
+  int,
+  list,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  rawText,
+  record,
+  text,
+  type Fields,
+  type InferFields,
+  type InferInput,
+  type ShapeProblem,
+} from './shapes';
 
 /**
- * Command payloads. The API validates request bodies with these same schemas, the OpenAPI
- * document is generated from them, and the workflow re-validates what it receives (signals can
- * come from the Temporal UI or the CLI with anything in them).
+ * What each command carries, declared once as data. The API builds its zod schemas from these
+ * (request validation and OpenAPI, domain/schemas/commands.ts); the workflow checks every message
+ * it receives against them (signals can come from the Temporal UI, the CLI or other systems with
+ * anything in them) with `checkCommandRequest`, which loads no zod.
  */
-const reason = z.string().trim().min(1).max(2000);
-const userId = z.string().trim().min(1).max(200);
-const isoInstant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T17:00:00Z' });
+export const key = formatted('key', TEXT.key);
+export const reason = text(TEXT.reason);
+export const userId = text(TEXT.userId);
+export const instant = formatted('instant', 64);
+const taskId = rawText(50, 1);
 
-export const advanceInput = z
-  .object({ to: keySchema, reason: reason.optional() })
-  .strict()
-  .describe('Move the case to another stage: forward, back or skip');
+export const participantShape = object({
+  kind: oneOf('internal', 'external'),
+  role: key,
+  name: text(TEXT.personName),
+  userId: optional(userId),
+  email: optional(formatted('email', TEXT.email)),
+});
 
-export const setFieldsInput = z
-  .object({ values: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'give at least one field') })
-  .strict()
-  .describe('Set field values; null clears a value');
-
-export const commentInput = z.object({ text: z.string().trim().min(1).max(10000) }).strict();
-
-const decisionFields = z
-  .object({
-    decision: z.string().trim().min(1).max(500),
-    justification: z.string().trim().min(1).max(10000),
-    options: z.array(z.string().trim().min(1).max(500)).min(2).max(50).optional(),
-  })
-  .strict();
-
-export const decisionInput = decisionFields.refine((d) => !d.options || d.options.includes(d.decision), {
-    message: 'decision must be one of the options',
-    path: ['decision'],
-  });
-
-export const createTaskInput = z
-  .object({
-    title: z.string().trim().min(1).max(300),
-    description: z.string().max(10000).optional(),
-    assignee: userId.optional(),
+export const commandShapes = {
+  advance: { to: key, reason: optional(reason) },
+  setFields: { values: record(COUNT.fieldsPerChange, 1) },
+  comment: { text: text(TEXT.comment) },
+  recordDecision: {
+    decision: text(TEXT.decision),
+    justification: text(TEXT.justification),
+    options: optional(list(text(TEXT.decisionOption), COUNT.decisionOptions, 2)),
+  },
+  createTask: {
+    title: text(TEXT.taskTitle),
+    description: optional(rawText(TEXT.taskDescription)),
+    assignee: optional(userId),
     /** The role expected to do the task until someone is assigned. */
-    assigneeRole: keySchema.optional(),
-    dueAt: isoInstant.optional(),
-  })
-  .strict();
-
-export const reassignTaskInput = z.object({ assignee: userId }).strict();
-export const completeTaskInput = z.object({ note: z.string().max(10000).optional() }).strict();
-export const reopenTaskInput = z.object({ reason }).strict();
-
-export const participantInput = z
-  .object({
-    kind: z.enum(['internal', 'external']),
-    role: keySchema,
-    name: z.string().trim().min(1).max(200),
-    userId: userId.optional(),
-    email: z.email().max(320).optional(),
-  })
-  .strict()
-  .refine((p) => p.kind === 'external' || p.userId, { message: 'an internal participant needs a userId', path: ['userId'] })
-  .refine((p) => p.kind === 'internal' || p.email, { message: 'an external participant needs an email', path: ['email'] });
-
-export const assignOwnerInput = z.object({ owner: userId.nullable() }).strict();
-export const closeInput = z.object({ reason: reason.optional() }).strict();
-export const reasonInput = z.object({ reason }).strict();
-
-/** Metadata of stored bytes: the API (or an activity) stores the file first, the workflow records it. */
-export const documentVersionInput = z
-  .object({
-    documentId: z.string().min(1).max(100),
-    fileName: z.string().min(1).max(255),
-    contentType: z.string().min(1).max(255),
-    size: z.number().int().min(0),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    assigneeRole: optional(key),
+    dueAt: optional(instant),
+  },
+  reassignTask: { taskId, assignee: userId },
+  completeTask: { taskId, note: optional(rawText(TEXT.taskNote)) },
+  reopenTask: { taskId, reason },
+  addParticipant: { participant: participantShape },
+  removeParticipant: { participantId: rawText(50, 1) },
+  assignOwner: { owner: nullable(userId) },
+  close: { reason: optional(reason) },
+  reopen: { reason },
+  cancel: { reason },
+  /** Metadata of stored bytes: the API (or an activity) stores the file first, the workflow records it. */
+  uploadDocument: {
+    slot: key,
+    documentId: rawText(TEXT.documentId, 1),
+    fileName: rawText(TEXT.fileName, 1),
+    contentType: rawText(TEXT.contentType, 1),
+    size: int(0),
+    sha256: formatted('sha256', 64),
     /** The document template a generated PDF was rendered from. */
-    generatedFrom: keySchema.optional(),
-  })
-  .strict();
+    generatedFrom: optional(key),
+  },
+  reviewDocument: { documentId: rawText(TEXT.documentId, 1), decision: oneOf('approve', 'reject'), reason: optional(reason) },
+  /** Live SLA commands: re-target the running stage's deadline, or pause and resume its clock. */
+  changeDeadline: { deadlineAt: instant, reason },
+  pauseClock: { reason },
+  resumeClock: { reason: optional(reason) },
+} as const satisfies Record<string, Fields>;
 
-export const reviewDocumentInput = z
-  .object({ decision: z.enum(['approve', 'reject']), reason: reason.optional() })
-  .strict()
-  .refine((r) => r.decision === 'approve' || r.reason, { message: 'a rejection needs a reason', path: ['reason'] });
-
-/** Live SLA commands: re-target the running stage's deadline, or pause and resume its clock. */
-export const changeDeadlineInput = z
-  .object({ deadlineAt: isoInstant, reason })
-  .strict()
-  .describe("Move the running stage's deadline; goal and escalations follow");
-export const pauseClockInput = z.object({ reason }).strict();
-export const resumeClockInput = z.object({ reason: reason.optional() }).strict();
-
-const taskRef = { taskId: z.string().min(1).max(50) };
-
-export const caseCommandSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('advance'), to: keySchema, reason: reason.optional() }).strict(),
-  z.object({ type: z.literal('setFields'), values: z.record(z.string(), z.unknown()) }).strict(),
-  z.object({ type: z.literal('comment'), text: commentInput.shape.text }).strict(),
-  z.object({ type: z.literal('recordDecision'), ...decisionFields.shape }).strict(),
-  z.object({ type: z.literal('createTask'), ...createTaskInput.shape }).strict(),
-  z.object({ type: z.literal('reassignTask'), ...taskRef, assignee: userId }).strict(),
-  z.object({ type: z.literal('completeTask'), ...taskRef, note: z.string().max(10000).optional() }).strict(),
-  z.object({ type: z.literal('reopenTask'), ...taskRef, reason }).strict(),
-  z.object({ type: z.literal('addParticipant'), participant: participantInput }).strict(),
-  z.object({ type: z.literal('removeParticipant'), participantId: z.string().min(1).max(50) }).strict(),
-  z.object({ type: z.literal('assignOwner'), owner: userId.nullable() }).strict(),
-  z.object({ type: z.literal('close'), reason: reason.optional() }).strict(),
-  z.object({ type: z.literal('reopen'), reason }).strict(),
-  z.object({ type: z.literal('cancel'), reason }).strict(),
-  z.object({ type: z.literal('uploadDocument'), slot: keySchema, ...documentVersionInput.shape }).strict(),
-  z
-    .object({ type: z.literal('reviewDocument'), documentId: z.string().min(1).max(100), decision: z.enum(['approve', 'reject']), reason: reason.optional() })
-    .strict(),
-  z.object({ type: z.literal('changeDeadline'), deadlineAt: isoInstant, reason }).strict(),
-  z.object({ type: z.literal('pauseClock'), reason }).strict(),
-  z.object({ type: z.literal('resumeClock'), reason: reason.optional() }).strict(),
-]);
-
-export type CaseCommand = z.infer<typeof caseCommandSchema>;
-export type CaseCommandType = CaseCommand['type'];
+export type CaseCommandType = keyof typeof commandShapes;
+export type CaseCommand = { [T in CaseCommandType]: { type: T } & InferFields<(typeof commandShapes)[T]> }[CaseCommandType];
+export type ParticipantInput = InferFields<(typeof participantShape)['fields']>;
 
 /** What reaches the workflow, by update or by signal: the command, who sent it, and its request id. */
-export const commandRequestSchema = z
-  .object({
-    /** The client's Idempotency-Key (or a generated id): a repeated id is applied once. */
-    requestId: z.string().min(1).max(200).optional(),
-    actor: actorSchema,
-    command: caseCommandSchema,
-  })
-  .strict();
+export interface CommandRequest {
+  /** The client's Idempotency-Key (or a generated id): a repeated id is applied once. */
+  requestId?: string;
+  actor: InferInput<typeof actorShape>;
+  command: CaseCommand;
+}
+export interface ParsedCommandRequest {
+  requestId?: string;
+  actor: Actor;
+  command: CaseCommand;
+}
 
-export type CommandRequest = z.input<typeof commandRequestSchema>;
-export type ParsedCommandRequest = z.output<typeof commandRequestSchema>;
+const commandTypes = new Set<string>(Object.keys(commandShapes));
+const requestEnvelope = object({ requestId: optional(rawText(TEXT.idempotencyKey, 1)), actor: actorShape });
 
-/** Input to start a case; `fields` and `participants` are checked against the template. */
-export const startCaseInput = z
-  .object({
-    template: keySchema,
-    title: z.string().trim().min(1).max(300),
-    fields: z.record(z.string(), z.unknown()).optional(),
-    owner: userId.optional(),
-    participants: z.array(participantInput).max(100).optional(),
-  })
-  .strict();
+export type CommandCheck = { ok: true; request: ParsedCommandRequest } | { ok: false; problems: ShapeProblem[]; tooLarge?: boolean };
 
-export type StartCaseInput = z.infer<typeof startCaseInput>;
+/**
+ * Checks a message against the command shapes, without zod: its size first (BYTES.command), then
+ * the envelope, then the command's own shape. Returns the request normalised as the API would
+ * have sent it (strings trimmed, defaults filled in).
+ */
+export function checkCommandRequest(raw: unknown): CommandCheck {
+  const bytes = jsonBytes(raw);
+  if (bytes > BYTES.command) {
+    return { ok: false, tooLarge: true, problems: [{ path: '(message)', message: `is ${formatBytes(bytes)}; a command may carry at most ${formatBytes(BYTES.command)}` }] };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problems: [{ path: '(message)', message: 'must be an object' }] };
+  const { command, ...envelope } = raw as Record<string, unknown>;
+  const problems: ShapeProblem[] = [];
+  const checkedEnvelope = checkShape(requestEnvelope, envelope);
+  if (!checkedEnvelope.ok) problems.push(...checkedEnvelope.problems);
+  const type = (command as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !commandTypes.has(type)) {
+    problems.push({ path: 'command.type', message: `must be one of: ${[...commandTypes].join(', ')}` });
+    return { ok: false, problems };
+  }
+  const { type: _type, ...payload } = command as Record<string, unknown>;
+  const checkedCommand = checkShape(object(commandShapes[type as CaseCommandType]), payload);
+  if (!checkedCommand.ok) problems.push(...checkedCommand.problems.map((p) => ({ ...p, path: `command.${p.path}` })));
+  if (!checkedEnvelope.ok || !checkedCommand.ok) return { ok: false, problems };
+  const { requestId, actor } = checkedEnvelope.value;
+  return { ok: true, request: { ...(requestId ? { requestId } : {}), actor, command: { type, ...checkedCommand.value } as CaseCommand } };
+}
+
+/** The actor a message names, when it names one validly (used to record who sent a refused signal). */
+export function checkActor(raw: unknown): Actor | undefined {
+  const checked = checkShape(actorShape, raw);
+  return checked.ok ? checked.value : undefined;
+}

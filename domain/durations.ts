@@ -1,10 +1,21 @@
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import type { BusinessCalendar, Weekday } from './template';
 
 /** A parsed duration: wall-clock time, or working time on the template's business calendar. */
 export interface Duration {
   ms: number;
   business: boolean;
+}
+
+/**
+ * luxon, loaded on first use: it costs ~70 KB in every case workflow's context (each case gets
+ * its own copy of its modules), and only business calendars need it.
+ */
+let luxonDateTime: typeof DateTime | undefined;
+function Luxon(): typeof DateTime {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
+  luxonDateTime ??= (require('luxon') as typeof import('luxon')).DateTime;
+  return luxonDateTime;
 }
 
 const WALL_UNITS: Record<string, number> = {
@@ -57,7 +68,7 @@ export function workingDayMs(calendar: BusinessCalendar): number {
 
 /** Why a calendar cannot be used (bad zone, empty day), or undefined. */
 export function calendarProblem(calendar: BusinessCalendar): string | undefined {
-  if (!DateTime.fromMillis(0, { zone: calendar.timeZone }).isValid) return `unknown time zone "${calendar.timeZone}"`;
+  if (!Luxon().fromMillis(0, { zone: calendar.timeZone }).isValid) return `unknown time zone "${calendar.timeZone}"`;
   if (workingDayMs(calendar) <= 0) return 'workingHours.end must be after workingHours.start';
   return undefined;
 }
@@ -81,7 +92,7 @@ const toIso = (t: DateTime) => t.toUTC().toISO() ?? '';
 
 /** The instant `ms` of working time after `fromIso`. */
 export function addBusinessTime(fromIso: string, ms: number, calendar: BusinessCalendar): string {
-  let t = DateTime.fromISO(fromIso, { zone: calendar.timeZone });
+  let t = Luxon().fromISO(fromIso, { zone: calendar.timeZone });
   let remaining = ms;
   for (let i = 0; i < MAX_DAYS; i++) {
     const day = t.startOf('day');
@@ -99,8 +110,8 @@ export function addBusinessTime(fromIso: string, ms: number, calendar: BusinessC
 
 /** Working time between two instants (0 when `toIso` is not after `fromIso`). */
 export function businessTimeBetween(fromIso: string, toIso_: string, calendar: BusinessCalendar): number {
-  const end = DateTime.fromISO(toIso_, { zone: calendar.timeZone });
-  let t = DateTime.fromISO(fromIso, { zone: calendar.timeZone });
+  const end = Luxon().fromISO(toIso_, { zone: calendar.timeZone });
+  let t = Luxon().fromISO(fromIso, { zone: calendar.timeZone });
   let total = 0;
   for (let i = 0; i < MAX_DAYS && t < end; i++) {
     const day = t.startOf('day');

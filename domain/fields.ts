@@ -1,33 +1,40 @@
-import { z } from 'zod';
+import { COUNT, TEXT } from './limits';
+import { isDate, isEmail } from './shapes';
 import type { FieldDefinition, TemplateDefinition } from './template';
 
 export type FieldValue = string | number | boolean | string[] | null;
 
-const isoDate = z.iso.date({ message: 'must be a date in YYYY-MM-DD format' });
-
-/** The zod schema a value of this field must satisfy (`null` clears a value). */
-export function fieldValueSchema(field: FieldDefinition): z.ZodType<FieldValue> {
+/**
+ * Checks one value of a field against its type (`null` clears a value and is handled by the
+ * caller). Written without zod: case workflows run it on every field change.
+ */
+export function checkFieldValue(field: FieldDefinition, raw: unknown): { ok: true; value: FieldValue } | { ok: false; message: string } {
+  const fail = (message: string) => ({ ok: false as const, message });
+  const ok = (value: FieldValue) => ({ ok: true as const, value });
+  const options = field.options ?? [];
   switch (field.type) {
     case 'text':
-      return z.string().max(1000, 'must be at most 1000 characters');
-    case 'longtext':
-      return z.string().max(20000, 'must be at most 20000 characters');
+    case 'longtext': {
+      const max = field.type === 'text' ? TEXT.textField : TEXT.longtextField;
+      if (typeof raw !== 'string') return fail('must be a string');
+      return raw.length > max ? fail(`must be at most ${max} characters`) : ok(raw);
+    }
     case 'number':
-      return z.number({ message: 'must be a number' }).finite();
+      return typeof raw === 'number' && Number.isFinite(raw) ? ok(raw) : fail('must be a number');
     case 'date':
-      return isoDate;
+      return typeof raw === 'string' && isDate(raw) ? ok(raw) : fail('must be a date in YYYY-MM-DD format');
     case 'boolean':
-      return z.boolean({ message: 'must be true or false' });
+      return typeof raw === 'boolean' ? ok(raw) : fail('must be true or false');
     case 'email':
-      return z.email({ message: 'must be an e-mail address' }).max(320);
+      if (typeof raw !== 'string' || !isEmail(raw)) return fail('must be an e-mail address');
+      return raw.length > TEXT.email ? fail(`must be at most ${TEXT.email} characters`) : ok(raw);
     case 'select':
-      return z.enum(field.options as [string, ...string[]], {
-        message: `must be one of: ${(field.options ?? []).join(', ')}`,
-      });
-    case 'multiselect':
-      return z
-        .array(z.enum(field.options as [string, ...string[]], { message: `each must be one of: ${(field.options ?? []).join(', ')}` }))
-        .refine((v) => new Set(v).size === v.length, 'must not repeat an option');
+      return typeof raw === 'string' && options.includes(raw) ? ok(raw) : fail(`must be one of: ${options.join(', ')}`);
+    case 'multiselect': {
+      if (!Array.isArray(raw)) return fail('must be an array');
+      if (!raw.every((v): v is string => typeof v === 'string' && options.includes(v))) return fail(`each must be one of: ${options.join(', ')}`);
+      return new Set(raw).size === raw.length ? ok(raw) : fail('must not repeat an option');
+    }
   }
 }
 
@@ -46,10 +53,16 @@ export function checkFieldValues(
 ): { ok: true; values: Record<string, FieldValue> } | { ok: false; errors: FieldError[]; values: Record<string, FieldValue> } {
   const errors: FieldError[] = [];
   const out: Record<string, FieldValue> = {};
-  for (const [key, raw] of Object.entries(values)) {
-    const field = template.fields.find((f) => f.key === key);
+  const entries = Object.entries(values);
+  // Refused before anything else: checking fifty thousand keys one by one is work an attacker chose.
+  if (entries.length > COUNT.fieldsPerChange) {
+    return { ok: false, errors: [{ field: '(values)', message: `at most ${COUNT.fieldsPerChange} fields at once; got ${entries.length}` }], values: out };
+  }
+  const byKey = new Map(template.fields.map((f) => [f.key, f]));
+  for (const [key, raw] of entries) {
+    const field = byKey.get(key);
     if (!field) {
-      errors.push({ field: key, message: `unknown field "${key}"` });
+      errors.push({ field: key.slice(0, 100), message: `unknown field "${key.slice(0, 100)}"` });
       continue;
     }
     if (raw === null || raw === undefined) {
@@ -57,10 +70,10 @@ export function checkFieldValues(
       else out[key] = null;
       continue;
     }
-    const parsed = fieldValueSchema(field).safeParse(raw);
-    if (parsed.success && field.required && isEmptyValue(parsed.data)) errors.push({ field: key, message: 'is required' });
-    else if (parsed.success) out[key] = parsed.data;
-    else errors.push({ field: key, message: parsed.error.issues[0]?.message ?? 'is invalid' });
+    const checked = checkFieldValue(field, raw);
+    if (checked.ok && field.required && isEmptyValue(checked.value)) errors.push({ field: key, message: 'is required' });
+    else if (checked.ok) out[key] = checked.value;
+    else errors.push({ field: key, message: checked.message });
   }
   // The valid values come back with the errors, so callers can tell a bad value from a missing one.
   return errors.length ? { ok: false, errors, values: out } : { ok: true, values: out };

@@ -4,7 +4,8 @@ import { calendarProblem, parseDuration } from './durations';
 import { checkFieldValues } from './fields';
 import { recipientSpecProblem } from './recipients';
 import { templateNames, templateSyntaxProblem } from './render';
-import { automationSchema, calendarSchema, documentTemplateSchema, fieldTypes, templateDefinitionSchema, type AutomationAction, type TemplateDefinition } from './template';
+import { fieldTypes, type AutomationAction, type TemplateDefinition } from './template';
+import { automationSchema, calendarSchema, documentTemplateSchema, templateDefinitionSchema } from './schemas/template';
 import { webhookUrlProblem } from './webhook-hosts';
 
 /** What validation needs from the deployment: which hosts webhooks may call. */

@@ -1,165 +1,22 @@
-import { z } from 'zod';
-import { parseDuration } from './durations';
+import type { z } from 'zod';
+import type {
+  calendarSchema,
+  documentSlotSchema,
+  documentTemplateSchema,
+  automationActionSchema,
+  fieldDefinitionSchema,
+  stageDefinitionSchema,
+  templateDefinitionSchema,
+} from './schemas/template';
 
-/** Keys of stages, fields, slots, roles, tasks: stable identifiers used in URLs and rules. */
-export const keySchema = z
-  .string()
-  .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, 'must start with a letter and contain only letters, digits, _ or - (max 63)');
-
-/** Durations such as `4h`, `2d`, `30m`, `3 business days` (see domain/durations.ts). */
-export const durationSchema = z
-  .string()
-  .max(50)
-  .refine((v) => parseDuration(v) !== undefined, 'must be a duration like "30s", "4h", "2d", "1 week", "3 business days" or "4 business hours"');
+/**
+ * Templates as the rules of a case see them: types and lookups, without zod (the schema lives in
+ * domain/schemas/template.ts and is applied at publish time and by the API; a case workflow only
+ * ever receives definitions that went through it).
+ */
 
 export const fieldTypes = ['text', 'longtext', 'number', 'date', 'boolean', 'select', 'multiselect', 'email'] as const;
 export type FieldType = (typeof fieldTypes)[number];
-
-export const fieldDefinitionSchema = z
-  .object({
-    key: keySchema,
-    label: z.string().min(1).max(200).optional(),
-    type: z.enum(fieldTypes),
-    /** Must be given when the case is created and can never be cleared. */
-    required: z.boolean().default(false),
-    options: z.array(z.string().min(1).max(200)).min(1).max(200).optional(),
-    /** May be filled in by an external participant (portal form, later issue). */
-    external: z.boolean().default(false),
-    description: z.string().max(2000).optional(),
-  })
-  .strict();
-
-export const documentSlotSchema = z
-  .object({
-    key: keySchema,
-    label: z.string().min(1).max(200).optional(),
-    external: z.boolean().default(false),
-    required: z.boolean().default(false),
-    contentTypes: z.array(z.string().min(1)).optional(),
-  })
-  .strict();
-
-export const stageTaskSchema = z
-  .object({
-    key: keySchema,
-    title: z.string().min(1).max(300),
-    assigneeRole: keySchema.optional(),
-    due: durationSchema.optional(),
-  })
-  .strict();
-
-/**
- * Who an e-mail or notification goes to: `owner`, `role:<role>` (the case's internal participants
- * with that role), `participant:<role or participant id>`, `user:<user id>`, `field:<email field>`,
- * or a literal address.
- */
-export const recipientSchema = z.string().trim().min(1).max(320);
-const recipients = z.union([recipientSchema, z.array(recipientSchema).min(1).max(50)]);
-/** Mustache text: `{{case.title}}`, `{{fields.fullName}}`, `{{stage.name}}`, `{{case.url}}` … */
-const templateText = (max: number) => z.string().min(1).max(max);
-
-export const emailActionSchema = z
-  .object({ to: recipients, subject: templateText(500), body: templateText(50_000).optional() })
-  .strict();
-export const notifyActionSchema = z
-  .object({ to: recipients, subject: templateText(500).optional(), body: templateText(10_000).optional() })
-  .strict();
-export const createTaskActionSchema = z
-  .object({
-    title: templateText(300),
-    description: z.string().max(10_000).optional(),
-    assignee: z.string().min(1).max(200).optional(),
-    assigneeRole: keySchema.optional(),
-    /** Due this long after the task is created (on the business calendar for `business` durations). */
-    due: durationSchema.optional(),
-  })
-  .strict();
-export const advanceActionSchema = z.object({ to: keySchema, reason: z.string().min(1).max(2000).optional() }).strict();
-export const assignActionSchema = z
-  .object({ role: keySchema.optional(), user: z.string().min(1).max(200).optional() })
-  .strict()
-  .refine((a) => Boolean(a.role) !== Boolean(a.user), 'give exactly one of role or user');
-export const setFieldActionSchema = z.object({ field: keySchema, value: z.unknown() }).strict();
-export const webhookActionSchema = z
-  .object({ url: z.url({ protocol: /^https?$/ }), payload: z.record(z.string(), z.unknown()).optional() })
-  .strict();
-export const generateDocumentActionSchema = z.object({ template: keySchema }).strict();
-
-/** One action of an automation or escalation, written as a single-key object: `{ email: {...} }`. */
-export const automationActionSchema = z.union([
-  z.object({ email: emailActionSchema }).strict(),
-  z.object({ notify: notifyActionSchema }).strict(),
-  z.object({ createTask: createTaskActionSchema }).strict(),
-  z.object({ advance: advanceActionSchema }).strict(),
-  z.object({ assign: assignActionSchema }).strict(),
-  z.object({ setField: setFieldActionSchema }).strict(),
-  z.object({ webhook: webhookActionSchema }).strict(),
-  z.object({ generateDocument: generateDocumentActionSchema }).strict(),
-]);
-export type AutomationAction = z.output<typeof automationActionSchema>;
-
-export const escalationSchema = z
-  .object({
-    /** How long after the deadline the first level fires. */
-    after: durationSchema,
-    /** Then again this often… */
-    every: durationSchema.optional(),
-    /** …up to this many levels in all (default: 1, or unbounded up to 100 with `every`). */
-    times: z.number().int().min(1).max(100).optional(),
-    do: z.array(automationActionSchema).default([]),
-  })
-  .strict();
-
-export const slaSchema = z
-  .object({
-    goal: durationSchema.optional(),
-    deadline: durationSchema.optional(),
-    escalations: z.array(escalationSchema).default([]),
-  })
-  .strict();
-
-export const exitCriteriaSchema = z
-  .object({
-    fields: z.array(keySchema).default([]),
-    /** Slots that need a version that was not rejected. */
-    documents: z.array(keySchema).default([]),
-    /** Slots whose latest version must be approved. */
-    approved: z.array(keySchema).default([]),
-    /** Stage checklist task keys that must be completed, or `all` for every task created in the stage. */
-    tasks: z.union([z.literal('all'), z.array(keySchema)]).default([]),
-  })
-  .strict();
-
-export const stagePermissionsSchema = z
-  .object({
-    /** Roles that may change the case while it is in this stage; absent means everyone. */
-    act: z.array(keySchema).optional(),
-    /** Roles that may comment; absent means everyone. */
-    comment: z.array(keySchema).optional(),
-  })
-  .strict();
-
-export const stageDefinitionSchema = z
-  .object({
-    key: keySchema,
-    name: z.string().min(1).max(200).optional(),
-    /** Name shown to external participants (portal); defaults to `name`. */
-    publicName: z.string().min(1).max(200).optional(),
-    owner: keySchema.optional(),
-    terminal: z.boolean().default(false),
-    exit: exitCriteriaSchema.optional(),
-    permissions: stagePermissionsSchema.optional(),
-    tasks: z.array(stageTaskSchema).default([]),
-    sla: slaSchema.optional(),
-  })
-  .strict();
-
-export const transitionSchema = z
-  .object({
-    from: keySchema,
-    to: z.array(keySchema).min(1),
-  })
-  .strict();
 
 /** Event types automations can react to (DESIGN.md §5). */
 export const automationEventTypes = [
@@ -183,72 +40,6 @@ export const automationEventTypes = [
   'case.stalled',
 ] as const;
 
-export const automationSchema = z
-  .object({
-    name: z.string().max(200).optional(),
-    on: z.enum(automationEventTypes),
-    stage: keySchema.optional(),
-    field: keySchema.optional(),
-    document: keySchema.optional(),
-    decision: z.string().optional(),
-    /** A JSONLogic condition over `case`, `fields`, `stage`, `event` (and `actor`). */
-    if: z.unknown().optional(),
-    do: z.array(automationActionSchema).min(1),
-  })
-  .strict();
-
-const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time like "09:00"');
-
-/** When business durations count: working days and hours in a time zone, minus holidays. */
-export const calendarSchema = z
-  .object({
-    timeZone: z.string().min(1).default('UTC'),
-    workingDays: z.array(z.enum(weekdays)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
-    workingHours: z.object({ start: clockTime, end: clockTime }).strict().default({ start: '09:00', end: '17:00' }),
-    holidays: z.array(z.iso.date()).max(1000).default([]),
-  })
-  .strict();
-export type BusinessCalendar = z.output<typeof calendarSchema>;
-export type Weekday = (typeof weekdays)[number];
-
-/** A document the case can generate as a PDF (command or `generateDocument` action). */
-export const documentTemplateSchema = z
-  .object({
-    key: keySchema,
-    title: z.string().min(1).max(300),
-    /** The slot the generated PDF becomes a new version of. */
-    slot: keySchema,
-    fileName: z.string().min(1).max(200).optional(),
-    /** Mustache text; blank lines separate paragraphs. */
-    body: z.string().min(1).max(100_000),
-  })
-  .strict();
-export type DocumentTemplate = z.output<typeof documentTemplateSchema>;
-
-export const templateDefinitionSchema = z
-  .object({
-    key: keySchema,
-    name: z.string().min(1).max(200),
-    description: z.string().max(5000).optional(),
-    /** Case keys are `<prefix>-<n>`; defaults to the upper-cased key's first letters. */
-    prefix: z
-      .string()
-      .regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 upper-case letters or digits, starting with a letter')
-      .optional(),
-    roles: z.array(keySchema).default([]),
-    fields: z.array(fieldDefinitionSchema).default([]),
-    documents: z.array(documentSlotSchema).default([]),
-    stages: z.array(stageDefinitionSchema),
-    transitions: z.array(transitionSchema).optional(),
-    automations: z.array(automationSchema).default([]),
-    documentTemplates: z.array(documentTemplateSchema).default([]),
-    calendar: calendarSchema.optional(),
-    /** An open case with no event for this long records `case.stalled`. */
-    inactivity: durationSchema.optional(),
-  })
-  .strict();
-
 /** A template definition as authored (JSON or YAML), before defaults. */
 export type TemplateDefinitionInput = z.input<typeof templateDefinitionSchema>;
 /** A validated template definition with defaults applied. */
@@ -256,6 +47,10 @@ export type TemplateDefinition = z.output<typeof templateDefinitionSchema>;
 export type FieldDefinition = z.output<typeof fieldDefinitionSchema>;
 export type StageDefinition = z.output<typeof stageDefinitionSchema>;
 export type DocumentSlot = z.output<typeof documentSlotSchema>;
+export type DocumentTemplate = z.output<typeof documentTemplateSchema>;
+export type AutomationAction = z.output<typeof automationActionSchema>;
+export type BusinessCalendar = z.output<typeof calendarSchema>;
+export type Weekday = BusinessCalendar['workingDays'][number];
 
 /** A published, immutable template version as pinned by a case. */
 export interface PublishedTemplate {
@@ -282,13 +77,4 @@ export function stageIndex(template: TemplateDefinition, key: string): number {
 
 export function stageName(stage: StageDefinition): string {
   return stage.name ?? stage.key;
-}
-
-/**
- * A definition pinned by a case, read through today's schema: one published before a schema
- * change lacks the newer defaults. One that no longer fits is returned as stored, `current: false`.
- */
-export function readPinnedDefinition(definition: TemplateDefinition): { definition: TemplateDefinition; current: boolean } {
-  const parsed = templateDefinitionSchema.safeParse(definition);
-  return parsed.success ? { definition: parsed.data, current: true } : { definition, current: false };
 }

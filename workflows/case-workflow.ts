@@ -18,7 +18,7 @@ import { systemActor, type Actor } from '../domain/actor';
 import { react } from '../domain/automations';
 import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
 import { toCaseView, type CommandResult } from '../domain/case-view';
-import { commandRequestSchema, type CommandRequest, type ParsedCommandRequest } from '../domain/commands';
+import { checkActor, checkCommandRequest, type CommandRequest, type ParsedCommandRequest } from '../domain/commands';
 import { decide, decideStart } from '../domain/decide';
 import type {
   Effect,
@@ -33,7 +33,6 @@ import type {
 } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
 import type { Rejection } from '../domain/rejections';
-import { readPinnedDefinition } from '../domain/template';
 import { renderTemplate } from '../domain/render';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
 import {
@@ -45,6 +44,7 @@ import {
   type CaseWorkflowInput,
   type ProcessedRequest,
 } from './messages';
+import { pinnedDefinition } from './pinned-definition';
 import { CaseDueAt, CaseKey, CaseOwner, CaseStage, CaseStatus, CaseTemplate } from './search-attributes';
 
 const { projectCase } = proxyActivities<ReturnType<typeof createActivities>>({
@@ -93,10 +93,10 @@ const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
  * new when the history grows long.
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState> {
-  // A case pins the definition it started with; one published before a schema change lacks the
-  // newer defaults, so it is read through today's schema. One that no longer fits it (automation
-  // actions written before they were validated) keeps running, without automations.
-  const { definition, current } = readPinnedDefinition(input.template.definition);
+  // A case pins the definition it started with, read through today's schema by the API (or, for
+  // cases started before it did, here). One that no longer fits it (automation actions written
+  // before they were validated) keeps running, without automations.
+  const { definition, current } = pinnedDefinition(input);
   const template = { ...input.template, definition };
   // patched() first and always: whether a history has the marker must not depend on today's schema.
   const patchedRun = patched(AUTOMATION_PATCH);
@@ -190,13 +190,10 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   type Checked = { ok: true; request: ParsedCommandRequest; drafts: EventDraft[] } | { ok: false; rejection: Rejection };
 
   function check(raw: CommandRequest): Checked {
-    const parsed = commandRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      return { ok: false, rejection: { code: 'invalid_command', detail: 'the command is malformed', errors } };
-    }
-    const decision = decide(state, definition, parsed.data.command, parsed.data.actor, now());
-    return decision.ok ? { ok: true, request: parsed.data, drafts: decision.events } : decision;
+    const parsed = checkCommandRequest(raw);
+    if (!parsed.ok) return { ok: false, rejection: { code: 'invalid_command', detail: 'the command is malformed', errors: parsed.problems } };
+    const decision = decide(state, definition, parsed.request.command, parsed.request.actor, now());
+    return decision.ok ? { ok: true, request: parsed.request, drafts: decision.events } : decision;
   }
 
   function rejectionFailure(rejection: Rejection) {
@@ -239,8 +236,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     // A bad signal must never fail the workflow task: record why it was refused instead.
     const requestId = typeof raw?.requestId === 'string' ? raw.requestId.slice(0, 200) : undefined;
     const command = typeof raw?.command?.type === 'string' ? raw.command.type.slice(0, 100) : 'unknown';
-    const actorParse = commandRequestSchema.shape.actor.safeParse(raw?.actor);
-    const actor: Actor = actorParse.success ? actorParse.data : { id: 'unknown', name: 'Unknown sender', roles: [], kind: 'system' };
+    const actor: Actor = checkActor(raw?.actor) ?? { id: 'unknown', name: 'Unknown sender', roles: [], kind: 'system' };
     const rejected = append(
       [{ type: 'command.rejected', data: { command, code: checked.rejection.code, detail: checked.rejection.detail, ...(requestId ? { requestId } : {}) } }],
       actor,
@@ -310,7 +306,12 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       // Effects still running are abandoned and started again by the next run: their keys make that safe.
-      return continueAsNew<typeof caseWorkflow>({ ...input, carried: { state, recent, unprojected, processed, effects } });
+      return continueAsNew<typeof caseWorkflow>({
+        ...input,
+        template,
+        templateCurrent: current,
+        carried: { state, recent, unprojected, processed, effects },
+      });
     }
 
     if (automated) {

@@ -49,6 +49,12 @@ export interface CarriedState {
 export interface CaseWorkflowInput {
   caseKey: string;
   template: PublishedTemplate;
+  /**
+   * Set by the API, which reads the pinned definition through today's template schema before it
+   * starts a case (and carried on continue-as-new): whether the definition fits that schema.
+   * Absent in cases started before; those read the definition in the workflow.
+   */
+  templateCurrent?: boolean;
   /** The opening of the case: used by the first run only. */
   start: StartRequest & { actor: Actor; requestId?: string };
   /** How long a closed or cancelled case stays reopenable before its workflow completes. */

@@ -1,5 +1,6 @@
-import { caseViewSchema, viewAsOf } from '../../domain/case-view';
-import { startCaseInput } from '../../domain/commands';
+import { viewAsOf } from '../../domain/case-view';
+import { caseViewSchema } from '../../domain/schemas/case-view';
+import { startCaseInput } from '../../domain/schemas/commands';
 import { caseExists, getBoard, getProjectedCaseView, getTimeline, listCases, InvalidCursorError } from '../../db/read-model';
 import type { ApiDeps } from '../deps';
 import { Problem } from '../errors';

@@ -1,24 +1,9 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../../domain/actor';
-import { commandResultSchema } from '../../domain/case-view';
-import {
-  advanceInput,
-  assignOwnerInput,
-  changeDeadlineInput,
-  pauseClockInput,
-  resumeClockInput,
-  closeInput,
-  commentInput,
-  completeTaskInput,
-  createTaskInput,
-  decisionInput,
-  participantInput,
-  reasonInput,
-  reassignTaskInput,
-  reopenTaskInput,
-  type CaseCommand,
-} from '../../domain/commands';
+import { commandResultSchema } from '../../domain/schemas/case-view';
+import { type CaseCommand } from '../../domain/commands';
+import { advanceInput, assignOwnerInput, changeDeadlineInput, pauseClockInput, resumeClockInput, closeInput, commentInput, completeTaskInput, createTaskInput, decisionInput, participantInput, reasonInput, reassignTaskInput, reopenTaskInput } from '../../domain/schemas/commands';
 import type { ProblemCode } from '../errors';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type AnyRoute } from '../route';

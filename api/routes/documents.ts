@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { commandResultSchema, documentVersionSchema } from '../../domain/case-view';
-import { reviewDocumentInput } from '../../domain/commands';
-import { keySchema } from '../../domain/template';
+import { commandResultSchema, documentVersionSchema } from '../../domain/schemas/case-view';
+import { reviewDocumentInput } from '../../domain/schemas/commands';
+import { keySchema } from '../../domain/schemas/template';
 import type { ApiDeps } from '../deps';
 import { downloadDocument, fileReceiver, generateDocument, loadCase, uploadDocument } from '../documents';
 import type { ProblemCode } from '../errors';

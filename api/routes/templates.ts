@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ADMIN_ROLE } from '../../domain/actor';
-import { templateDefinitionSchema } from '../../domain/template';
+import { templateDefinitionSchema } from '../../domain/schemas/template';
 import { validateTemplate } from '../../domain/template-validation';
 import { PrefixTakenError, getTemplate, listTemplateVersions, listTemplates, publishTemplate } from '../../db/templates';
 import type { ApiDeps } from '../deps';

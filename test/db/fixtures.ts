@@ -8,7 +8,8 @@ import { toCaseView, type CaseView } from '../../domain/case-view';
 import type { CaseCommand } from '../../domain/commands';
 import { decide, decideStart, type StartRequest } from '../../domain/decide';
 import type { CaseEvent } from '../../domain/events';
-import { templateDefinitionSchema, type PublishedTemplate, type TemplateDefinition, type TemplateDefinitionInput } from '../../domain/template';
+import { type PublishedTemplate, type TemplateDefinition, type TemplateDefinitionInput } from '../../domain/template';
+import { templateDefinitionSchema } from '../../domain/schemas/template';
 
 export const admin: Actor = { id: 'ada', name: 'Ada Admin', roles: [ADMIN_ROLE], kind: 'user' };
 

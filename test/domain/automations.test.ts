@@ -1,6 +1,7 @@
 import { MAX_AUTOMATION_DEPTH, react } from '../../domain/automations';
 import type { CaseEvent } from '../../domain/events';
-import { templateDefinitionSchema, type TemplateDefinitionInput } from '../../domain/template';
+import { type TemplateDefinitionInput } from '../../domain/template';
+import { templateDefinitionSchema } from '../../domain/schemas/template';
 import { actors, parseTemplate, TestCase } from './helpers';
 
 const base: TemplateDefinitionInput = {

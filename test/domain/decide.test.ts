@@ -1,6 +1,8 @@
 import { applyDrafts, emptyState, evolve, foldEvents } from '../../domain/case-state';
-import { caseViewSchema, toCaseView } from '../../domain/case-view';
-import { caseCommandSchema, type CaseCommand } from '../../domain/commands';
+import { toCaseView } from '../../domain/case-view';
+import { caseViewSchema } from '../../domain/schemas/case-view';
+import { type CaseCommand } from '../../domain/commands';
+import { caseCommandSchema } from '../../domain/schemas/commands';
 import { decide, decideStart, mayAct, missingExitCriteria, moveDirection } from '../../domain/decide';
 import type { CaseEvent } from '../../domain/events';
 import { findStage } from '../../domain/template';

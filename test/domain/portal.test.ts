@@ -11,7 +11,8 @@ import {
   publicTimeline,
   PUBLIC_EVENT_TYPES,
 } from '../../domain/portal';
-import { templateDefinitionSchema, type TemplateDefinition } from '../../domain/template';
+import { type TemplateDefinition } from '../../domain/template';
+import { templateDefinitionSchema } from '../../domain/schemas/template';
 
 const template: TemplateDefinition = templateDefinitionSchema.parse({
   key: 'onboarding',

@@ -5,8 +5,10 @@
 import fc from 'fast-check';
 import type { Actor } from '../../domain/actor';
 import { applyDrafts, emptyState, foldEvents, type CaseState } from '../../domain/case-state';
-import { caseViewSchema, toCaseView } from '../../domain/case-view';
-import { caseCommandSchema, type CaseCommand } from '../../domain/commands';
+import { toCaseView } from '../../domain/case-view';
+import { caseViewSchema } from '../../domain/schemas/case-view';
+import { type CaseCommand } from '../../domain/commands';
+import { caseCommandSchema } from '../../domain/schemas/commands';
 import { decide, decideStart } from '../../domain/decide';
 import type { CaseEvent } from '../../domain/events';
 import { isEmptyValue } from '../../domain/fields';
