@@ -3,14 +3,16 @@ import express, { type Request } from 'express';
 import type { Logger } from 'pino';
 import { caseRetentionMs, type Config } from '../config/env';
 import type { Database } from '../db/connection';
-import { CaseClient } from './case-client';
+import { CaseClient, caseClientOptions } from './case-client';
 import pinoHttp from 'pino-http';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { pingDatabase } from '../db/connection';
+import { PerActorLimit } from './admission';
 import { bearerAuthenticator } from './auth';
-import type { ApiDeps } from './deps';
+import type { ApiDeps, Lifecycle } from './deps';
 import { Problem, errorHandler, notFoundHandler } from './errors';
+import { refuseFlawedBody, refuseMalformedUrl } from './input-guards';
 import { buildOpenApiDocument } from './openapi';
 import { mountRoute, type AnyRoute } from './route';
 import { caseRoutes } from './routes/cases';
@@ -24,15 +26,16 @@ import { portalLinkRoutes } from './routes/portal-links';
 import { portalLogSerializers, portalRouter } from './portal/router';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
-export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger }) {
+export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle }) {
   const { connection, db, config, log } = opts;
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return createApp({
     db,
-    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE),
+    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log)),
     temporal: connection,
     config: { ...config, archiveAfterMs: caseRetentionMs(config) },
     log,
+    ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
   });
 }
 
@@ -47,13 +50,6 @@ function withoutCredentials(req: { url?: unknown; headers?: Record<string, unkno
   const headers = { ...logged.headers };
   for (const name of ['authorization', 'cookie']) if (headers[name] !== undefined) headers[name] = '[redacted]';
   return { ...logged, headers };
-}
-
-/** PostgreSQL cannot store NUL in text: refuse it at the door rather than fail a projection later. */
-function rejectNul(_req: unknown, _res: unknown, buf: Buffer) {
-  if (buf.includes(0) || buf.includes('\\u0000')) {
-    throw Object.assign(new Error('The body contains a NUL character (\\u0000), which cannot be stored'), { type: 'entity.nul' });
-  }
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -101,13 +97,25 @@ export function createApp(deps: ApiDeps) {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // A process shutting down is not ready: the load balancer stops sending it requests first.
+    if (deps.lifecycle?.stopping) {
+      res.status(503).set('Retry-After', '2').json({ status: 'shutting down', checks: {} });
+      return;
+    }
     const checks = await Promise.allSettled([
       withTimeout(pingDatabase(deps.db), 2000, 'database'),
       withTimeout(deps.temporal.healthService.check({}), 2000, 'temporal'),
     ]);
     const [db, temporal] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : `unavailable: ${(c.reason as Error).message}`));
     const ready = db === 'ok' && temporal === 'ok';
+    if (!ready) res.set('Retry-After', '2');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: { database: db, temporal } });
+  });
+  // While shutting down, requests still arriving on open connections are turned away.
+  app.use((req, res, next) => {
+    if (!deps.lifecycle?.stopping || req.path === '/healthz') return next();
+    res.set('Connection', 'close');
+    next(new Problem('shutting_down', 'This API process is shutting down; retry (another replica will answer)', { retryAfter: 1 }));
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
@@ -125,8 +133,12 @@ export function createApp(deps: ApiDeps) {
   app.use('/portal', portalRouter(deps));
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: rejectNul }));
-  v1.use(express.text({ limit: deps.config.BODY_LIMIT, type: YAML_TYPES, verify: rejectNul }));
+  // Mounted at the root, so these run for every request outside the portal, unknown routes included.
+  v1.use(refuseMalformedUrl);
+  v1.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  v1.use(express.text({ limit: deps.config.BODY_LIMIT, type: YAML_TYPES }));
+  // PostgreSQL cannot store NUL, and deep nesting can overflow a stack later: refuse both in the parsed body.
+  v1.use(refuseFlawedBody);
   v1.use((req: Request, _res, next) => {
     // A body we cannot read must not be silently ignored.
     const hasBody = Number(req.get('Content-Length') ?? 0) > 0 || req.get('Transfer-Encoding') !== undefined;
@@ -136,7 +148,8 @@ export function createApp(deps: ApiDeps) {
     next();
   });
   const authenticate = bearerAuthenticator(deps.db);
-  for (const route of routes) mountRoute(v1, route, authenticate);
+  const perActor = new PerActorLimit(deps.config.MAX_INFLIGHT_PER_ACTOR);
+  for (const route of routes) mountRoute(v1, route, authenticate, perActor);
   app.use(v1);
 
   app.use(notFoundHandler);

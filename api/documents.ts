@@ -8,11 +8,13 @@ import { getTemplate } from '../db/templates';
 import type { Actor } from '../domain/actor';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CaseCommand } from '../domain/commands';
+import { mayAct } from '../domain/decide';
 import type { RenderContext } from '../domain/effects';
-import { type DocumentSlot, type DocumentTemplate, type TemplateDefinition } from '../domain/template';
+import { findStage, type DocumentSlot, type DocumentTemplate, type TemplateDefinition } from '../domain/template';
 import { readPinnedDefinition } from '../domain/schemas/template';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
+import { assertStorable } from './input-guards';
 
 /**
  * Documents as the API and the portal use them: receive a multipart upload, store the bytes,
@@ -61,6 +63,22 @@ function assertOpen(view: CaseView): void {
   if (view.status !== 'open') throw new Problem('case_not_open', `the case is ${view.status}; reopen it first`);
 }
 
+/**
+ * The stage permission `decide` applies to `uploadDocument`, checked before a body is read or a
+ * PDF rendered: a refused actor must not make the API read 25 MiB first. External participants
+ * (the portal) are checked against the slot instead, as in `decide`.
+ */
+function assertMayAct(actor: Actor, view: CaseView, template: TemplateDefinition): void {
+  if (actor.kind === 'external') return;
+  const stage = findStage(template, view.stage.key);
+  if (stage && !mayAct(actor, stage, 'act')) {
+    throw new Problem(
+      'forbidden',
+      `${actor.name} (roles: ${actor.roles.join(', ') || 'none'}) may not act in stage "${stage.key}"; allowed roles: ${(stage.permissions?.act ?? []).join(', ')}`,
+    );
+  }
+}
+
 /** Reads one multipart file field named `file` into memory, at most `maxBytes`; every failure is a precise Problem. */
 export function fileReceiver(maxBytes: number) {
   const upload = multer({
@@ -80,6 +98,8 @@ export function fileReceiver(maxBytes: number) {
     } catch (err) {
       throw multipartProblem(err, maxBytes);
     }
+    // Other fields are not used, but a NUL in one is refused like anywhere else (the file name is checked by checkFileName).
+    assertStorable(req.body);
     const file = req.file;
     if (!file) throw new Problem('validation_failed', 'The multipart body has no file in a field named "file"', { errors: [{ path: 'file', message: 'required' }] });
     if (file.size > maxBytes || file.buffer.length > maxBytes) throw tooLarge(maxBytes);
@@ -195,6 +215,7 @@ export async function uploadDocument(deps: DocumentDeps, req: UploadRequest): Pr
   const slot = findSlot(template, req.slot);
   req.slotAllowed?.(slot);
   assertOpen(view);
+  assertMayAct(req.actor, view, template);
   const file = await req.receive();
   const fileName = checkFileName(file.originalName);
   const contentType = checkContentType(file.contentType, slot);
@@ -244,6 +265,7 @@ export async function generateDocument(
   const documentTemplate = findDocumentTemplate(template, req.template);
   findSlot(template, documentTemplate.slot);
   assertOpen(view);
+  assertMayAct(req.actor, view, template);
   const store = storeOf(deps);
   const documentId = req.requestId
     ? generatedDocumentId(`api:${req.caseKey}:${req.actor.id}:${req.requestId}`)

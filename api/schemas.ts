@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEXT } from '../domain/limits';
 import { caseEventSchema } from '../domain/schemas/case-view';
 import { keySchema, templateDefinitionSchema } from '../domain/schemas/template';
 
@@ -94,9 +95,19 @@ export const acceptedSchema = z
   .object({ accepted: z.literal(true), requestId: z.string(), case: z.string() })
   .meta({ id: 'Accepted', description: 'The command was sent as a signal; a refusal appears on the timeline as command.rejected' });
 
+/** A header value the API keeps or acts on: bounded, and without NUL (PostgreSQL cannot store it). */
+const headerText = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !v.includes('\u0000'), 'must not contain a NUL character');
+
+/** Headers of command endpoints, by lower-case name (route.ts validates them: 400 invalid_header). */
 export const commandHeaders = z.object({
-  'idempotency-key': z.string().max(200).optional().meta({ description: 'A retried request with the same key is applied once' }),
-  prefer: z.string().optional().meta({ description: '`respond-async` sends the command as a signal and answers 202' }),
+  'idempotency-key': headerText(TEXT.idempotencyKey)
+    .optional()
+    .meta({ description: `A retried request with the same key is applied once (at most ${TEXT.idempotencyKey} characters)` }),
+  prefer: headerText(1000).optional().meta({ description: '`respond-async` sends the command as a signal and answers 202' }),
 });
 
 export const createTokenInput = z

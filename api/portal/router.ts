@@ -9,7 +9,9 @@ import { documentRequests, parsePortalForm, publicTimeline, PUBLIC_EVENT_TYPES, 
 import type { TemplateDefinition } from '../../domain/template';
 import type { ApiDeps } from '../deps';
 import { fileReceiver, loadCase, uploadDocument } from '../documents';
-import { Problem } from '../errors';
+import { isDatabaseUnavailable } from '../../db/errors';
+import { Problem, clientErrorStatus } from '../errors';
+import { findFlaw, refuseMalformedUrl } from '../input-guards';
 import { fieldErrorLinks, renderCasePage, renderMessagePage, type Notice } from './pages';
 
 /**
@@ -91,6 +93,8 @@ export function portalRouter(deps: ApiDeps): express.Router {
       },
     }),
   );
+  // After the rate limit, so malformed guesses count too; refusals become pages (portalErrors).
+  router.use(refuseMalformedUrl);
 
   async function open(token: string): Promise<OpenedPortal> {
     const resolved = await resolvePortalLink(deps.db, token);
@@ -191,6 +195,17 @@ export function portalRouter(deps: ApiDeps): express.Router {
     express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
     withPortal(async (opened, req, res) => {
       const submitted = (req.body ?? {}) as Record<string, unknown>;
+      const flaw = findFlaw(submitted);
+      if (flaw) {
+        // A NUL cannot be stored: refuse the form, and show it again without the NULs.
+        const field = flaw.path.split('.')[0] ?? '';
+        await renderCase(res, opened, 422, {
+          notice: { kind: 'error', text: 'Some details could not be saved:', errors: fieldErrorLinks(opened.template, [{ field, message: 'contains a character that cannot be saved' }]) },
+          fieldErrors: [{ field, message: 'contains a character that cannot be saved' }],
+          submitted: withoutNul(submitted),
+        });
+        return;
+      }
       if (opened.view.status !== 'open') {
         await renderCase(res, opened, 409, { notice: { kind: 'error', text: `This case is ${opened.view.status}; nothing can be changed any more.` } });
         return;
@@ -246,6 +261,7 @@ function uploadMessage(err: Problem, label: string, maxMb: string, opened: Opene
     case 'invalid_file_name':
       return 'The file name could not be used. Please rename the file and try again.';
     case 'validation_failed':
+      if (err.extra.errors?.some((e) => e.message.includes('NUL'))) return 'The upload contains a character that cannot be saved. Please try again.';
       return `Please choose a file for ${label}.`;
     case 'malformed_multipart':
     case 'unsupported_media_type':
@@ -270,14 +286,30 @@ function formMessage(err: Problem): string {
   }
 }
 
+/** Submitted form values with every NUL removed, to show the form again. */
+function withoutNul(submitted: Record<string, unknown>): Record<string, unknown> {
+  const strip = (v: unknown) => (typeof v === 'string' ? v.replace(/\u0000/g, '') : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x.replace(/\u0000/g, '') : x)) : v);
+  return Object.fromEntries(Object.entries(submitted).map(([k, v]) => [k.replace(/\u0000/g, ''), strip(v)]));
+}
+
 function portalErrors(deps: ApiDeps): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (err?.type === 'entity.too.large') return sendPage(res, 413, renderMessagePage('Too much data', 'The form was too large to accept.'));
     if (err?.type === 'entity.parse.failed' || err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
       return sendPage(res, 400, renderMessagePage('The form could not be read', 'Please go back and try again.'));
     }
-    if (err instanceof Problem && err.code === 'temporal_unavailable') {
+    // A dependency down, a busy or unavailable case, the API at capacity: the visitor can retry.
+    if ((err instanceof Problem && err.status >= 503) || isDatabaseUnavailable(err)) {
+      res.set('Retry-After', '30');
       return sendPage(res, 503, renderMessagePage('Temporarily unavailable', 'Please try again in a few minutes.'));
+    }
+    if ((err instanceof Problem && err.code === 'malformed_uri') || err instanceof URIError) {
+      return sendPage(res, 400, renderMessagePage('This link is not valid', 'Check that you copied the whole link from your message, or ask your contact for a new one.'));
+    }
+    // Any other refusal of the request itself (a bad query, too many form fields, …) is the client's: a 4xx page, never a 500.
+    const status = err instanceof Problem ? (err.status < 500 ? err.status : undefined) : clientErrorStatus(err);
+    if (status !== undefined) {
+      return sendPage(res, status, renderMessagePage('The request could not be read', 'Please go back and try again.'));
     }
     deps.log.error({ err, path: req.path.replace(/\/portal\/[^/]+/, '/portal/<token>') }, 'portal request failed');
     sendPage(res, 500, renderMessagePage('Something went wrong', 'Please try again later. If it keeps happening, contact us.'));

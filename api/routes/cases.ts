@@ -21,9 +21,9 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       body: startCaseInput,
       headers: commandHeaders.pick({ 'idempotency-key': true }),
       responses: { 201: { description: 'The new case', schema: caseViewSchema } },
-      problems: ['invalid_fields', 'template_not_found', 'idempotency_key_reused', 'temporal_unavailable'],
-      handler: async ({ body, actor, req }) => {
-        const view = await startCase({ db, cases, config }, actor, body, req.get('Idempotency-Key') || undefined);
+      problems: ['invalid_fields', 'template_not_found', 'idempotency_key_reused', 'limit_exceeded', 'command_too_large', 'overloaded', 'start_timeout'],
+      handler: async ({ body, headers, actor }) => {
+        const view = await startCase({ db, cases, config }, actor, body, headers['idempotency-key'] || undefined);
         return { status: 201, headers: { Location: `/v1/cases/${view.id}` }, body: view };
       },
     }),
@@ -55,7 +55,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       tags: ['Cases'],
       params: caseIdParams,
       responses: { 200: { description: 'The case', schema: caseViewSchema } },
-      problems: ['case_not_found', 'temporal_unavailable'],
+      problems: ['case_not_found', 'case_unavailable', 'overloaded'],
       handler: async ({ params }) => {
         try {
           return { body: viewAsOf(await cases.view(params.id), new Date().toISOString()), headers: { 'Case-Source': 'workflow' } };

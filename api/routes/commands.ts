@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../../domain/actor';
 import { commandResultSchema } from '../../domain/schemas/case-view';
@@ -9,9 +8,20 @@ import type { ApiDeps } from '../deps';
 import { defineRoute, type AnyRoute } from '../route';
 import { acceptedSchema, caseIdParams, commandHeaders, participantParams, taskParams } from '../schemas';
 
-const baseProblems: ProblemCode[] = ['case_not_found', 'forbidden', 'case_not_open', 'case_archived', 'temporal_unavailable'];
+const baseProblems: ProblemCode[] = [
+  'case_not_found',
+  'forbidden',
+  'case_not_open',
+  'case_archived',
+  'limit_exceeded',
+  'command_too_large',
+  'case_busy',
+  'case_unavailable',
+  'overloaded',
+  'command_timeout',
+];
 
-const wantsAsync = (req: Request) => /(^|[,;\s])respond-async($|[,;\s])/i.test(req.get('Prefer') ?? '');
+const wantsAsync = (prefer: string | undefined) => /(^|[,;\s])respond-async($|[,;\s])/i.test(prefer ?? '');
 
 /**
  * Every command endpoint has the same life: validate the body, build the domain command, then
@@ -46,12 +56,12 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
       202: { description: 'Accepted for asynchronous processing', schema: acceptedSchema },
     },
     problems: [...baseProblems, ...(spec.problems ?? [])],
-    handler: async ({ params, body, actor, req }) => {
+    handler: async ({ params, body, headers, actor }) => {
       const caseKey = (params as { id: string }).id;
       const command = spec.toCommand(params as z.output<P>, body as B extends z.ZodType ? z.output<B> : undefined);
-      const requestId = req.get('Idempotency-Key') || undefined;
+      const requestId = headers['idempotency-key'] || undefined;
       const request = { actor: actor as Actor, command, ...(requestId ? { requestId } : {}) };
-      if (wantsAsync(req)) {
+      if (wantsAsync(headers.prefer)) {
         const sent = await deps.cases.signal(caseKey, request);
         return {
           status: 202,

@@ -40,8 +40,9 @@ export const documentListSchema = z
   })
   .meta({ id: 'DocumentList' });
 
-const docProblems: ProblemCode[] = ['case_not_found', 'unknown_slot', 'temporal_unavailable'];
-const requestIdOf = (req: Request) => req.get('Idempotency-Key') || undefined;
+const docProblems: ProblemCode[] = ['case_not_found', 'unknown_slot', 'dependency_unavailable'];
+/** The Idempotency-Key as route.ts validated it; an empty one counts as none. */
+const requestIdOf = (headers: { 'idempotency-key'?: string | undefined }) => headers['idempotency-key'] || undefined;
 
 /** Is this request an upload to a document slot? The /v1 body guard lets these multipart bodies through. */
 export function isDocumentUpload(req: Request): boolean {
@@ -60,7 +61,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
       tags: ['Documents'],
       params: caseIdParams,
       responses: { 200: { description: 'The slots', schema: documentListSchema } },
-      problems: ['case_not_found', 'temporal_unavailable'],
+      problems: ['case_not_found', 'dependency_unavailable'],
       handler: async ({ params }) => {
         const { view, template } = await loadCase(deps, params.id, { allowArchived: true });
         const slots = template.documents.map((slot) => {
@@ -92,12 +93,13 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
       headers: commandHeaders.pick({ 'idempotency-key': true }),
       responses: { 200: { description: 'Recorded: the case and its document.uploaded event', schema: commandResultSchema } },
       problems: [...docProblems, 'case_not_open', 'case_archived', 'forbidden', 'unsupported_content_type', 'invalid_file_name', 'idempotency_key_reused'],
-      handler: async ({ params, actor, req, res }) => {
+      handler: async ({ params, headers, actor, req, res }) => {
+        const requestId = requestIdOf(headers);
         const result = await uploadDocument(deps, {
           caseKey: params.id,
           slot: params.slot,
           actor,
-          ...(requestIdOf(req) ? { requestId: requestIdOf(req) } : {}),
+          ...(requestId ? { requestId } : {}),
           receive: () => receive(req, res),
         });
         return { body: result };
@@ -154,8 +156,8 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
       headers: commandHeaders.pick({ 'idempotency-key': true }),
       responses: { 200: { description: 'Generated: the case and its document.uploaded event', schema: commandResultSchema } },
       problems: [...docProblems, 'case_not_open', 'case_archived', 'forbidden', 'unknown_document_template'],
-      handler: async ({ params, body, actor, req }) => {
-        const requestId = requestIdOf(req);
+      handler: async ({ params, body, headers, actor }) => {
+        const requestId = requestIdOf(headers);
         return { body: await generateDocument(deps, { caseKey: params.id, template: body.template, actor, ...(requestId ? { requestId } : {}) }) };
       },
     }),

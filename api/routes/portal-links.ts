@@ -58,7 +58,7 @@ export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
       params: caseIdParams,
       body: portalLinkInput,
       responses: { 201: { description: 'The link', schema: createdLinkSchema } },
-      problems: ['case_not_found', 'participant_not_found', 'not_external_participant', 'forbidden', 'temporal_unavailable'],
+      problems: ['case_not_found', 'participant_not_found', 'not_external_participant', 'forbidden', 'dependency_unavailable'],
       handler: async ({ params, body, actor, req }) => {
         const { view, template } = await loadCase(deps, params.id);
         const stage = findStage(template, view.stage.key);
