@@ -1,101 +1,130 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ApplicationFailure,
-  type Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CommandRequest } from '../domain/commands';
-import type { Rejection } from '../domain/rejections';
-import {
-  COMMAND_REJECTED,
-  caseViewQuery,
-  caseWorkflowId,
-  commandSignal,
-  commandUpdate,
-  type CaseWorkflowInput,
-} from '../workflows/messages';
+import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
+import type { caseWorkflow } from '../workflows';
+import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, type CaseWorkflowInput } from '../workflows/messages';
 import { CaseKey, CaseOwner, CaseStage, CaseStatus, CaseTemplate } from '../workflows/search-attributes';
+import { Admission, AdmissionRefused } from './admission';
 import { Problem } from './errors';
+import { classifyTemporalError, type ClassifiedTemporalError } from './temporal-errors';
 
-/**
- * The server drops updates admitted into a workflow task it then fails — typically when a signal
- * arrives while the case is continuing as new ("unhandled command"). Such an update was never
- * applied, so sending it again under the same update id is safe and applies it once.
- */
-function abortedByWorkflowTask(err: unknown): boolean {
-  const text = `${String((err as Error)?.message ?? '')} ${String(((err as Error)?.cause as Error | undefined)?.message ?? '')}`;
-  return /FAILED_PRECONDITION/.test(text) && /workflow task failure/i.test(text);
+export interface CaseClientOptions {
+  /** Queries, signals and starts: how long the server may take to answer (503 after). */
+  callTimeoutMs: number;
+  /** A synchronous command: how long to wait for the case's verdict (504 after). */
+  commandTimeoutMs: number;
+  /** A start: how long to wait for the new case's first view (504 after, with the case key). */
+  startTimeoutMs: number;
+  /** Bounds Temporal calls in flight in this process. */
+  admission: Admission;
+  log?: Logger;
 }
 
+/** The client's timeouts and admission bound, from the configuration. */
+export function caseClientOptions(
+  config: Pick<Config, 'TEMPORAL_CALL_TIMEOUT_MS' | 'COMMAND_TIMEOUT_MS' | 'START_TIMEOUT_MS' | 'TEMPORAL_MAX_INFLIGHT' | 'ADMISSION_WAIT_MS'>,
+  log?: Logger,
+): CaseClientOptions {
+  return {
+    callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
+    commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
+    startTimeoutMs: config.START_TIMEOUT_MS,
+    admission: new Admission(config.TEMPORAL_MAX_INFLIGHT, config.ADMISSION_WAIT_MS),
+    ...(log ? { log } : {}),
+  };
+}
+
+const DEFAULTS: CaseClientOptions = {
+  callTimeoutMs: 4_000,
+  commandTimeoutMs: 15_000,
+  startTimeoutMs: 15_000,
+  admission: new Admission(64, 1_000),
+};
+
+/** Resends of an update the server dropped with a failed workflow task (see `execute`). */
 const UPDATE_ATTEMPTS = 5;
+/** Seconds a client should wait before retrying a 503. */
+const RETRY_AFTER_S = 2;
 
-function isUnavailable(err: unknown): boolean {
-  const text = String((err as Error)?.message ?? err);
-  return /UNAVAILABLE|ECONNREFUSED|DEADLINE_EXCEEDED|Connection dropped|failed to connect/i.test(text);
-}
-
-function toProblem(err: unknown, caseKey: string): unknown {
-  if (/already completed/i.test(String((err as Error)?.message))) {
-    return new Problem('case_archived', `Case ${caseKey} is archived: it stayed closed past its retention and can no longer change`);
-  }
-  if (err instanceof WorkflowNotFoundError) return new Problem('case_not_found', `No case ${caseKey}`);
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === COMMAND_REJECTED) {
-    const rejection = err.cause.details?.[0] as Rejection | undefined;
-    if (rejection?.code) return Problem.fromRejection(rejection);
-  }
-  if (isUnavailable(err)) return new Problem('temporal_unavailable', 'The workflow service is unreachable; try again shortly');
-  return err;
-}
+const unavailable = () =>
+  new Problem('dependency_unavailable', 'The workflow service (Temporal) is unreachable; try again shortly', { dependency: 'temporal', retryAfter: RETRY_AFTER_S });
 
 /** The API's view of case workflows: start, query and command them through the Temporal client. */
 export class CaseClient {
+  private readonly options: CaseClientOptions;
+  /** Cases whose unavailability was logged recently: logged once, not on every request. */
+  private readonly reported = new Map<string, number>();
+
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-  ) {}
+    options: Partial<CaseClientOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
 
   private handle(caseKey: string) {
     return this.client.workflow.getHandle(caseWorkflowId(caseKey));
+  }
+
+  /** Runs a call to Temporal within this process's admission bound and a deadline. */
+  private call<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+    return this.options.admission
+      .run(() => this.client.connection.withDeadline(Date.now() + timeoutMs, fn))
+      .catch((err: unknown) => {
+        if (err instanceof AdmissionRefused) {
+          throw new Problem('overloaded', `The service is at capacity (${err.limit} calls to the workflow service in flight); retry shortly`, { retryAfter: 1 });
+        }
+        throw err;
+      });
   }
 
   /** Starts the case workflow; a repeated start of the same key (an idempotent retry) is not an error. */
   async start(input: CaseWorkflowInput): Promise<void> {
     const { caseKey, template, start } = input;
     try {
-      await this.client.workflow.start('caseWorkflow', {
-        taskQueue: this.taskQueue,
-        workflowId: caseWorkflowId(caseKey),
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `${caseKey} · ${start.title}`,
-        staticDetails: `Case **${caseKey}** from template *${template.definition.name}* (${template.key} v${template.version}), opened by ${start.actor.name}.`,
-        typedSearchAttributes: [
-          { key: CaseKey, value: caseKey },
-          { key: CaseTemplate, value: template.key },
-          { key: CaseStage, value: template.definition.stages[0]?.key ?? '' },
-          { key: CaseStatus, value: 'open' },
-          ...(start.owner ? [{ key: CaseOwner, value: start.owner }] : []),
-        ],
-      });
+      await this.call(this.options.callTimeoutMs, () =>
+        this.client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
+          taskQueue: this.taskQueue,
+          workflowId: caseWorkflowId(caseKey),
+          args: [input],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          staticSummary: `${caseKey} · ${start.title}`,
+          staticDetails: `Case **${caseKey}** from template *${template.definition.name}* (${template.key} v${template.version}), opened by ${start.actor.name}.`,
+          typedSearchAttributes: [
+            { key: CaseKey, value: caseKey },
+            { key: CaseTemplate, value: template.key },
+            { key: CaseStage, value: template.definition.stages[0]?.key ?? '' },
+            { key: CaseStatus, value: 'open' },
+            ...(start.owner ? [{ key: CaseOwner, value: start.owner }] : []),
+          ],
+        }),
+      );
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      throw toProblem(err, caseKey);
+      const classified = classifyTemporalError(err);
+      if (classified.kind === 'already_started') return;
+      throw await this.toProblem(err, classified, caseKey);
     }
   }
 
   async view(caseKey: string): Promise<CaseView> {
     try {
-      return await this.handle(caseKey).query(caseViewQuery);
+      return await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).query(caseViewQuery));
     } catch (err) {
-      throw toProblem(err, caseKey);
+      throw await this.toProblem(err, classifyTemporalError(err), caseKey);
     }
   }
 
-  /** The case view right after a start: the first workflow task may still be running. */
-  async viewWhenReady(caseKey: string, timeoutMs = 30_000): Promise<CaseView> {
+  /**
+   * The case view right after a start: the first workflow task may still be running. Past
+   * START_TIMEOUT_MS the answer is 504 with the case key: the case exists, and a retry with the
+   * same Idempotency-Key returns it.
+   */
+  async viewWhenReady(caseKey: string, timeoutMs = this.options.startTimeoutMs): Promise<CaseView> {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       try {
@@ -103,37 +132,140 @@ export class CaseClient {
       } catch (err) {
         // Until its first task completes a new workflow may be unknown, or fail or time out a
         // query (a busy worker): only a definite answer ends the wait early.
-        if (err instanceof Problem && err.code !== 'case_not_found' && err.code !== 'temporal_unavailable') throw err;
-        if (Date.now() > deadline) throw err;
+        const waiting = err instanceof Problem && ['case_not_found', 'case_unavailable', 'dependency_unavailable', 'overloaded'].includes(err.code);
+        if (!waiting) throw err;
+        if (Date.now() + delay > deadline) {
+          throw new Problem('start_timeout', `Case ${caseKey} was created but did not answer within ${Math.round(timeoutMs / 1000)} s; retry with the same Idempotency-Key, or GET /v1/cases/${caseKey}`, {
+            caseKey,
+            location: `/v1/cases/${caseKey}`,
+            retryAfter: RETRY_AFTER_S,
+          });
+        }
         await new Promise((r) => setTimeout(r, delay));
       }
     }
   }
 
-  /** Sends a command and waits for the verdict; the request id doubles as the update id. */
+  /**
+   * Sends a command and waits for the verdict; the request id doubles as the update id, so a
+   * resend (ours, or the client's with the same Idempotency-Key) is applied once.
+   */
   async execute(caseKey: string, request: CommandRequest): Promise<CommandResult> {
     const requestId = request.requestId ?? randomUUID();
+    const message = { ...request, requestId };
+    assertCommandSize(message);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.handle(caseKey).executeUpdate(commandUpdate, { args: [{ ...request, requestId }], updateId: requestId });
+        return await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(commandUpdate, { args: [message], updateId: requestId }));
       } catch (err) {
-        if (attempt < UPDATE_ATTEMPTS && abortedByWorkflowTask(err)) {
+        const classified = classifyTemporalError(err);
+        // The server drops updates admitted into a workflow task it then fails (a signal arriving
+        // while the case continues as new); such an update was never applied, so resending it
+        // under the same id is safe. A task that keeps failing ends as case_unavailable.
+        if (classified.kind === 'workflow_task_failing' && attempt < UPDATE_ATTEMPTS) {
           await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
           continue;
         }
-        throw toProblem(err, caseKey);
+        if (classified.kind === 'timeout' && (await this.serverAnswers())) {
+          throw new Problem(
+            'command_timeout',
+            `Case ${caseKey} did not answer within ${Math.round(this.options.commandTimeoutMs / 1000)} s; the command may still be applied — send it again with Idempotency-Key ${requestId} to learn its outcome`,
+            { caseKey, requestId, retryAfter: RETRY_AFTER_S },
+          );
+        }
+        throw await this.toProblem(err, classified, caseKey, 'update');
       }
     }
   }
 
-  /** Fire-and-forget: a refused command shows up on the timeline as `command.rejected`. */
+  /**
+   * Fire-and-forget, after the same admission checks as a synchronous command: the case is asked
+   * for a dry run first, so a command it would refuse gets its 4xx now instead of a
+   * `command.rejected` on the timeline later.
+   */
   async signal(caseKey: string, request: CommandRequest): Promise<string> {
     const requestId = request.requestId ?? randomUUID();
+    const message = { ...request, requestId };
+    assertCommandSize(message);
     try {
-      await this.handle(caseKey).signal(commandSignal, { ...request, requestId });
+      const refusal = await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).query(checkCommandQuery, message)).catch((err: unknown) => {
+        // A worker running an older version does not know the dry run: the workflow still checks.
+        if (classifyTemporalError(err).kind === 'query_not_registered') return null;
+        throw err;
+      });
+      if (refusal) throw Problem.fromRejection(refusal);
+      await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).signal(commandSignal, message));
       return requestId;
     } catch (err) {
-      throw toProblem(err, caseKey);
+      if (err instanceof Problem) throw err;
+      throw await this.toProblem(err, classifyTemporalError(err), caseKey);
     }
+  }
+
+  /** Whether the Temporal server answers a health check now (tells a slow case from a dead server). */
+  async serverAnswers(timeoutMs = 1_000): Promise<boolean> {
+    try {
+      await this.client.connection.withDeadline(Date.now() + timeoutMs, () => this.client.workflowService.getSystemInfo({}));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async toProblem(err: unknown, classified: ClassifiedTemporalError, caseKey: string, call: 'update' | 'other' = 'other'): Promise<unknown> {
+    if (err instanceof Problem) return err;
+    switch (classified.kind) {
+      case 'rejected':
+        return Problem.fromRejection(classified.rejection!);
+      case 'not_found':
+        // An update to a workflow that completed (an archived case) is "not found" too.
+        return call === 'update' && (await this.hasCompleted(caseKey))
+          ? new Problem('case_archived', `Case ${caseKey} is archived: it stayed closed past its retention and can no longer change`)
+          : new Problem('case_not_found', `No case ${caseKey}`);
+      case 'workflow_task_failing':
+        this.reportUnavailable(caseKey, err);
+        return new Problem('case_unavailable', `Case ${caseKey} cannot answer right now (its workflow task is failing, or no worker serves it); engineers have been told; try again later`, {
+          caseKey,
+          retryAfter: 30,
+        });
+      case 'busy':
+        return new Problem('case_busy', `Case ${caseKey} has too many commands in flight; try again shortly`, { caseKey, retryAfter: 1 });
+      case 'timeout':
+        if (await this.serverAnswers()) {
+          this.reportUnavailable(caseKey, err);
+          return new Problem('case_unavailable', `Case ${caseKey} did not answer in time (its worker is busy or failing); try again shortly`, { caseKey, retryAfter: RETRY_AFTER_S });
+        }
+        return unavailable();
+      case 'unavailable':
+        return unavailable();
+      default:
+        return err;
+    }
+  }
+
+  private async hasCompleted(caseKey: string): Promise<boolean> {
+    try {
+      const description = await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).describe());
+      return description.status.name !== 'RUNNING';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Logs a case that cannot answer once per 10 minutes, not on every request that finds it so. */
+  private reportUnavailable(caseKey: string, err: unknown): void {
+    const now = Date.now();
+    const last = this.reported.get(caseKey);
+    if (last !== undefined && now - last < 10 * 60_000) return;
+    if (this.reported.size > 1000) this.reported.clear();
+    this.reported.set(caseKey, now);
+    this.options.log?.error({ caseKey, err }, 'case unavailable: its workflow task is failing or no worker serves it');
+  }
+}
+
+function assertCommandSize(message: CommandRequest): void {
+  const bytes = jsonBytes(message);
+  if (bytes > BYTES.command) {
+    throw new Problem('command_too_large', `The command is ${formatBytes(bytes)}; a command may carry at most ${formatBytes(BYTES.command)}`, { limit: BYTES.command });
   }
 }

@@ -4,6 +4,11 @@ import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
 import type { CaseClient } from './case-client';
 
+/** Set while the process shuts down: readiness fails and new requests are turned away. */
+export interface Lifecycle {
+  stopping: boolean;
+}
+
 /** What the HTTP app needs from the outside world; tests hand in real ones on test servers. */
 export interface ApiDeps {
   db: Database;
@@ -11,4 +16,5 @@ export interface ApiDeps {
   temporal: Connection;
   config: Config & { archiveAfterMs?: number };
   log: Logger;
+  lifecycle?: Lifecycle;
 }

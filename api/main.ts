@@ -1,10 +1,9 @@
 /** Production API process: `npm run api` (PORT, DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE). */
-import { Connection } from '@temporalio/client';
 import { loadConfig, temporalAddress } from '../config/env';
 import { createLogger } from '../config/logger';
+import { stopOnSignals } from '../config/shutdown';
 import { migrateDatabase, openDatabase } from '../db/connection';
-import { createAppFromConfig } from './app';
-import { listen } from './server';
+import { runApi } from './run';
 
 async function main() {
   const config = loadConfig();
@@ -12,25 +11,18 @@ async function main() {
   if (!config.DATABASE_URL) {
     throw new Error('DATABASE_URL is required for a separate API process (the embedded database is single-process: use `npm start`)');
   }
-  const database = await openDatabase({ url: config.DATABASE_URL });
+  const database = await openDatabase({ url: config.DATABASE_URL, connectTimeoutS: config.DATABASE_CONNECT_TIMEOUT_S, maxConnections: config.DATABASE_POOL_SIZE });
   await migrateDatabase(database);
-  const connection = await Connection.connect({ address: temporalAddress(config) });
-  const app = createAppFromConfig({ connection, db: database.db, config, log });
-  const server = await listen(app, config.PORT, config.HOST);
-  log.info({ url: server.url }, 'API listening');
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    log.info('API stopping');
-    await server.close();
-    await connection.close();
-    await database.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const api = await runApi({ config, log, db: database.db, temporalAddress: temporalAddress(config) });
+  log.info({ url: api.url }, 'API listening');
+  stopOnSignals(
+    async () => {
+      await api.stop();
+      await database.close();
+      log.info('API stopped');
+    },
+    { log },
+  );
 }
 
 main().catch((err) => {

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../domain/actor';
-import { emptyState } from '../domain/case-state';
+import { applyDrafts, emptyState } from '../domain/case-state';
+import { commandBudgetProblem } from '../domain/budgets';
+import type { EventDraft } from '../domain/events';
+import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import type { CaseView } from '../domain/case-view';
 import type { StartCaseInput } from '../domain/schemas/commands';
 import { readPinnedDefinition } from '../domain/schemas/template';
@@ -45,6 +48,7 @@ export async function startCase(
   // The workflow applies the same rule; checking here answers 422 before a case key is spent.
   const opening = decideStart(template.definition, start, emptyState(''));
   if (!opening.ok) throw Problem.fromRejection(opening.rejection);
+  checkStartBudget(start, opening.events, actor);
 
   let caseKey = earlier?.result.caseKey;
   if (!caseKey) {
@@ -65,4 +69,15 @@ export async function startCase(
     ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
   });
   return cases.viewWhenReady(caseKey);
+}
+
+/** A start carries no more than a command may, and opens a case within its byte budget. */
+function checkStartBudget(start: object, drafts: EventDraft[], actor: Actor): void {
+  const bytes = jsonBytes(start);
+  if (bytes > BYTES.command) {
+    throw new Problem('command_too_large', `The start is ${formatBytes(bytes)}; it may carry at most ${formatBytes(BYTES.command)}`, { limit: BYTES.command });
+  }
+  const opened = applyDrafts(emptyState(''), drafts, actor, new Date().toISOString());
+  const problem = commandBudgetProblem(emptyState(''), opened.state, opened.events);
+  if (problem) throw Problem.fromRejection(problem);
 }

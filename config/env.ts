@@ -63,6 +63,28 @@ export const envSchema = z.object({
     .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
   /** Portal requests allowed per client IP and minute. */
   PORTAL_RATE_LIMIT: z.coerce.number().int().positive().default(120),
+
+  // Admission control and fast failure (API).
+  /** How long a query, signal or start may wait for the Temporal server before the API answers 503. */
+  TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(4_000),
+  /** How long a synchronous command waits for the case's verdict before the API answers 504. */
+  COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
+  /** How long a start waits for the new case's first view before the API answers 504 (with the case key). */
+  START_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
+  /** Temporal calls in flight per API process; beyond it a request waits ADMISSION_WAIT_MS for a slot, then gets 503. */
+  TEMPORAL_MAX_INFLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
+  ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(1_000),
+  /** Requests in flight per actor (token) and API process; beyond it 429. */
+  MAX_INFLIGHT_PER_ACTOR: z.coerce.number().int().min(1).max(10_000).default(32),
+  /** Seconds to wait for a PostgreSQL connection before the API answers 503. */
+  DATABASE_CONNECT_TIMEOUT_S: z.coerce.number().int().min(1).max(60).default(3),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** How long shutdown waits for requests in flight before cutting them off. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+
+  // Worker memory.
+  /** Case workflows kept in the worker's cache; others are evicted and replayed on their next task. Default: from the heap limit. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).optional(),
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };

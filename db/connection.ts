@@ -25,6 +25,8 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Connection pool size for PostgreSQL (default 10). */
   maxConnections?: number;
+  /** Seconds to wait for a PostgreSQL connection (default 3): an unreachable database fails fast. */
+  connectTimeoutS?: number;
 }
 
 // Any value works as long as every process uses the same one: it serialises migrations.
@@ -35,16 +37,16 @@ const MIGRATION_LOCK_ID = 7_345_021_113;
  * `<dataDir>/pglite`. PGlite is single-user: one process per data directory.
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  if (opts.url) return openPostgres(opts.url, opts.maxConnections ?? 10);
+  if (opts.url) return openPostgres(opts.url, opts.maxConnections ?? 10, opts.connectTimeoutS ?? 3);
   if (!opts.dataDir) throw new Error('openDatabase needs either a PostgreSQL url or a dataDir for the embedded database');
   return openPglite(path.join(path.resolve(opts.dataDir), 'pglite'));
 }
 
-async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
+async function openPostgres(url: string, max: number, connectTimeoutS: number): Promise<DatabaseHandle> {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   // Notices such as "schema drizzle already exists, skipping" are noise for the service's log.
-  const client = postgres(url, { max, onnotice: () => undefined });
+  const client = postgres(url, { max, connect_timeout: connectTimeoutS, onnotice: () => undefined });
   const db = drizzle({ client, schema });
   return {
     db,

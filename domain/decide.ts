@@ -6,6 +6,7 @@ import { checkFieldValues, isEmptyValue, sameValue, type FieldValue } from './fi
 import { parseMentions } from './mentions';
 import { reject, type MissingCriteria, type Rejection } from './rejections';
 import { addDuration } from './durations';
+import { COUNT } from './limits';
 import { calendarOf, clockStartDraft, deadlineChangeDraft, pauseDraft, resumeDraft, runningClock } from './sla';
 import { findStage, stageIndex, type StageDefinition, type TemplateDefinition } from './template';
 
@@ -219,6 +220,7 @@ export function decide(
     }
 
     case 'recordDecision': {
+      if (state.decisions.length >= COUNT.decisionsPerCase) return refuse(tooMany('decisions', COUNT.decisionsPerCase));
       if (command.options && !command.options.includes(command.decision)) {
         return refuse(
           reject('invalid_command', 'decision must be one of the options', {
@@ -232,6 +234,7 @@ export function decide(
     }
 
     case 'createTask': {
+      if (Object.keys(state.tasks).length >= COUNT.tasksPerCase) return refuse(tooMany('tasks', COUNT.tasksPerCase));
       const taskId = `T-${state.counters.tasks + 1}`;
       return accept([
         {
@@ -267,6 +270,7 @@ export function decide(
     }
 
     case 'addParticipant': {
+      if (Object.keys(state.participants).length >= COUNT.participantsPerCase) return refuse(tooMany('participants', COUNT.participantsPerCase));
       const { kind, role, name, userId, email } = command.participant;
       return participantDrafts(state, { kind, role, name, ...(userId ? { userId } : {}), ...(email ? { email } : {}) });
     }
@@ -301,8 +305,10 @@ export function decide(
       if (slot.contentTypes && !slot.contentTypes.some((c) => c.toLowerCase() === command.contentType.toLowerCase())) {
         return refuse(reject('unsupported_content_type', `slot "${slot.key}" accepts ${slot.contentTypes.join(', ')}, not ${command.contentType}`));
       }
+      const versions = own(state.documents, slot.key)?.versions ?? 0;
+      if (versions >= COUNT.versionsPerSlot) return refuse(tooMany(`versions in slot "${slot.key}"`, COUNT.versionsPerSlot));
       const { type: _type, ...version } = command;
-      return accept([{ type: 'document.uploaded', data: { ...version, version: (own(state.documents, slot.key)?.versions ?? 0) + 1 } }]);
+      return accept([{ type: 'document.uploaded', data: { ...version, version: versions + 1 } }]);
     }
 
     case 'reviewDocument': {
@@ -342,6 +348,11 @@ export function decide(
       return accept([resumeDraft(template, stage, clock, command.reason, now)]);
     }
   }
+}
+
+/** A case holds at most so many of a thing (domain/limits.ts): its state must stay within its byte budget. */
+function tooMany(what: string, max: number): Rejection {
+  return reject('limit_exceeded', `the case already has ${max} ${what}, the most a case may hold`);
 }
 
 function unknownSlot(template: TemplateDefinition, slot: string): Rejection {

@@ -22,7 +22,13 @@ export type RejectionCode =
   | 'not_latest_version'
   | 'no_clock'
   | 'clock_paused'
-  | 'clock_not_paused';
+  | 'clock_not_paused'
+  /** A per-case count or byte budget (domain/limits.ts) would be exceeded. */
+  | 'limit_exceeded'
+  /** The command itself is larger than a command may be. */
+  | 'command_too_large'
+  /** The case has too many events waiting for the read model: try again shortly. */
+  | 'case_busy';
 
 export interface MissingCriteria {
   fields: string[];

@@ -5,17 +5,13 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
-import { createAppFromConfig } from '../api/app';
-import { listen, type RunningServer } from '../api/server';
+import { runApi } from '../api/run';
 import { loadConfig, temporalAddress } from '../config/env';
-import { createLogger, createTemporalLogger } from '../config/logger';
+import { createLogger } from '../config/logger';
+import { HARD_STOP_MS } from '../config/shutdown';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../db/connection';
 import { createApiToken, resolveApiToken } from '../db/tokens';
-import { createCaseWorker } from '../worker/create-worker';
-import { ensureDigestSchedule } from '../worker/schedules';
-import { registerSearchAttributes } from '../worker/search-attributes';
+import { runWorker } from '../worker/run';
 import { ensureTemporalCli } from './temporal-cli';
 import { checkTemporalReachable, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
 
@@ -44,10 +40,17 @@ async function main() {
   const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];
 
   let stopping = false;
+  // In reverse order of start: the API drains its requests (SHUTDOWN_GRACE_MS) while the worker
+  // still runs their commands, then the worker, the database and last the Temporal dev server.
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('\nStopping…');
+    const hard = setTimeout(() => {
+      say(`  still stopping after ${HARD_STOP_MS / 1000}s: exiting now`);
+      process.exit(code || 1);
+    }, HARD_STOP_MS);
+    hard.unref();
     for (const part of stack.reverse()) {
       try {
         await part.stop();
@@ -89,54 +92,36 @@ async function main() {
       address = server.address;
     }
 
-    const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir });
+    const database = await openDatabase(
+      config.DATABASE_URL
+        ? { url: config.DATABASE_URL, connectTimeoutS: config.DATABASE_CONNECT_TIMEOUT_S, maxConnections: config.DATABASE_POOL_SIZE }
+        : { dataDir: config.dataDir },
+    );
     stack.push({ name: `database (${database.driver})`, stop: () => database.close() });
     await migrateDatabase(database);
 
-    const connection = await Connection.connect({ address });
-    stack.push({ name: 'Temporal client', stop: () => connection.close() });
-    await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
-
-    Runtime.install({ logger: createTemporalLogger(config), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
-    const workerConnection = await NativeConnection.connect({ address });
-    const worker: Worker = await createCaseWorker({
-      connection: workerConnection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      db: database.db,
-      config,
-    });
-    await ensureDigestSchedule({ client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), config, taskQueue: config.TEMPORAL_TASK_QUEUE });
-    const running = worker.run();
-    running.catch((err) => {
+    const worker = await runWorker({ config, log, db: database.db, temporalAddress: address });
+    worker.done.catch((err: unknown) => {
       log.error({ err }, 'worker failed');
       void stopAll(1);
     });
-    stack.push({
-      name: 'worker',
-      stop: async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => undefined);
-        await workerConnection.close();
-      },
-    });
+    stack.push({ name: 'worker', stop: () => worker.stop() });
 
-    const app = createAppFromConfig({ connection, db: database.db, config, log });
-    const server: RunningServer = await listen(app, config.PORT, config.HOST);
-    stack.push({ name: 'API', stop: () => server.close() });
+    const api = await runApi({ config, log, db: database.db, temporalAddress: address });
+    stack.push({ name: 'API', stop: () => api.stop() });
 
     const token = await devToken(database.db, config.dataDir);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     say('');
     say(`Ready in ${seconds}s`);
-    say(`  API          ${server.url}/v1`);
-    say(`  API docs     ${server.url}/docs   (OpenAPI: ${server.url}/openapi.json)`);
+    say(`  API          ${api.url}/v1`);
+    say(`  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`);
     say(`  Temporal UI  ${temporalUi ?? '(external Temporal server)'}`);
     say(`  Database     ${database.driver === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`);
     say(`  Dev token    ${token}`);
     say('');
     say(`  export TOKEN=${token}`);
-    say(`  curl -s ${server.url}/v1/templates -H "Authorization: Bearer $TOKEN"`);
+    say(`  curl -s ${api.url}/v1/templates -H "Authorization: Bearer $TOKEN"`);
     say('');
     say('Press Ctrl-C to stop.');
   } catch (err) {

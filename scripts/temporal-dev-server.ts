@@ -92,7 +92,9 @@ async function startOnce(opts: ResolvedOptions): Promise<TemporalDevServer> {
   const started = Date.now();
   log(`starting Temporal dev server on ${address}${opts.dbFile ? ` (db ${opts.dbFile})` : ' (in-memory)'}`);
 
-  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches `npm start`, which stops the server
+  // last, after requests in flight and the worker (the orphan guard below still covers a crash).
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout?.on('data', (d: Buffer) => output.write(d));
   child.stderr?.on('data', (d: Buffer) => output.write(d));
   let closed = false;

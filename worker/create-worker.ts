@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import { createActivities } from '../activities';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { workflowCacheSize } from './workflow-cache';
 
 export interface CaseWorkerOptions {
   connection: NativeConnection;
@@ -15,7 +16,11 @@ export interface CaseWorkerOptions {
 
 /** A worker that runs case workflows and their activities on one task queue. */
 export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
+  const { maxCachedWorkflows } = workflowCacheSize(opts.config);
   return Worker.create({
+    maxCachedWorkflows,
+    // Activities in flight at shutdown get this long to finish (each is idempotent, so one cut off is redone later).
+    shutdownGraceTime: '5 seconds',
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,

@@ -19,6 +19,7 @@ import { react } from '../domain/automations';
 import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
 import { toCaseView, type CommandResult } from '../domain/case-view';
 import { checkActor, checkCommandRequest, type CommandRequest, type ParsedCommandRequest } from '../domain/commands';
+import { busyRejection, commandBudgetProblem, keepProcessed, keepRecent } from '../domain/budgets';
 import { decide, decideStart } from '../domain/decide';
 import type {
   Effect,
@@ -32,18 +33,21 @@ import type {
   WebhookResult,
 } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
-import type { Rejection } from '../domain/rejections';
+import { BYTES, EVENTS_PER_RUN, RECENT_EVENTS, formatBytes, jsonBytes } from '../domain/limits';
+import { reject, type Rejection } from '../domain/rejections';
 import { renderTemplate } from '../domain/render';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
 import {
   COMMAND_REJECTED,
   caseViewQuery,
+  checkCommandQuery,
   commandSignal,
   commandUpdate,
   recentTimelineQuery,
   type CaseWorkflowInput,
   type ProcessedRequest,
 } from './messages';
+import { Backlog } from './backlog';
 import { pinnedDefinition } from './pinned-definition';
 import { CaseDueAt, CaseKey, CaseOwner, CaseStage, CaseStatus, CaseTemplate } from './search-attributes';
 
@@ -79,11 +83,6 @@ const documents = proxyActivities<EffectActivities>({
 /** Histories recorded before deadlines and automations existed replay without timers or effects. */
 const AUTOMATION_PATCH = 'sla-and-automations';
 
-/** Events kept in workflow state for the recent-timeline query; the read model has them all. */
-const RECENT_EVENTS = 100;
-/** Request ids remembered across continue-as-new so a late retry is still applied once. */
-const PROCESSED_REQUESTS = 1000;
-const PROJECTION_BATCH = 200;
 const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
 
 /**
@@ -103,9 +102,13 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   const automated = patchedRun && current;
   if (!current) log.warn('template no longer fits the schema: automations and SLA timers are off for this case', { caseKey: input.caseKey });
   let state: CaseState;
+  /** The newest events (count- and byte-bounded): the recent-timeline query and idempotent replies. */
   let recent: CaseEvent[];
-  let unprojected: CaseEvent[];
+  /** Events not yet in the read model; over its byte budget, new commands are refused (`case_busy`). */
+  let backlog: Backlog;
   let processed: ProcessedRequest[];
+  /** Signals refused while even refusals could not be recorded (backlog over its hard budget). */
+  let droppedSignals: number;
   /** Effects asked for by automations and not finished yet; carried across continue-as-new. */
   let effects: Effect[];
   const running = new Set<string>();
@@ -114,8 +117,8 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   const now = () => new Date().toISOString();
 
   function record(events: CaseEvent[]) {
-    recent = [...recent, ...events].slice(-RECENT_EVENTS);
-    unprojected.push(...events);
+    recent = keepRecent([...recent, ...events]);
+    backlog.push(events);
   }
 
   /** Applies events, then lets automations react to them (`depth` steps into a chain). */
@@ -127,14 +130,42 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     const reaction = react(state, definition, applied.events, now(), depth);
     state = reaction.state;
     record(reaction.events);
-    effects.push(...reaction.effects);
-    return [...applied.events, ...reaction.events];
+    const refused = admitEffects(reaction.effects);
+    return [...applied.events, ...reaction.events, ...refused];
+  }
+
+  /**
+   * Queues effects within the byte budget of pending effects (they are carried across
+   * continue-as-new); one that does not fit is an `automation.failed` on the timeline instead.
+   */
+  function admitEffects(asked: Effect[]): CaseEvent[] {
+    const drafts: EventDraft[] = [];
+    let pending = effects.length ? jsonBytes(effects) : 0;
+    for (const effect of asked) {
+      const size = jsonBytes(effect);
+      const why =
+        size > BYTES.effect
+          ? `the ${effect.kind} would carry ${formatBytes(size)}; one effect may carry at most ${formatBytes(BYTES.effect)}`
+          : pending + size > BYTES.pendingEffects
+            ? `${formatBytes(pending)} of effects are still waiting to run (limit ${formatBytes(BYTES.pendingEffects)})`
+            : undefined;
+      if (why) {
+        drafts.push({ type: 'automation.failed', data: { ...effect.ref, action: effect.kind, reason: why } });
+        continue;
+      }
+      effects.push(effect);
+      pending += size;
+    }
+    if (!drafts.length) return [];
+    const applied = applyDrafts(state, drafts, systemActor, now());
+    state = applied.state;
+    record(applied.events);
+    return applied.events;
   }
 
   function remember(requestId: string | undefined, events: CaseEvent[]) {
     if (!requestId || events.length === 0) return;
-    processed.push({ requestId, firstSeq: events[0]!.seq, lastSeq: events[events.length - 1]!.seq });
-    if (processed.length > PROCESSED_REQUESTS) processed = processed.slice(-PROCESSED_REQUESTS);
+    processed = keepProcessed([...processed, { requestId, firstSeq: events[0]!.seq, lastSeq: events[events.length - 1]!.seq }]);
   }
 
   function afterChange() {
@@ -163,14 +194,17 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   }
 
   if (input.carried) {
-    ({ state, recent, unprojected, processed } = input.carried);
+    ({ state, recent, processed } = input.carried);
+    backlog = new Backlog(input.carried.unprojected);
     effects = input.carried.effects ?? [];
+    droppedSignals = input.carried.droppedSignals ?? 0;
   } else {
     state = emptyState(input.caseKey);
     recent = [];
-    unprojected = [];
+    backlog = new Backlog();
     processed = [];
     effects = [];
+    droppedSignals = 0;
     const { actor, requestId, ...start } = input.start;
     const opening = decideStart(definition, start, state, now());
     if (!opening.ok) {
@@ -189,11 +223,24 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
 
   type Checked = { ok: true; request: ParsedCommandRequest; drafts: EventDraft[] } | { ok: false; rejection: Rejection };
 
+  /**
+   * The verdict on a command, the same in the update's validator and handler and for signals:
+   * its shape and size, the case's backlog, the domain rules, then the byte budgets of what it
+   * would record and leave behind.
+   */
   function check(raw: CommandRequest): Checked {
     const parsed = checkCommandRequest(raw);
-    if (!parsed.ok) return { ok: false, rejection: { code: 'invalid_command', detail: 'the command is malformed', errors: parsed.problems } };
-    const decision = decide(state, definition, parsed.request.command, parsed.request.actor, now());
-    return decision.ok ? { ok: true, request: parsed.request, drafts: decision.events } : decision;
+    if (!parsed.ok) {
+      const detail = parsed.tooLarge ? `the command ${parsed.problems[0]?.message ?? 'is too large'}` : 'the command is malformed';
+      return { ok: false, rejection: parsed.tooLarge ? reject('command_too_large', detail) : reject('invalid_command', detail, { errors: parsed.problems }) };
+    }
+    if (backlog.busy) return { ok: false, rejection: busyRejection(backlog.bytes) };
+    const { command, actor } = parsed.request;
+    const decision = decide(state, definition, command, actor, now());
+    if (!decision.ok) return decision;
+    const applied = applyDrafts(state, decision.events, actor, now());
+    const overBudget = commandBudgetProblem(state, applied.state, applied.events);
+    return overBudget ? { ok: false, rejection: overBudget } : { ok: true, request: parsed.request, drafts: decision.events };
   }
 
   function rejectionFailure(rejection: Rejection) {
@@ -233,18 +280,37 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
       afterChange();
       return;
     }
-    // A bad signal must never fail the workflow task: record why it was refused instead.
+    // A bad signal must never fail the workflow task: record why it was refused instead — a
+    // small event, and none at all once the backlog is over its hard budget (then only counted).
+    if (backlog.full) {
+      droppedSignals++;
+      return;
+    }
     const requestId = typeof raw?.requestId === 'string' ? raw.requestId.slice(0, 200) : undefined;
     const command = typeof raw?.command?.type === 'string' ? raw.command.type.slice(0, 100) : 'unknown';
     const actor: Actor = checkActor(raw?.actor) ?? { id: 'unknown', name: 'Unknown sender', roles: [], kind: 'system' };
-    const rejected = append(
-      [{ type: 'command.rejected', data: { command, code: checked.rejection.code, detail: checked.rejection.detail, ...(requestId ? { requestId } : {}) } }],
-      actor,
-    );
+    const detail = checked.rejection.detail.slice(0, 500);
+    const rejected = append([{ type: 'command.rejected', data: { command, code: checked.rejection.code, detail, ...(requestId ? { requestId } : {}) } }], actor);
     remember(requestId, rejected);
   });
 
+  /** Once the backlog has drained, says on the timeline how many signals were dropped uncounted. */
+  function reportDroppedSignals() {
+    if (droppedSignals === 0 || backlog.busy) return;
+    const n = droppedSignals;
+    droppedSignals = 0;
+    append(
+      [{ type: 'command.rejected', data: { command: 'signal', code: 'case_busy', detail: `${n} signalled command${n === 1 ? ' was' : 's were'} refused while the case's backlog was over its budget` } }],
+      systemActor,
+    );
+  }
+
   setHandler(caseViewQuery, view);
+  setHandler(checkCommandQuery, (raw) => {
+    if (duplicateOf(raw?.requestId)) return null;
+    const checked = check(raw);
+    return checked.ok ? null : checked.rejection;
+  });
   setHandler(recentTimelineQuery, (limit?: number) => recent.slice(-Math.max(1, Math.min(limit ?? RECENT_EVENTS, RECENT_EVENTS))));
 
   /** Runs one effect to its end and records the outcome; a failure never fails the workflow. */
@@ -301,16 +367,22 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
 
   const archiveAfterMs = input.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS;
 
+  /** Time for a fresh run: the server suggests it, or this run's history passed the case's own limits. */
+  const runIsLong = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > EVENTS_PER_RUN || info.historySize > BYTES.historyPerRun;
+  };
+
   for (;;) {
     // Checked first: under a steady stream of commands there is always something to project.
-    if (workflowInfo().continueAsNewSuggested) {
+    if (runIsLong()) {
       await condition(allHandlersFinished);
       // Effects still running are abandoned and started again by the next run: their keys make that safe.
       return continueAsNew<typeof caseWorkflow>({
         ...input,
         template,
         templateCurrent: current,
-        carried: { state, recent, unprojected, processed, effects },
+        carried: { state, recent, unprojected: backlog.toArray(), processed, effects, droppedSignals },
       });
     }
 
@@ -324,12 +396,12 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
       startEffects();
     }
 
-    if (unprojected.length > 0) {
-      const batch = unprojected.slice(0, PROJECTION_BATCH);
+    if (backlog.length > 0) {
+      const batch = backlog.batch();
       try {
         await projectCase({ caseKey: state.key, view: view(), events: batch });
-        const through = batch[batch.length - 1]!.seq;
-        unprojected = unprojected.filter((e) => e.seq > through);
+        backlog.acknowledge(batch[batch.length - 1]!.seq);
+        reportDroppedSignals();
       } catch (err) {
         // Only a non-retryable failure gets here; keep the events and try again later.
         log.error('projection failed; retrying in a minute', { caseKey: state.key, error: String(err) });
@@ -339,8 +411,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     }
 
     const seen = state.lastSeq;
-    const wake = () =>
-      unprojected.length > 0 || state.lastSeq !== seen || workflowInfo().continueAsNewSuggested || effects.some((e) => !running.has(e.key));
+    const wake = () => backlog.length > 0 || state.lastSeq !== seen || runIsLong() || effects.some((e) => !running.has(e.key));
     // The next SLA target, escalation, task due date or inactivity limit, as a durable timer.
     const wakeAt = automated ? nextWakeAt(state, definition) : undefined;
     const timerMs = wakeAt ? Math.max(1, Date.parse(wakeAt) - Date.now()) : undefined;
@@ -354,7 +425,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
       await condition(wake);
       continue;
     }
-    if (unprojected.length === 0) {
+    if (backlog.length === 0) {
       await condition(allHandlersFinished);
       return state;
     }

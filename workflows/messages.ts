@@ -10,6 +10,8 @@ import type { CommandRequest } from '../domain/commands';
 import type { StartRequest } from '../domain/decide';
 import type { Effect } from '../domain/effects';
 import type { CaseEvent } from '../domain/events';
+import type { ProcessedRequest } from '../domain/budgets';
+import type { Rejection } from '../domain/rejections';
 import type { PublishedTemplate } from '../domain/template';
 
 export const DEFAULT_TASK_QUEUE = 'cases';
@@ -24,17 +26,19 @@ export const commandUpdate = defineUpdate<CommandResult, [CommandRequest]>('comm
 /** The same command, fire-and-forget: a refused one lands on the timeline as `command.rejected`. */
 export const commandSignal = defineSignal<[CommandRequest]>('command');
 export const caseViewQuery = defineQuery<CaseView>('view');
+/**
+ * A dry run of a command against the live case: the refusal it would get now, or null. The API
+ * asks before it sends a command as a signal, so an asynchronous command gets the same 403/422 up
+ * front as a synchronous one (the workflow checks it again when the signal arrives).
+ */
+export const checkCommandQuery = defineQuery<Rejection | null, [CommandRequest]>('checkCommand');
 /** The most recent timeline events held by the workflow (the full timeline is in the read model). */
 export const recentTimelineQuery = defineQuery<CaseEvent[], [number?]>('recentTimeline');
 
 /** `ApplicationFailure.type` of a refused command; its first detail is the domain `Rejection`. */
 export const COMMAND_REJECTED = 'CaseCommandRejected';
 
-export interface ProcessedRequest {
-  requestId: string;
-  firstSeq: number;
-  lastSeq: number;
-}
+export type { ProcessedRequest } from '../domain/budgets';
 
 /** What a run hands to the next one on continue-as-new. */
 export interface CarriedState {
@@ -44,6 +48,8 @@ export interface CarriedState {
   processed: ProcessedRequest[];
   /** Effects of automations not finished yet (absent in runs started before automations existed). */
   effects?: Effect[];
+  /** Signals refused without a trace while the backlog was over its hard budget, to report once it drains. */
+  droppedSignals?: number;
 }
 
 export interface CaseWorkflowInput {

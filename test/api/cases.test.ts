@@ -1,6 +1,7 @@
 import { projectCase } from '../../db/read-model';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
+import { commandSignal } from '../../workflows/messages';
 
 let stack: TestStack;
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -212,18 +213,24 @@ describe('commands are validated against the live case', () => {
     expect(second.body.case.comments).toBe(1);
   });
 
-  test('Prefer: respond-async answers 202; a refused signal lands on the timeline', async () => {
+  test('Prefer: respond-async answers 202 after the same admission checks; a signal refused later lands on the timeline', async () => {
     const { id } = await startCase();
     const ok = await stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ text: 'async hello' });
     expect(ok.status).toBe(202);
     expect(ok.headers['preference-applied']).toBe('respond-async');
+    // Refused up front, exactly as a synchronous command would be: nothing is sent.
     const bad = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ to: 'review' });
-    expect(bad.status).toBe(202);
+    expect(bad.status).toBe(409);
+    expect(bad.body).toMatchObject({ code: 'transition_not_allowed', missing: { fields: ['startDate', 'contractType'] } });
+    const forbidden = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.outsider)).set('Prefer', 'respond-async').send({ to: 'review' });
+    expect(forbidden.status).toBe(403);
+    // A signal sent around the API (the Temporal UI, another system) is checked when it arrives.
+    await stack.client.workflow.getHandle(`case-${id}`).signal(commandSignal, { requestId: 'from-elsewhere', actor: { id: 'hana', name: 'Hana HR', roles: ['hr'], kind: 'user' }, command: { type: 'advance', to: 'review' } });
     const rejected = await eventually(async () => {
       const res = await stack.http().get(`/v1/cases/${id}/timeline?type=command.rejected`).set(auth(stack.tokens.hr));
       return res.body.items?.[0];
     });
-    expect(rejected.data).toMatchObject({ command: 'advance', code: 'transition_not_allowed', requestId: bad.body.requestId });
+    expect(rejected.data).toMatchObject({ command: 'advance', code: 'transition_not_allowed', requestId: 'from-elsewhere' });
     const view = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
     expect(view.stage.key).toBe('documentation');
     expect(view.comments).toBe(1);

@@ -1,0 +1,58 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env';
+import { createTemporalLogger } from '../config/logger';
+import type { Database } from '../db/connection';
+import { createCaseWorker } from './create-worker';
+import { ensureDigestSchedule } from './schedules';
+import { registerSearchAttributes } from './search-attributes';
+import { workflowCacheSize } from './workflow-cache';
+
+export interface RunningWorker {
+  /** Resolves when the worker stops; rejects if it fails. */
+  done: Promise<void>;
+  /** Stops polling and waits for tasks in flight; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * The worker service as every run mode starts it (`npm start`, `npm run worker`): the SDK
+ * runtime, the case search attributes, the worker, the owner-digest schedule.
+ */
+export async function runWorker(opts: { config: Config; log: Logger; db: Database; temporalAddress: string }): Promise<RunningWorker> {
+  const { config, log, db, temporalAddress } = opts;
+  if (!runtimeInstalled) {
+    // The process decides when the worker stops (after the API has drained): no signal handlers of the SDK's own.
+    Runtime.install({
+      logger: createTemporalLogger(config),
+      shutdownSignals: [],
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    });
+    runtimeInstalled = true;
+  }
+  const client = await Connection.connect({ address: temporalAddress });
+  try {
+    await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+    const digest = await ensureDigestSchedule({ client: new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE }), config, taskQueue: config.TEMPORAL_TASK_QUEUE });
+    log.info({ schedule: digest, cron: config.DIGEST_SCHEDULE, timezone: config.DIGEST_TIMEZONE }, 'owner digest schedule ready');
+  } finally {
+    await client.close();
+  }
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const worker = await createCaseWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config });
+  const cache = workflowCacheSize(config);
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress, ...cache }, 'worker started');
+  const done = worker.run().finally(() => connection.close().catch(() => undefined));
+  let stopped: Promise<void> | undefined;
+  return {
+    done,
+    stop: () =>
+      (stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done.catch(() => undefined);
+      })()),
+  };
+}
