@@ -38,12 +38,12 @@ export function caseClientOptions(
   };
 }
 
-const DEFAULTS: CaseClientOptions = {
+const defaults = (): CaseClientOptions => ({
   callTimeoutMs: 4_000,
   commandTimeoutMs: 15_000,
   startTimeoutMs: 15_000,
   admission: new Admission(64, 1_000),
-};
+});
 
 /** Resends of an update the server dropped with a failed workflow task (see `execute`). */
 const UPDATE_ATTEMPTS = 5;
@@ -64,7 +64,7 @@ export class CaseClient {
     private readonly taskQueue: string,
     options: Partial<CaseClientOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...defaults(), ...options };
   }
 
   private handle(caseKey: string) {
@@ -167,6 +167,8 @@ export class CaseClient {
           continue;
         }
         if (classified.kind === 'timeout' && (await this.serverAnswers())) {
+          // A case whose workflow task keeps failing holds updates until the task succeeds: say so.
+          if (await this.workflowTaskFailing(caseKey)) throw await this.toProblem(err, { kind: 'workflow_task_failing' }, caseKey, 'update');
           throw new Problem(
             'command_timeout',
             `Case ${caseKey} did not answer within ${Math.round(this.options.commandTimeoutMs / 1000)} s; the command may still be applied — send it again with Idempotency-Key ${requestId} to learn its outcome`,
@@ -240,6 +242,16 @@ export class CaseClient {
         return unavailable();
       default:
         return err;
+    }
+  }
+
+  /** Whether the case's pending workflow task has failed before (the server retries it with backoff). */
+  private async workflowTaskFailing(caseKey: string): Promise<boolean> {
+    try {
+      const description = await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).describe());
+      return (description.raw.pendingWorkflowTask?.attempt ?? 0) > 1;
+    } catch {
+      return false;
     }
   }
 

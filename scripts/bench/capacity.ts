@@ -315,16 +315,16 @@ async function main() {
         }
       };
       say('outage: Temporal unplugged');
-      temporalProxy.cut();
+      await temporalProxy.cut();
       await sleep(500);
       const temporalDown = await probe();
-      temporalProxy.restore();
+      await temporalProxy.restore();
       const temporalBackMs = await recovery();
       say('outage: PostgreSQL unplugged');
-      pgProxy.cut();
+      await pgProxy.cut();
       await sleep(500);
       const pgDown = await probe();
-      pgProxy.restore();
+      await pgProxy.restore();
       const pgBackMs = await recovery();
       report.outage = { temporalDown, temporalBackMs, postgresDown: pgDown, postgresBackMs: pgBackMs };
     }

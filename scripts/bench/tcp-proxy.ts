@@ -1,24 +1,27 @@
 import net from 'node:net';
 
 /**
- * A TCP proxy the benchmarks put in front of a dependency (PostgreSQL, the Temporal server) so
- * they can "unplug" it: `cut()` drops every connection and refuses new ones, `restore()` reconnects.
+ * A TCP proxy the benchmarks and tests put in front of a dependency (PostgreSQL, the Temporal
+ * server) to "unplug" it: `cut()` drops every connection and stops listening, so new ones are
+ * refused as by a server that is down or restarting; `restore()` listens again on the same port.
  */
 export interface TcpProxy {
   port: number;
-  cut(): void;
-  restore(): void;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  let open = true;
   const pairs = new Set<[net.Socket, net.Socket]>();
-  const server = net.createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
+  const dropAll = () => {
+    for (const [a, b] of pairs) {
+      a.destroy();
+      b.destroy();
     }
+    pairs.clear();
+  };
+  const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
@@ -32,29 +35,24 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (port: number) => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+  const stop = () => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+  await listen(0);
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
-    cut() {
-      open = false;
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
-      pairs.clear();
+    async cut() {
+      const closed = stop();
+      dropAll();
+      await closed;
     },
-    restore() {
-      open = true;
+    async restore() {
+      if (!server.listening) await listen(port);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        open = false;
-        for (const [a, b] of pairs) {
-          a.destroy();
-          b.destroy();
-        }
-        server.close(() => resolve());
-      }),
+    async close() {
+      const closed = stop();
+      dropAll();
+      await closed;
+    },
   };
 }

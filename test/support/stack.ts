@@ -24,6 +24,8 @@ export interface TestStack {
   taskQueue: string;
   config: Config;
   app: ReturnType<typeof createApp>;
+  /** The stack's worker (its status tells how many workflows it caches). */
+  worker: Worker;
   /** Bearer tokens of test actors by role name. */
   tokens: Record<'admin' | 'hr' | 'manager' | 'it' | 'outsider', string>;
   http: () => ReturnType<typeof request>;
@@ -91,6 +93,7 @@ export async function startTestStack(
     taskQueue,
     config,
     app,
+    worker,
     tokens,
     http: () => request(app),
     async close() {

@@ -135,5 +135,9 @@ test('control: a case without templateCurrent reads its template with zod, and h
   const caseKey = `LIT-${(Date.now() % 1_000_000) + 1}`;
   await cases.start(input(caseKey, undefined));
   await eventually(async () => (await failedTasks(caseWorkflowId(caseKey))) > 0, 30_000, 'a failed workflow task');
+  // A case whose workflow task keeps failing answers 503 case_unavailable, never 500.
+  const fast = new CaseClient(client, taskQueue, { callTimeoutMs: 2_000, commandTimeoutMs: 3_000 });
+  await expect(fast.view(caseKey)).rejects.toMatchObject({ code: 'case_unavailable', status: 503 });
+  await expect(fast.execute(caseKey, { actor, command: { type: 'comment', text: 'hello?' } })).rejects.toMatchObject({ code: 'case_unavailable', status: 503 });
   await client.workflow.getHandle(caseWorkflowId(caseKey)).terminate('test done');
 });
