@@ -29,23 +29,30 @@ export interface DigestRunResult {
   emailsRefused: number;
 }
 
+/** Cases listed per section of a digest: an owner of thousands of due cases gets a digest within the rendering budget. */
+const DIGEST_LIST_MAX = 200;
+
 const subjectTemplate = 'Your cases: {{overdueCount}} overdue, {{dueSoonCount}} due soon';
 
 const htmlTemplate = `<p>Cases you own that need attention ({{date}}):</p>
 {{#hasOverdue}}<h3>Overdue</h3>
 <ul>{{#overdue}}<li><a href="{{url}}">{{key}}</a> {{title}} (stage {{stage}}, due {{due}})</li>{{/overdue}}</ul>
+{{#overdueMore}}<p>… and {{overdueMore}} more.</p>{{/overdueMore}}
 {{/hasOverdue}}{{#hasDueSoon}}<h3>Due within {{dueSoonHours}} hours</h3>
 <ul>{{#dueSoon}}<li><a href="{{url}}">{{key}}</a> {{title}} (stage {{stage}}, due {{due}})</li>{{/dueSoon}}</ul>
+{{#dueSoonMore}}<p>… and {{dueSoonMore}} more.</p>{{/dueSoonMore}}
 {{/hasDueSoon}}`;
 
 const textTemplate = `Cases you own that need attention ({{date}}):
 {{#hasOverdue}}
 Overdue:
 {{#overdue}}- {{key}} {{title}} (stage {{stage}}, due {{due}}) {{url}}
-{{/overdue}}{{/hasOverdue}}{{#hasDueSoon}}
+{{/overdue}}{{#overdueMore}}… and {{overdueMore}} more
+{{/overdueMore}}{{/hasOverdue}}{{#hasDueSoon}}
 Due within {{dueSoonHours}} hours:
 {{#dueSoon}}- {{key}} {{title}} (stage {{stage}}, due {{due}}) {{url}}
-{{/dueSoon}}{{/hasDueSoon}}`;
+{{/dueSoon}}{{#dueSoonMore}}… and {{dueSoonMore}} more
+{{/dueSoonMore}}{{/hasDueSoon}}`;
 
 /**
  * The `sendDigests` activity: per owner of open cases that are overdue or due within
@@ -118,7 +125,10 @@ function digestView(digest: OwnerDigest, date: string, config: EmailDeps['config
     dueSoonCount: digest.dueSoon.length,
     hasOverdue: digest.overdue.length > 0,
     hasDueSoon: digest.dueSoon.length > 0,
-    overdue: digest.overdue.map(item),
-    dueSoon: digest.dueSoon.map(item),
+    // The counts say how many there are; the lists stop at DIGEST_LIST_MAX (the rest: see the overdue list in the API).
+    overdue: digest.overdue.slice(0, DIGEST_LIST_MAX).map(item),
+    dueSoon: digest.dueSoon.slice(0, DIGEST_LIST_MAX).map(item),
+    overdueMore: Math.max(0, digest.overdue.length - DIGEST_LIST_MAX),
+    dueSoonMore: Math.max(0, digest.dueSoon.length - DIGEST_LIST_MAX),
   };
 }

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { PostgresDocumentStore, type DocumentStore } from '../db/document-store';
 import type { GeneratedDocument, GenerateDocumentEffect, RenderContext } from '../domain/effects';
+import { RenderBudgetExceeded } from '../domain/logic-budget';
 import { renderTemplate } from '../domain/render';
 import type { DocumentTemplate } from '../domain/template';
+import { permanentIfOverBudget } from './email';
 import type { ActivityDeps } from './index';
 import { renderPdf } from './pdf';
 
@@ -37,16 +39,27 @@ export interface RenderAndStoreInput {
   createdAt: Date;
 }
 
+/** Renders one text of a document template; a budget error says which text it was. */
+function renderPart(template: DocumentTemplate, part: 'title' | 'body' | 'fileName', context: object): string {
+  try {
+    return renderTemplate(template[part] ?? '', context, 'text');
+  } catch (err) {
+    if (err instanceof RenderBudgetExceeded) throw new RenderBudgetExceeded(`document template "${template.key}" ${part}: ${err.message}`);
+    throw err;
+  }
+}
+
 /**
  * Renders a document template (mustache, as text) into a PDF and stores it under `documentId`.
  * Idempotent: when the id is already stored, the stored document is kept and described.
  * The generate-document activity and the API's generate command both go through here.
+ * A text over its run-time budget throws `RenderBudgetExceeded` before anything is stored.
  */
 export async function renderAndStoreDocument(store: DocumentStore, input: RenderAndStoreInput): Promise<GeneratedDocument> {
   const { template, context } = input;
-  const title = renderTemplate(template.title, context, 'text').trim() || template.title;
-  const body = renderTemplate(template.body, context, 'text');
-  const fileName = generatedFileName(renderTemplate(template.fileName ?? '', context, 'text'), template.key);
+  const title = renderPart(template, 'title', context).trim() || template.title;
+  const body = renderPart(template, 'body', context);
+  const fileName = generatedFileName(renderPart(template, 'fileName', context), template.key);
   const existing = await store.stat(input.documentId);
   if (existing) return { documentId: existing.id, fileName, contentType: existing.contentType, size: existing.size, sha256: existing.sha256 };
   const bytes = await renderPdf({ title, body, createdAt: input.createdAt });
@@ -75,12 +88,17 @@ export function generateDocumentActivity(deps: Pick<ActivityDeps, 'db'> & { stor
     if (Number.isNaN(createdAt.getTime())) {
       throw ApplicationFailure.create({ nonRetryable: true, type: 'InvalidEffect', message: `effect ${effect.key}: event time "${effect.context.event.at}" is not a date` });
     }
-    return renderAndStoreDocument(store, {
-      documentId: generatedDocumentId(effect.key),
-      caseKey: effect.caseKey,
-      template: effect.template,
-      context: effect.context,
-      createdAt,
-    });
+    try {
+      return await renderAndStoreDocument(store, {
+        documentId: generatedDocumentId(effect.key),
+        caseKey: effect.caseKey,
+        template: effect.template,
+        context: effect.context,
+        createdAt,
+      });
+    } catch (err) {
+      // The same template over the same context renders the same way on every attempt: fail for good.
+      throw permanentIfOverBudget(err, `effect ${effect.key}`);
+    }
   };
 }

@@ -6,6 +6,7 @@ import type { Database } from '../db/connection';
 import { claimEmail, getEmailByKey, markEmailOutbox, markEmailSent, recordEmailAttempt, recordEmailError } from '../db/emails';
 import { createPortalLink, portalLinkTtlMs, portalUrl } from '../db/portal-links';
 import type { EmailEffect, EmailResult, RenderContext } from '../domain/effects';
+import { BudgetExceeded } from '../domain/logic-budget';
 import { renderTemplate, templateNames } from '../domain/render';
 import { requestSignal } from './signals';
 
@@ -63,6 +64,28 @@ export function enrichContext(
   };
 }
 
+/**
+ * Renders one of a template's texts. A text over its run-time budget (domain/render.ts) renders
+ * the same way on every attempt: it fails for good, and the workflow records `automation.failed`
+ * with the reason instead of retrying. `what` names the text in that reason.
+ */
+export function renderText(what: string, source: string, context: object, mode: 'html' | 'text'): string {
+  try {
+    return renderTemplate(source, context, mode);
+  } catch (err) {
+    throw permanentIfOverBudget(err, what);
+  }
+}
+
+/** `ApplicationFailure.type` of a text over its run-time budget, in every activity that renders one. */
+export const OVER_BUDGET = 'TemplateOverBudget';
+
+/** A budget error as a non-retryable `OVER_BUDGET` failure; anything else as it is. */
+export function permanentIfOverBudget(err: unknown, what: string): unknown {
+  if (!(err instanceof BudgetExceeded)) return err;
+  return ApplicationFailure.create({ type: OVER_BUDGET, message: `${what}: ${err.message}`, nonRetryable: true, details: [{ budget: err.name }] });
+}
+
 /** Renders an automation's e-mail: subject as text (nothing interprets it), body as escaped HTML. */
 export function renderEmail(effect: EmailEffect, config: Pick<Config, 'PUBLIC_URL' | 'PORT'>): OutgoingEmail {
   const context = enrichContext(effect.context, effect.to, config);
@@ -71,8 +94,8 @@ export function renderEmail(effect: EmailEffect, config: Pick<Config, 'PUBLIC_UR
     caseKey: effect.caseKey,
     to: effect.to.email,
     // Subjects are one line: a newline from a field value would otherwise break the header.
-    subject: renderTemplate(effect.subject, context, 'text').replace(/\s*[\r\n]+\s*/g, ' ').trim(),
-    html: renderTemplate(effect.body, context, 'html'),
+    subject: renderText('e-mail subject', effect.subject, context, 'text').replace(/\s*[\r\n]+\s*/g, ' ').trim(),
+    html: renderText('e-mail body', effect.body, context, 'html'),
   };
 }
 
@@ -144,7 +167,10 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
   };
 }
 
-/** The `sendEmail` activity: renders an automation's e-mail and sends it through `emailSender`. */
+/**
+ * The `sendEmail` activity: renders an automation's e-mail and sends it through `emailSender`.
+ * A subject or body over its run-time budget fails for good (`TemplateOverBudget`), unsent.
+ */
 export function sendEmailActivity(deps: EmailDeps): (effect: EmailEffect) => Promise<EmailResult> {
   const send = emailSender(deps);
   return async (effect) => {

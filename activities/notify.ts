@@ -1,8 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { insertNotification } from '../db/notifications';
 import type { EmailEffect, NotifyEffect, NotifyResult } from '../domain/effects';
-import { renderTemplate } from '../domain/render';
-import { EmailFailure, enrichContext, sendEmailActivity, type EmailDeps } from './email';
+import { EmailFailure, enrichContext, OVER_BUDGET, renderText, sendEmailActivity, type EmailDeps } from './email';
 
 /**
  * The `notifyUser` activity: one in-app notification row per effect (dedupe key = the
@@ -16,6 +15,8 @@ import { EmailFailure, enrichContext, sendEmailActivity, type EmailDeps } from '
  * for good (e.g. an invalid address), the activity still succeeds without `emailId`: the
  * refusal is logged and kept on the `emails` row (status `failed`). Transient e-mail failures
  * are thrown, so the retry sends the copy (the notification row is found, not duplicated).
+ * A subject or body over its run-time budget fails for good (`TemplateOverBudget`) before
+ * anything is stored; an e-mail copy over it is dropped like a refused one.
  */
 export function notifyUserActivity(deps: EmailDeps): (effect: NotifyEffect) => Promise<NotifyResult> {
   const sendEmail = sendEmailActivity(deps);
@@ -26,8 +27,8 @@ export function notifyUserActivity(deps: EmailDeps): (effect: NotifyEffect) => P
       userId: effect.to.userId,
       caseKey: effect.caseKey,
       seq: effect.ref.trigger,
-      subject: renderTemplate(effect.subject, context, 'text').replace(/\s*[\r\n]+\s*/g, ' ').trim(),
-      body: renderTemplate(effect.body, context, 'text'),
+      subject: renderText('notification subject', effect.subject, context, 'text').replace(/\s*[\r\n]+\s*/g, ' ').trim(),
+      body: renderText('notification body', effect.body, context, 'text'),
     });
     const address = effect.to.email;
     if (!address) return { notificationId: row.id };
@@ -47,7 +48,8 @@ export function notifyUserActivity(deps: EmailDeps): (effect: NotifyEffect) => P
       const sent = await sendEmail(email);
       return { notificationId: row.id, emailId: sent.emailId };
     } catch (err) {
-      if (err instanceof ApplicationFailure && err.type === EmailFailure.Rejected) {
+      // The copy renders its body as HTML, which escaping makes longer: it can go over the budget the text fitted in.
+      if (err instanceof ApplicationFailure && (err.type === EmailFailure.Rejected || err.type === OVER_BUDGET)) {
         deps.log.warn({ notificationId: row.id, caseKey: effect.caseKey, userId: effect.to.userId, reason: err.message }, 'notification stored; its e-mail copy was refused');
         return { notificationId: row.id };
       }

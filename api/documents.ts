@@ -9,6 +9,7 @@ import type { Actor } from '../domain/actor';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CaseCommand } from '../domain/commands';
 import { mayAct } from '../domain/decide';
+import { BudgetExceeded } from '../domain/logic-budget';
 import type { RenderContext } from '../domain/effects';
 import { findStage, type DocumentSlot, type DocumentTemplate, type TemplateDefinition } from '../domain/template';
 import { readPinnedDefinition } from '../domain/schemas/template';
@@ -278,6 +279,10 @@ export async function generateDocument(
     template: documentTemplate,
     context: requestRenderContext(view, documentTemplate.key, now.toISOString()),
     createdAt: now,
+  }).catch((err: unknown) => {
+    // The text would render past its budget on this case's data: the request's problem, nothing stored.
+    if (err instanceof BudgetExceeded) throw new Problem('limit_exceeded', `Document template "${documentTemplate.key}": ${err.message}`);
+    throw err;
   });
   return recordVersion(deps, store, {
     caseKey: req.caseKey,

@@ -1,11 +1,13 @@
-import * as jsonLogic from 'json-logic-js';
 import { systemActor } from './actor';
 import { applyDrafts, type CaseState } from './case-state';
 import type { CaseCommand } from './commands';
-import { decide } from './decide';
+import { commandBudgetProblem } from './budgets';
+import { decide, type Decision } from './decide';
+import { BYTES, formatBytes, jsonBytes } from './limits';
 import { addDuration } from './durations';
 import type { Effect, RenderContext } from './effects';
 import type { CaseEvent, EventDraft, RuleRef } from './events';
+import { evaluateLogic, RenderBudgetExceeded } from './logic-budget';
 import { resolveRecipients } from './recipients';
 import { renderTemplate } from './render';
 import { calendarOf } from './sla';
@@ -59,10 +61,21 @@ export function renderContext(state: CaseState, template: TemplateDefinition, ev
   };
 }
 
-/** Evaluates a JSONLogic condition; `undefined` is "always". Unknown operators throw. */
-export function conditionHolds(condition: unknown, data: object): boolean {
+/**
+ * Evaluates a JSONLogic condition; `undefined` is "always". Unknown operators throw, and so does
+ * a condition over its budget (`LogicBudgetExceeded`): `react` records either as the rule's failure.
+ */
+export function conditionHolds(condition: unknown, data: object, options: ReactOptions = {}): boolean {
   if (condition === undefined) return true;
-  return Boolean(jsonLogic.apply(condition as jsonLogic.RulesLogic, data));
+  return Boolean(evaluateLogic(condition, data, { unbounded: options.unbounded ?? false }));
+}
+
+export interface ReactOptions {
+  /**
+   * Run without the budgets of template logic and of a reaction's size: only for cases started
+   * before those budgets existed, whose recorded histories must replay exactly as they ran.
+   */
+  unbounded?: boolean;
 }
 
 export const actionName = (action: AutomationAction): string => Object.keys(action)[0]!;
@@ -75,8 +88,33 @@ export interface Reaction {
 
 type Step = { ok: true; command: CaseCommand } | { ok: true; effects: Effect[] } | { ok: false; reason: string };
 
+/** Renders a text of an action here, in the case; over its budget it fails the action, saying which text. */
+function renderActionText(what: string, source: string, ctx: RenderContext, options: ReactOptions): string {
+  try {
+    return renderTemplate(source, ctx, 'text', { unbounded: options.unbounded ?? false });
+  } catch (err) {
+    throw err instanceof RenderBudgetExceeded ? new RenderBudgetExceeded(`${what}: ${err.message}`) : err;
+  }
+}
+
+/** The drafts, or the refusal `commandBudgetProblem` gives them. */
+function withinBudget(state: CaseState, drafts: EventDraft[], now: string): Decision {
+  const applied = applyDrafts(state, drafts, systemActor, now);
+  const problem = commandBudgetProblem(state, applied.state, applied.events);
+  return problem ? { ok: false, rejection: problem } : { ok: true, events: drafts };
+}
+
 /** Turns one action into a command the case decides on, or effects for activities. */
-function plan(action: AutomationAction, state: CaseState, template: TemplateDefinition, ctx: RenderContext, key: string, base: Omit<Effect, 'kind' | 'key'>, now: string): Step {
+function plan(
+  action: AutomationAction,
+  state: CaseState,
+  template: TemplateDefinition,
+  ctx: RenderContext,
+  key: string,
+  base: Omit<Effect, 'kind' | 'key'>,
+  now: string,
+  options: ReactOptions,
+): Step {
   if ('email' in action) {
     const resolved = resolveRecipients(state, action.email.to);
     if (!resolved.ok) return resolved;
@@ -121,8 +159,8 @@ function plan(action: AutomationAction, state: CaseState, template: TemplateDefi
       ok: true,
       command: {
         type: 'createTask',
-        title: renderTemplate(t.title, ctx, 'text').slice(0, 300) || t.title,
-        ...(t.description ? { description: renderTemplate(t.description, ctx, 'text') } : {}),
+        title: renderActionText('task title', t.title, ctx, options).slice(0, 300) || t.title,
+        ...(t.description ? { description: renderActionText('task description', t.description, ctx, options) } : {}),
         ...(t.assignee ? { assignee: t.assignee } : {}),
         ...(t.assigneeRole ? { assigneeRole: t.assigneeRole } : {}),
         ...(t.due ? { dueAt: addDuration(now, t.due, calendarOf(template)) } : {}),
@@ -149,18 +187,31 @@ function plan(action: AutomationAction, state: CaseState, template: TemplateDefi
  * webhook and document actions come back as effects for activities. Nothing here throws: a
  * failing rule or action is an `automation.failed` event and the case carries on.
  */
-export function react(state: CaseState, template: TemplateDefinition, triggers: CaseEvent[], now: string, depth = 0): Reaction {
+export function react(state: CaseState, template: TemplateDefinition, triggers: CaseEvent[], now: string, depth = 0, options: ReactOptions = {}): Reaction {
   let current = state;
   const events: CaseEvent[] = [];
   const effects: Effect[] = [];
+  /** Bytes of the events this reaction recorded: a reaction records at most BYTES.eventsPerCommand. */
+  let recorded = 0;
+  let overBudget = false;
   const append = (drafts: EventDraft[]) => {
     const applied = applyDrafts(current, drafts, systemActor, now);
     current = applied.state;
     events.push(...applied.events);
+    if (!options.unbounded) recorded += jsonBytes(applied.events);
     return applied.events;
   };
   const queue = triggers.map((event) => ({ event, depth }));
   while (queue.length) {
+    if (!options.unbounded && recorded > BYTES.eventsPerCommand) {
+      // Rules feeding rules (a field set from a large value, say) stop here; the case carries on.
+      if (!overBudget) {
+        overBudget = true;
+        const trigger = queue[0]!.event.seq;
+        append([{ type: 'automation.failed', data: { rule: 'automations', trigger, reason: `reactions stopped: they recorded ${formatBytes(recorded)} of events, the most one change may lead to is ${formatBytes(BYTES.eventsPerCommand)}` } }]);
+      }
+      break;
+    }
     const { event, depth: level } = queue.shift()!;
     if (!triggerTypes.has(event.type) && event.type !== 'sla.escalated') continue;
     // Every rule on one event judges the case as the event left it, not as earlier rules changed it.
@@ -173,7 +224,7 @@ export function react(state: CaseState, template: TemplateDefinition, triggers: 
       }
       let holds: boolean;
       try {
-        holds = conditionHolds(rule.condition, { ...ctx, actor: { id: event.actor.id, kind: event.actor.kind, roles: event.actor.roles } });
+        holds = conditionHolds(rule.condition, { ...ctx, actor: { id: event.actor.id, kind: event.actor.kind, roles: event.actor.roles } }, options);
       } catch (err) {
         append([{ type: 'automation.failed', data: { ...ref, reason: `condition failed: ${err instanceof Error ? err.message : String(err)}` } }]);
         continue;
@@ -184,7 +235,7 @@ export function react(state: CaseState, template: TemplateDefinition, triggers: 
         const name = actionName(action);
         let step: Step;
         try {
-          step = plan(action, current, template, ctx, `${current.key}:${ran!.seq}:${index}`, { caseKey: current.key, ref, depth: level + 1 }, now);
+          step = plan(action, current, template, ctx, `${current.key}:${ran!.seq}:${index}`, { caseKey: current.key, ref, depth: level + 1 }, now, options);
         } catch (err) {
           step = { ok: false, reason: err instanceof Error ? err.message : String(err) };
         }
@@ -193,7 +244,9 @@ export function react(state: CaseState, template: TemplateDefinition, triggers: 
         } else if ('effects' in step) {
           effects.push(...step.effects);
         } else {
-          const decision = decide(current, template, step.command, systemActor, now);
+          const decided = decide(current, template, step.command, systemActor, now);
+          // A rule's change must fit the case's byte budget like anyone else's.
+          const decision = decided.ok && !options.unbounded ? withinBudget(current, decided.events, now) : decided;
           if (!decision.ok) {
             append([{ type: 'automation.failed', data: { ...ref, action: name, reason: `${decision.rejection.code}: ${decision.rejection.detail}` } }]);
           } else {

@@ -1,6 +1,6 @@
 import type { CaseState } from './case-state';
 import type { CaseEvent } from './events';
-import { BYTES, PROCESSED_REQUESTS, RECENT_EVENTS, formatBytes, jsonBytes } from './limits';
+import { BYTES, PROCESSED_REQUESTS, PROJECTION_BATCH_EVENTS, RECENT_EVENTS, formatBytes, jsonBytes } from './limits';
 import { reject, type Rejection } from './rejections';
 
 /**
@@ -36,17 +36,19 @@ export interface ProcessedRequest {
   lastSeq: number;
 }
 
-/** The newest request ids that fit both the count and the byte budget. */
-export function keepProcessed(processed: readonly ProcessedRequest[]): ProcessedRequest[] {
-  return newestWithin(processed.slice(-PROCESSED_REQUESTS), BYTES.processedRequests, (p) => p.requestId.length * 3 + 40);
+/** The newest request ids that fit the count and (unless `countOnly`) the byte budget. */
+export function keepProcessed(processed: readonly ProcessedRequest[], countOnly = false): ProcessedRequest[] {
+  const newest = processed.slice(-PROCESSED_REQUESTS);
+  return countOnly ? newest : newestWithin(newest, BYTES.processedRequests, (p) => p.requestId.length * 3 + 40);
 }
 
 /** The oldest events waiting for the read model that fit one projection batch (at least one). */
-export function projectionBatch(unprojected: readonly CaseEvent[]): CaseEvent[] {
+export function projectionBatch(unprojected: readonly CaseEvent[], countOnly = false): CaseEvent[] {
   const batch: CaseEvent[] = [];
   let bytes = 0;
   for (const event of unprojected) {
-    const size = jsonBytes(event);
+    if (batch.length >= PROJECTION_BATCH_EVENTS) break;
+    const size = countOnly ? 0 : jsonBytes(event);
     if (batch.length > 0 && bytes + size > BYTES.projectionBatch) break;
     batch.push(event);
     bytes += size;

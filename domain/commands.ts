@@ -109,9 +109,10 @@ export type CommandCheck = { ok: true; request: ParsedCommandRequest } | { ok: f
  * the envelope, then the command's own shape. Returns the request normalised as the API would
  * have sent it (strings trimmed, defaults filled in).
  */
-export function checkCommandRequest(raw: unknown): CommandCheck {
-  const bytes = jsonBytes(raw);
-  if (bytes > BYTES.command) {
+export function checkCommandRequest(raw: unknown, options: { maxBytes?: number } = {}): CommandCheck {
+  const maxBytes = options.maxBytes ?? BYTES.command;
+  const bytes = maxBytes === Infinity ? 0 : jsonBytes(raw);
+  if (bytes > maxBytes) {
     return { ok: false, tooLarge: true, problems: [{ path: '(message)', message: `is ${formatBytes(bytes)}; a command may carry at most ${formatBytes(BYTES.command)}` }] };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problems: [{ path: '(message)', message: 'must be an object' }] };

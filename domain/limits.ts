@@ -83,6 +83,8 @@ export const BYTES = {
 export const EVENTS_PER_RUN = 8_000;
 /** Request ids remembered across continue-as-new so a late retry is still applied once. */
 export const PROCESSED_REQUESTS = 1_000;
+/** Events in one projection batch (also bounded by BYTES.projectionBatch). */
+export const PROJECTION_BATCH_EVENTS = 200;
 /** Recent events kept by the workflow (also bounded by BYTES.recentEvents). */
 export const RECENT_EVENTS = 100;
 

@@ -2,8 +2,10 @@ import type { z } from 'zod';
 import { conditionHolds } from './automations';
 import { calendarProblem, parseDuration } from './durations';
 import { checkFieldValues } from './fields';
+import { BYTES, formatBytes, jsonBytes, LOGIC } from './limits';
+import { formatCount, LogicBudgetExceeded } from './logic-budget';
 import { recipientSpecProblem } from './recipients';
-import { templateNames, templateSyntaxProblem } from './render';
+import { textShape, type TextShape } from './render';
 import { fieldTypes, type AutomationAction, type TemplateDefinition } from './template';
 import { automationSchema, calendarSchema, documentTemplateSchema, templateDefinitionSchema } from './schemas/template';
 import { webhookUrlProblem } from './webhook-hosts';
@@ -35,10 +37,14 @@ export function zodProblems(error: z.ZodError): TemplateProblem[] {
 }
 
 /**
- * Validates a template definition: its shape (zod) and its meaning (references between stages,
- * fields, slots, roles and transitions). Reports every problem at once.
+ * Validates a template definition: its size and nesting, its shape (zod), its meaning
+ * (references between stages, fields, slots, roles and transitions) and the complexity of the
+ * logic it carries (conditions, texts). Reports every problem at once — except that a definition
+ * too deep or too large is refused on that alone, before anything else walks it.
  */
 export function validateTemplate(input: unknown, options: ValidationOptions = {}): TemplateValidation {
+  const guarded = inputProblems(input);
+  if (guarded.length) return { ok: false, problems: guarded };
   const parsed = templateDefinitionSchema.safeParse(input);
   if (!parsed.success) {
     // Report the reference problems too, from whatever parts of the input are well-formed.
@@ -48,7 +54,96 @@ export function validateTemplate(input: unknown, options: ValidationOptions = {}
     return { ok: false, problems: [...shape, ...meaning] };
   }
   const problems = semanticProblems(parsed.data, options);
+  // What cases carry is the definition with its defaults, which can be larger than what was sent.
+  const bytes = jsonBytes(parsed.data);
+  if (bytes > BYTES.template) problems.push({ path: '', message: `the template is ${formatBytes(bytes)} with its defaults; at most ${formatBytes(BYTES.template)}` });
   return problems.length ? { ok: false, problems } : { ok: true, template: parsed.data };
+}
+
+/** One value of the input on the way down, with what it takes to name its path. */
+interface Visit {
+  value: unknown;
+  key: string | number | undefined;
+  parent: Visit | undefined;
+  /** Containers above it, counted from the template's root or from the JSON value it is part of. */
+  depth: number;
+  /** Inside a JSON value the template carries (a condition, a webhook payload, a field value). */
+  carried: boolean;
+  /** This is where such a value starts. */
+  carriedRoot: boolean;
+}
+
+/** Places where a definition carries JSON of its author's making, by the last keys of their paths. */
+const CARRIED_JSON: ReadonlyArray<ReadonlyArray<string | null>> = [
+  ['automations', null, 'if'],
+  ['do', null, 'webhook', 'payload'],
+  ['do', null, 'setField', 'value'],
+];
+
+function isCarriedRoot(parent: Visit, key: string | number): boolean {
+  return CARRIED_JSON.some((suffix) => {
+    let visit: Visit | undefined = parent;
+    for (let i = suffix.length - 2; i >= 0; i--, visit = visit.parent) {
+      const part = suffix[i];
+      if (!visit || (part === null ? typeof visit.key !== 'number' : visit.key !== part)) return false;
+    }
+    return suffix[suffix.length - 1] === key;
+  });
+}
+
+function pathOf(visit: Visit): string {
+  const parts: Array<string | number> = [];
+  for (let v: Visit | undefined = visit; v && v.key !== undefined; v = v.parent) parts.unshift(v.key);
+  return formatPath(parts);
+}
+
+/** A lower bound of a value's own bytes as JSON (its children are counted when they are visited). */
+function ownBytes(value: unknown): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
+  if (value === null || typeof value !== 'object') return 4;
+  const keys = Array.isArray(value) ? [] : Object.keys(value);
+  const count = Array.isArray(value) ? value.length : keys.length;
+  return 2 + Math.max(0, count - 1) + keys.reduce((sum, k) => sum + k.length + 3, 0);
+}
+
+/**
+ * Nesting and size, checked first and without recursion: zod, JSON.stringify and the checks
+ * after them all recurse, and a 30,000-deep webhook payload overflows the stack. The walk stops
+ * at LOGIC.jsonDepth levels below the template's root or below each JSON value the template
+ * carries, and once it has counted more than BYTES.template bytes — so YAML aliases repeating one
+ * large node, or a node that contains itself, cost no more than a template of the largest size.
+ */
+function inputProblems(input: unknown): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  const deep = new Set<string>();
+  const tooLarge = () => ({ path: '', message: `the template is larger than ${formatBytes(BYTES.template)} as JSON` });
+  let bytes = 0;
+  const stack: Visit[] = [{ value: input, key: undefined, parent: undefined, depth: 0, carried: false, carriedRoot: false }];
+  while (stack.length) {
+    const visit = stack.pop()!;
+    bytes += ownBytes(visit.value);
+    if (bytes > BYTES.template) return [...problems, tooLarge()];
+    if (typeof visit.value !== 'object' || visit.value === null) continue;
+    const depth = visit.depth + 1;
+    if (depth > LOGIC.jsonDepth) {
+      let at: Visit = visit;
+      while (visit.carried && !at.carriedRoot && at.parent) at = at.parent;
+      const path = pathOf(at);
+      if (!deep.has(path)) problems.push({ path, message: `nests more than ${LOGIC.jsonDepth} levels deep; JSON in a template may nest at most ${LOGIC.jsonDepth} levels` });
+      deep.add(path);
+      continue;
+    }
+    const entries: Array<[string | number, unknown]> = Array.isArray(visit.value) ? visit.value.map((v, i) => [i, v]) : Object.entries(visit.value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, value] = entries[i]!;
+      const carriedRoot = !visit.carried && isCarriedRoot(visit, key);
+      stack.push({ value, key, parent: visit, depth: carriedRoot ? 0 : depth, carried: visit.carried || carriedRoot, carriedRoot });
+    }
+  }
+  if (problems.length) return problems;
+  // The walk's count is a lower bound; within the budget, the exact size is cheap and safe to take.
+  return jsonBytes(input) > BYTES.template ? [tooLarge()] : [];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -205,7 +300,9 @@ function semanticProblems(t: TemplateDefinition, options: ValidationOptions): Te
     if (a.document !== undefined && !a.on.startsWith('document.')) add(`${at}.document`, 'a document filter only applies to document.* events');
     if (a.decision !== undefined && a.on !== 'decision.recorded') add(`${at}.decision`, 'a decision filter only applies to decision.recorded');
     if (a.if !== undefined) {
-      const problem = conditionProblem(a.if);
+      const complexity = conditionComplexityProblems(a.if);
+      complexity.forEach((problem) => add(`${at}.if`, problem));
+      const problem = complexity.length ? undefined : conditionProblem(a.if);
       if (problem) add(`${at}.if`, problem);
     }
     a.do.forEach((action, j) => actionProblems(t, action, `${at}.do[${j}]`, options, add));
@@ -254,10 +351,16 @@ function semanticProblems(t: TemplateDefinition, options: ValidationOptions): Te
 const CONTEXT_ROOTS = new Set(['case', 'fields', 'stage', 'event', 'recipient', 'portal']);
 
 function textProblems(t: TemplateDefinition, source: string, path: string, add: (path: string, message: string) => void) {
-  const syntax = templateSyntaxProblem(source);
-  if (syntax) return add(path, `template does not compile: ${syntax}`);
+  let shape: TextShape;
+  try {
+    shape = textShape(source);
+  } catch (err) {
+    return add(path, `template does not compile: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (shape.tags > LOGIC.textTags) add(path, `text has ${formatCount(shape.tags)} tags; at most ${formatCount(LOGIC.textTags)}`);
+  if (shape.sectionDepth > LOGIC.textSectionDepth) add(path, `text nests sections ${shape.sectionDepth} deep; at most ${LOGIC.textSectionDepth}`);
   const fieldKeys = new Set(t.fields.map((f) => f.key));
-  for (const name of templateNames(source)) {
+  for (const name of shape.names) {
     if (name === '.') continue;
     const [root, second] = name.split('.');
     if (!CONTEXT_ROOTS.has(root!)) add(path, `unknown name "{{${name}}}": use case.*, fields.*, stage.*, event.*, recipient.* or portal.link`);
@@ -265,7 +368,48 @@ function textProblems(t: TemplateDefinition, source: string, path: string, add: 
   }
 }
 
-/** Why a JSONLogic condition cannot be evaluated (unknown operator, wrong shape), or undefined. */
+/** json-logic-js operations that evaluate their logic once per item of a list. */
+const ITERATIONS: ReadonlySet<string> = new Set(['map', 'filter', 'reduce', 'all', 'some', 'none']);
+
+/**
+ * How a condition exceeds LOGIC's static limits. Depth counts operations and literal lists (an
+ * operation's argument list is part of the operation); nodes count operations and values; each
+ * iteration operation multiplies the work of what it contains by a list's length.
+ */
+function conditionComplexityProblems(condition: unknown): string[] {
+  let nodes = 0;
+  let depth = 0;
+  let iterations = 0;
+  const stack: Array<{ value: unknown; depth: number; iterations: number }> = [{ value: condition, depth: 0, iterations: 0 }];
+  while (stack.length && nodes <= LOGIC.conditionNodes) {
+    const visit = stack.pop()!;
+    nodes++;
+    const { value } = visit;
+    if (typeof value !== 'object' || value === null) continue;
+    const level = { depth: visit.depth + 1, iterations: visit.iterations };
+    depth = Math.max(depth, level.depth);
+    const keys = Array.isArray(value) ? [] : Object.keys(value);
+    if (keys.length === 1) {
+      // An operation, as json-logic-js tells them: an object with exactly one key.
+      const op = keys[0]!;
+      if (ITERATIONS.has(op)) level.iterations++;
+      iterations = Math.max(iterations, level.iterations);
+      const args = (value as Record<string, unknown>)[op];
+      for (const arg of Array.isArray(args) ? args : [args]) stack.push({ value: arg, ...level });
+    } else {
+      for (const child of Object.values(value)) stack.push({ value: child, ...level });
+    }
+  }
+  const problems: string[] = [];
+  if (nodes > LOGIC.conditionNodes) problems.push(`condition has more than ${LOGIC.conditionNodes} operations and values`);
+  if (depth > LOGIC.conditionDepth) problems.push(`condition nests ${depth} levels deep; at most ${LOGIC.conditionDepth}`);
+  if (iterations > LOGIC.conditionIterationNesting) {
+    problems.push(`condition nests map/filter/reduce/all/some/none ${iterations} deep; at most ${LOGIC.conditionIterationNesting}`);
+  }
+  return problems;
+}
+
+/** Why a JSONLogic condition cannot be evaluated (unknown operator, wrong shape, over budget), or undefined. */
 function conditionProblem(condition: unknown): string | undefined {
   if (typeof condition !== 'boolean' && (typeof condition !== 'object' || condition === null || Array.isArray(condition))) {
     return 'a condition is a JSONLogic object such as {"==": [{"var": "fields.contractType"}, "employee"]}';
@@ -274,6 +418,7 @@ function conditionProblem(condition: unknown): string | undefined {
     conditionHolds(condition, { case: {}, fields: {}, stage: {}, event: { data: {} }, actor: {} });
     return undefined;
   } catch (err) {
+    if (err instanceof LogicBudgetExceeded) return err.message;
     return `condition does not evaluate: ${err instanceof Error ? err.message : String(err)}`;
   }
 }
@@ -301,6 +446,7 @@ function actionProblems(
     if (action.notify.body) textProblems(t, action.notify.body, `${path}.notify.body`, add);
   } else if ('createTask' in action) {
     textProblems(t, action.createTask.title, `${path}.createTask.title`, add);
+    if (action.createTask.description) textProblems(t, action.createTask.description, `${path}.createTask.description`, add);
     const role = action.createTask.assigneeRole;
     if (role && !known.roles.has(role)) add(`${path}.createTask.assigneeRole`, `unknown role "${role}" (declare it in roles)`);
   } else if ('advance' in action) {

@@ -40,9 +40,9 @@ export class Backlog {
     }
   }
 
-  /** The next batch to project. */
-  batch(): CaseEvent[] {
-    return projectionBatch(this.events);
+  /** The next batch to project (by count only in runs that predate byte budgets: they must replay alike). */
+  batch(countOnly = false): CaseEvent[] {
+    return projectionBatch(this.events, countOnly);
   }
 
   /** Drops what the read model acknowledged. */

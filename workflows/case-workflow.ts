@@ -82,6 +82,11 @@ const documents = proxyActivities<EffectActivities>({
 
 /** Histories recorded before deadlines and automations existed replay without timers or effects. */
 const AUTOMATION_PATCH = 'sla-and-automations';
+/**
+ * Runs started before byte and logic budgets existed replay without them: a command, signal or
+ * condition those budgets would now refuse was accepted then, and its history must replay as it ran.
+ */
+const BUDGETS_PATCH = 'case-budgets';
 
 const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
 
@@ -99,6 +104,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   const template = { ...input.template, definition };
   // patched() first and always: whether a history has the marker must not depend on today's schema.
   const patchedRun = patched(AUTOMATION_PATCH);
+  const budgeted = patched(BUDGETS_PATCH);
   const automated = patchedRun && current;
   if (!current) log.warn('template no longer fits the schema: automations and SLA timers are off for this case', { caseKey: input.caseKey });
   let state: CaseState;
@@ -127,10 +133,10 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     state = applied.state;
     record(applied.events);
     if (!automated) return applied.events;
-    const reaction = react(state, definition, applied.events, now(), depth);
+    const reaction = react(state, definition, applied.events, now(), depth, { unbounded: !budgeted });
     state = reaction.state;
     record(reaction.events);
-    const refused = admitEffects(reaction.effects);
+    const refused = budgeted ? admitEffects(reaction.effects) : (effects.push(...reaction.effects), []);
     return [...applied.events, ...reaction.events, ...refused];
   }
 
@@ -165,7 +171,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
 
   function remember(requestId: string | undefined, events: CaseEvent[]) {
     if (!requestId || events.length === 0) return;
-    processed = keepProcessed([...processed, { requestId, firstSeq: events[0]!.seq, lastSeq: events[events.length - 1]!.seq }]);
+    processed = keepProcessed([...processed, { requestId, firstSeq: events[0]!.seq, lastSeq: events[events.length - 1]!.seq }], !budgeted);
   }
 
   function afterChange() {
@@ -229,15 +235,16 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
    * would record and leave behind.
    */
   function check(raw: CommandRequest): Checked {
-    const parsed = checkCommandRequest(raw);
+    const parsed = checkCommandRequest(raw, budgeted ? {} : { maxBytes: Infinity });
     if (!parsed.ok) {
       const detail = parsed.tooLarge ? `the command ${parsed.problems[0]?.message ?? 'is too large'}` : 'the command is malformed';
       return { ok: false, rejection: parsed.tooLarge ? reject('command_too_large', detail) : reject('invalid_command', detail, { errors: parsed.problems }) };
     }
-    if (backlog.busy) return { ok: false, rejection: busyRejection(backlog.bytes) };
+    if (budgeted && backlog.busy) return { ok: false, rejection: busyRejection(backlog.bytes) };
     const { command, actor } = parsed.request;
     const decision = decide(state, definition, command, actor, now());
     if (!decision.ok) return decision;
+    if (!budgeted) return { ok: true, request: parsed.request, drafts: decision.events };
     const applied = applyDrafts(state, decision.events, actor, now());
     const overBudget = commandBudgetProblem(state, applied.state, applied.events);
     return overBudget ? { ok: false, rejection: overBudget } : { ok: true, request: parsed.request, drafts: decision.events };
@@ -282,7 +289,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     }
     // A bad signal must never fail the workflow task: record why it was refused instead — a
     // small event, and none at all once the backlog is over its hard budget (then only counted).
-    if (backlog.full) {
+    if (budgeted && backlog.full) {
       droppedSignals++;
       return;
     }
@@ -320,7 +327,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
       switch (effect.kind) {
         case 'email': {
           const sent = await messaging.sendEmail(effect);
-          const subject = renderTemplate(effect.subject, effect.context, 'text').slice(0, 500);
+          const subject = renderTemplate(effect.subject, effect.context, 'text', { unbounded: !budgeted }).slice(0, 500);
           append([{ type: 'email.sent', data: { ...ref, to: effect.to.email, subject, emailId: sent.emailId, delivery: sent.delivery } }], systemActor, effect.depth);
           break;
         }
@@ -370,7 +377,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   /** Time for a fresh run: the server suggests it, or this run's history passed the case's own limits. */
   const runIsLong = () => {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength > EVENTS_PER_RUN || info.historySize > BYTES.historyPerRun;
+    return info.continueAsNewSuggested || (budgeted && (info.historyLength > EVENTS_PER_RUN || info.historySize > BYTES.historyPerRun));
   };
 
   for (;;) {
@@ -397,7 +404,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     }
 
     if (backlog.length > 0) {
-      const batch = backlog.batch();
+      const batch = backlog.batch(!budgeted);
       try {
         await projectCase({ caseKey: state.key, view: view(), events: batch });
         backlog.acknowledge(batch[batch.length - 1]!.seq);

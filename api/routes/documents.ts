@@ -155,7 +155,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
       body: generateDocumentInput,
       headers: commandHeaders.pick({ 'idempotency-key': true }),
       responses: { 200: { description: 'Generated: the case and its document.uploaded event', schema: commandResultSchema } },
-      problems: [...docProblems, 'case_not_open', 'case_archived', 'forbidden', 'unknown_document_template'],
+      problems: [...docProblems, 'case_not_open', 'case_archived', 'forbidden', 'unknown_document_template', 'limit_exceeded'],
       handler: async ({ params, body, headers, actor }) => {
         const requestId = requestIdOf(headers);
         return { body: await generateDocument(deps, { caseKey: params.id, template: body.template, actor, ...(requestId ? { requestId } : {}) }) };

@@ -1,13 +1,13 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Resend } from 'resend';
 import { createActivities, EmailFailure } from '../../activities';
-import { classifyResendError } from '../../activities/email';
+import { classifyResendError, OVER_BUDGET } from '../../activities/email';
 import { loadConfig, type Config } from '../../config/env';
 import { getEmailByKey } from '../../db/emails';
 import type { EmailResult } from '../../domain/effects';
 import { activityFailureOf, startActivityWorker, type ActivityWorker } from '../support/activity-worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { emailEffect } from '../support/effects';
+import { emailEffect, renderContext } from '../support/effects';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 
 const retry = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumAttempts: 5 };
@@ -112,6 +112,23 @@ describe('sendEmail activity through Resend (real SDK, local fake, real worker)'
     expect(failure).toMatchObject({ type: EmailFailure.DeliveryFailed, nonRetryable: false });
     expect(fake.requests).toHaveLength(3);
     expect(await getEmailByKey(t.db, effect.key)).toMatchObject({ status: 'sending', attempts: 3, lastError: expect.stringMatching(/503/) });
+  });
+});
+
+describe('sendEmail with a text over its run-time budget', () => {
+  const tags = Array.from({ length: 200 }, (_, i) => `option-${String(i).padStart(3, '0')}`);
+  // 200 × 200 × 10 characters: far over LOGIC.renderedLength, stopped while rendering.
+  const explosive = '{{#fields.tags}}{{#fields.tags}}{{.}}{{/fields.tags}}{{/fields.tags}}';
+
+  it.each([
+    ['body', { body: explosive }],
+    ['subject', { subject: explosive }],
+  ])('fails for good when the %s is over budget: nothing recorded or sent, no retry', async (what, texts) => {
+    const effect = emailEffect({ ...texts, context: renderContext({ fields: { tags } }) });
+    const failure = await activityFailureOf(worker.execute('runEmailEffect', [effect, retry]));
+    expect(failure).toMatchObject({ type: OVER_BUDGET, nonRetryable: true, message: `e-mail ${what}: text exceeded its budget of 262,144 characters` });
+    expect(fake.requests).toHaveLength(0);
+    expect(await getEmailByKey(t.db, effect.key)).toBeNull();
   });
 });
 

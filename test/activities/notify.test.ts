@@ -1,7 +1,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
+import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities';
+import { OVER_BUDGET } from '../../activities/email';
 import { loadConfig } from '../../config/env';
 import { getEmail, getEmailByKey } from '../../db/emails';
 import { listNotifications } from '../../db/notifications';
@@ -9,7 +11,7 @@ import { notifications } from '../../db/schema';
 import type { NotifyResult } from '../../domain/effects';
 import { startActivityWorker, type ActivityWorker } from '../support/activity-worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { notifyEffect } from '../support/effects';
+import { notifyEffect, renderContext } from '../support/effects';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 
 let t: TestDatabase;
@@ -74,6 +76,26 @@ describe('notifyUser activity', () => {
     expect(result).toEqual({ notificationId: expect.stringMatching(/^ntf_/) });
     expect(await rowsFor(effect.key)).toHaveLength(1);
     expect(await getEmailByKey(t.db, `${effect.key}:email`)).toMatchObject({ status: 'failed' });
+  });
+
+  it('fails for good, storing nothing, when its body renders past the budget', async () => {
+    const tags = Array.from({ length: 200 }, (_, i) => `option-${String(i).padStart(3, '0')}`);
+    const effect = notifyEffect({ body: '{{#fields.tags}}{{#fields.tags}}{{.}}{{/fields.tags}}{{/fields.tags}}', context: renderContext({ fields: { tags } }) });
+    const failure = await new MockActivityEnvironment().run(activities.notifyUser, effect).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: OVER_BUDGET, nonRetryable: true, message: 'notification body: text exceeded its budget of 262,144 characters' });
+    expect(await rowsFor(effect.key)).toHaveLength(0);
+    expect(fake.mailbox).toHaveLength(0);
+  });
+
+  it('keeps the notification when only its HTML e-mail copy is over budget (escaping makes it longer)', async () => {
+    // 200 × 1,000 characters of text (within the budget) become 200 × 5,000 once "&" is escaped.
+    const context = renderContext({ fields: { tags: Array.from({ length: 200 }, (_, i) => i), note: '&'.repeat(1_000) } });
+    const effect = notifyEffect({ body: '{{#fields.tags}}{{fields.note}}{{/fields.tags}}', context });
+    const result = await new MockActivityEnvironment().run(activities.notifyUser, effect);
+    expect(result).toEqual({ notificationId: expect.stringMatching(/^ntf_/) });
+    expect((await rowsFor(effect.key))[0]?.body).toHaveLength(200_000);
+    expect(fake.mailbox).toHaveLength(0);
   });
 
   it('under a real worker, a transient e-mail failure is retried without a second notification or message', async () => {

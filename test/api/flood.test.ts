@@ -15,6 +15,7 @@ const Cause = temporal.api.enums.v1.WorkflowTaskFailedCause;
 let stack: TestStack;
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 const cjk = (n: number) => '案'.repeat(n);
+const options = Array.from({ length: 200 }, (_, i) => `tag-${i}`);
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { BODY_LIMIT: '1mb' } });
@@ -28,8 +29,20 @@ beforeAll(async () => {
       { key: 'c', type: 'longtext' },
       { key: 'd', type: 'longtext' },
       { key: 'e', type: 'longtext' },
+      { key: 'tags', type: 'multiselect', options },
+      { key: 'hits', type: 'number' },
     ],
     stages: [{ key: 'intake' }, { key: 'done', terminal: true }],
+    automations: [
+      // Cheap when published (nothing to iterate), 20,000 steps over 200 tags: over its budget.
+      {
+        name: 'expensive',
+        on: 'field.changed',
+        field: 'tags',
+        if: { some: [{ var: 'fields.tags' }, { some: [Array.from({ length: 100 }, (_, i) => i), { '==': [{ var: '' }, -1] }] }] },
+        do: [{ setField: { field: 'hits', value: 1 } }],
+      },
+    ],
   };
   expect((await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(template)).status).toBe(201);
 });
@@ -93,7 +106,7 @@ test('a flood of maximum-size commands leaves the case answering, unterminated a
   };
   const unknownKeys = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, 'x']));
 
-  const [asyncComments, syncComments, hugePatches, growing] = await Promise.all([
+  const [asyncComments, syncComments, hugePatches, growing, expensive] = await Promise.all([
     pool(200, 16, () => comment(true)),
     pool(40, 8, () => comment(false)),
     pool(6, 3, (i) => {
@@ -102,10 +115,12 @@ test('a flood of maximum-size commands leaves the case answering, unterminated a
     }),
     // 20,000 CJK characters (60 KB) per field: the case's state fills up toward its budget.
     pool(12, 2, (i) => send(stack.http().patch(`/v1/cases/${id}/fields`).set(auth(stack.tokens.outsider)).send({ [['a', 'b', 'c', 'd', 'e'][i % 5]!]: `${i}${cjk(TEXT.longtextField - 2)}` }))),
+    // The expensive rule, fired again and again: every time an automation.failed, never a stuck case.
+    pool(10, 2, (i) => send(stack.http().patch(`/v1/cases/${id}/fields`).set(auth(stack.tokens.outsider)).send({ tags: i % 2 ? options : options.slice(1) }))),
   ]);
 
   // Every answer is a verdict or a refusal with Retry-After; none is an error of ours.
-  const all = [...asyncComments, ...syncComments, ...hugePatches, ...growing];
+  const all = [...asyncComments, ...syncComments, ...hugePatches, ...growing, ...expensive];
   for (const r of all) {
     expect([200, 202, 413, 422, 429, 503]).toContain(r.status);
     if (r.status === 429 || r.status === 503) expect(r.retryAfter).toBeDefined();
@@ -124,6 +139,21 @@ test('a flood of maximum-size commands leaves the case answering, unterminated a
     if (res.status !== 200) break;
   }
   expect(grown.at(-1)).toMatchObject({ status: 422, code: 'limit_exceeded' });
+
+  // Each time the expensive rule ran it failed on its budget, with the reason on the timeline
+  // (once more after the flood, so it has surely run).
+  const once = await eventually(async () => {
+    const r = await send(stack.http().patch(`/v1/cases/${id}/fields`).set(auth(stack.tokens.outsider)).send({ tags: options.slice(2) }));
+    return r.status === 503 ? undefined : r;
+  }, 60_000);
+  expect(once.status).toBe(200);
+  const ranExpensive = expensive.filter((r) => r.status === 200).length + 1;
+  const budgetFailures = await eventually(async () => {
+    const res = await stack.http().get(`/v1/cases/${id}/timeline?type=automation.failed&limit=500`).set(auth(stack.tokens.admin));
+    const items = res.body.items?.filter((e: { data: { reason: string } }) => /budget of 10,000 steps/.test(e.data.reason));
+    return items?.length === ranExpensive ? items : undefined;
+  }, 60_000);
+  expect(budgetFailures.length).toBe(ranExpensive);
 
   // Afterwards the case answers reads and commands (a busy backlog drains within seconds).
   const view = await eventually(async () => {

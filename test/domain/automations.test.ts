@@ -146,3 +146,47 @@ describe('automation rules', () => {
     expect(Date.parse(task.dueAt!) - Date.parse(c.events.find((e) => e.type === 'task.created')!.at)).toBe(2 * 3_600_000);
   });
 });
+
+describe('automation rules within their run-time budgets', () => {
+  const options = Array.from({ length: 200 }, (_, i) => `option-${String(i).padStart(3, '0')}`);
+  const withTags = { fields: [...base.fields!, { key: 'tags', type: 'multiselect' as const, options }] };
+
+  test('a condition cheap on the publish-time sample that explodes on real data fails the rule, and only that', () => {
+    // 2 iterations deep and 109 nodes: within the static limits, and nothing to iterate at publish.
+    const explosive = { some: [{ var: 'fields.tags' }, { some: [Array.from({ length: 100 }, (_, i) => i), { '==': [{ var: '' }, -1] }] }] };
+    const { template, c, send } = setup([{ on: 'field.changed', field: 'tags', if: explosive, do: [{ setField: { field: 'counter', value: 1 } }] }], withTags);
+    expect(send({ type: 'setFields', values: { tags: options.slice(0, 3) } }).events).toEqual([]);
+
+    const events = c.ok({ type: 'setFields', values: { tags: options } }, actors.admin);
+    const before = c.state;
+    const reaction = react(before, template, events, c.peek());
+    expect(summary(reaction.events)).toEqual(['automation.failed:automations[0]']);
+    expect(reaction.events[0]?.data).toEqual({ rule: 'automations[0]', trigger: events[0]!.seq, reason: 'condition failed: condition exceeded its budget of 10,000 steps' });
+    expect(reaction.effects).toEqual([]);
+    // The case is as the command left it, but for the failure on its timeline.
+    expect({ ...reaction.state, lastSeq: before.lastSeq, updatedAt: before.updatedAt }).toEqual(before);
+    expect(reaction.state.lastSeq).toBe(before.lastSeq + 1);
+  });
+
+  test('a condition that builds too long a value fails the rule with the reason', () => {
+    const doubling = { reduce: [{ var: 'fields.tags' }, { cat: [{ var: 'accumulator' }, { var: 'accumulator' }] }, 'x'] };
+    const { send } = setup([{ on: 'field.changed', field: 'tags', if: doubling, do: [{ setField: { field: 'counter', value: 1 } }] }], withTags);
+    const r = send({ type: 'setFields', values: { tags: options.slice(0, 20) } });
+    expect(summary(r.events)).toEqual(['automation.failed:automations[0]']);
+    expect(r.events[0]?.data).toMatchObject({ reason: 'condition failed: condition built a string of 131,072 characters; at most 65,536' });
+  });
+
+  test('a task title rendered past its budget fails that action, and the next action still runs', () => {
+    const title = '{{#fields.tags}}{{#fields.tags}}{{.}}{{/fields.tags}}{{/fields.tags}}';
+    const { send, c } = setup([{ on: 'field.changed', field: 'tags', do: [{ createTask: { title } }, { setField: { field: 'counter', value: 7 } }] }], withTags);
+    const tasks = Object.keys(c.state.tasks).length;
+    const r = send({ type: 'setFields', values: { tags: options } });
+    expect(summary(r.events)).toEqual(['automation.ran:automations[0]', 'automation.failed:automations[0]', 'field.changed']);
+    expect(r.events[1]?.data).toMatchObject({ action: 'createTask', reason: 'task title: text exceeded its budget of 262,144 characters' });
+    expect(Object.keys(c.state.tasks)).toHaveLength(tasks);
+    expect(c.state.fields.counter).toBe(7);
+    // Over a short list the same title renders.
+    send({ type: 'setFields', values: { tags: options.slice(0, 2) } });
+    expect(Object.values(c.state.tasks).at(-1)?.title).toBe('option-000option-001option-000option-001');
+  });
+});

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { BYTES, jsonBytes, LOGIC } from '../../domain/limits';
 import { defaultPrefix, findStage, stageIndex, stageName, type TemplateDefinitionInput } from '../../domain/template';
 import { formatPath, validateTemplate, type TemplateProblem } from '../../domain/template-validation';
 import { onboardingInput } from './helpers';
@@ -321,5 +322,145 @@ describe('validateTemplate: semantic problems carry their path', () => {
     (t.fields![0] as { type: string }).type = 'bogus';
     t.transitions = [{ from: 'ghost', to: ['review'] }];
     expect(paths(t).sort()).toEqual(['fields[0].type', 'transitions[0].from']);
+  });
+});
+
+describe('validateTemplate: complexity limits of the logic a template carries', () => {
+  type T = ReturnType<typeof base>;
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  /** `levels` objects nested in one another: `{a: {a: … 1}}`. */
+  const nest = (levels: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = { a: value };
+    return value;
+  };
+  /** `levels` operations in one another: `!` around `!` … around a `var`. */
+  const deepCondition = (levels: number): unknown => {
+    let value: unknown = { var: 'fields.name' };
+    for (let i = 1; i < levels; i++) value = { '!': value };
+    return value;
+  };
+  /** `levels` of map inside map. */
+  const iterations = (levels: number): unknown => {
+    let value: unknown = { var: '' };
+    for (let i = 0; i < levels; i++) value = { map: [[1, 2], value] };
+    return value;
+  };
+  const withRule = (t: T, rule: Record<string, unknown>) => (t.automations = [{ on: 'comment.added', do: [{ advance: { to: 'review' } }], ...rule } as never]);
+  const withAction = (t: T, action: Record<string, unknown>) => withRule(t, { do: [action] });
+  const problemsAt = (t: T, path: string) => problemsOf(t).filter((p) => p.path === path).map((p) => p.message);
+  const valid = (mutate: (t: T) => void) => {
+    const t = base();
+    mutate(t);
+    return validateTemplate(t, { webhookAllowedHosts: ['hooks.example.com'] });
+  };
+  const invalid = (mutate: (t: T) => void) => {
+    const t = base();
+    mutate(t);
+    const result = validateTemplate(t, { webhookAllowedHosts: ['hooks.example.com'] });
+    if (result.ok) throw new Error('expected the template to be invalid');
+    return result.problems;
+  };
+
+  test.each<[string, unknown, unknown, RegExp]>([
+    ['depth', deepCondition(LOGIC.conditionDepth), deepCondition(LOGIC.conditionDepth + 1), /^condition nests 13 levels deep; at most 12$/],
+    ['nodes', { and: range(LOGIC.conditionNodes - 1).map(() => true) }, { and: range(LOGIC.conditionNodes).map(() => true) }, /^condition has more than 200 operations and values$/],
+    ['iteration nesting', iterations(LOGIC.conditionIterationNesting), iterations(LOGIC.conditionIterationNesting + 1), /^condition nests map\/filter\/reduce\/all\/some\/none 3 deep; at most 2$/],
+  ])('condition %s: at the limit is fine, past it is a problem at the condition', (_what, atLimit, pastLimit, message) => {
+    expect(valid((t) => withRule(t, { if: atLimit })).ok).toBe(true);
+    const t = base();
+    withRule(t, { if: pastLimit });
+    expect(problemsAt(t, 'automations[0].if')).toEqual([expect.stringMatching(message)]);
+  });
+
+  test('literal lists count as levels and their items as nodes; an operation\'s own argument list does not', () => {
+    // 11 nested `!` around an `in` whose list is one more level: 13 levels.
+    let condition: unknown = { in: ['a', ['a', 'b']] };
+    for (let i = 0; i < LOGIC.conditionDepth - 1; i++) condition = { '!': condition };
+    expect(invalid((t) => withRule(t, { if: condition }))).toEqual([{ path: 'automations[0].if', message: expect.stringMatching(/nests 13 levels/) }]);
+  });
+
+  test('a condition within the static limits that runs past its step budget on the publish-time sample is a problem', () => {
+    // 200 nodes (each list counts, with its 97 items), 2 iterations deep: 97 × 97 items to run through.
+    const square = { map: [range(97), { map: [range(97), { var: '' }] }] };
+    expect(invalid((t) => withRule(t, { if: square }))).toEqual([{ path: 'automations[0].if', message: `condition exceeded its budget of 10,000 steps` }]);
+    const doubling = { reduce: [range(20), { cat: [{ var: 'accumulator' }, { var: 'accumulator' }] }, 'x'] };
+    expect(invalid((t) => withRule(t, { if: doubling }))).toEqual([{ path: 'automations[0].if', message: expect.stringMatching(/^condition built a string of 131,072 characters/) }]);
+  });
+
+  test.each<[string, (t: T, text: string) => void, string]>([
+    ['e-mail body', (t, text) => withAction(t, { email: { to: 'owner', subject: 'Hi', body: text } }), 'automations[0].do[0].email.body'],
+    ['notify body', (t, text) => withAction(t, { notify: { to: 'owner', body: text } }), 'automations[0].do[0].notify.body'],
+    ['task description', (t, text) => withAction(t, { createTask: { title: 'Check', description: text } }), 'automations[0].do[0].createTask.description'],
+    ['document body', (t, text) => (t.documentTemplates = [{ key: 'letter', title: 'Letter', slot: 'idCard', body: text }]), 'documentTemplates[0].body'],
+  ])('%s: at most LOGIC.textTags tags and LOGIC.textSectionDepth nested sections', (_what, put, path) => {
+    const tags = (n: number) => '{{case.key}}'.repeat(n);
+    const sections = (n: number) => `${'{{#fields.kind}}'.repeat(n)}x${'{{/fields.kind}}'.repeat(n)}`;
+    expect(valid((t) => put(t, tags(LOGIC.textTags))).ok).toBe(true);
+    expect(valid((t) => put(t, sections(LOGIC.textSectionDepth))).ok).toBe(true);
+    const t = base();
+    put(t, tags(LOGIC.textTags + 1));
+    expect(problemsAt(t, path)).toEqual(['text has 501 tags; at most 500']);
+    const u = base();
+    put(u, sections(LOGIC.textSectionDepth + 1));
+    expect(problemsAt(u, path)).toEqual(['text nests sections 5 deep; at most 4']);
+  });
+
+  test('a task description is checked like every other text (it is rendered the same way)', () => {
+    expect(invalid((t) => withAction(t, { createTask: { title: 'Check', description: 'For {{fields.ghost}} {{#x}}' } }))).toEqual([
+      { path: 'automations[0].do[0].createTask.description', message: expect.stringMatching(/does not compile/) },
+    ]);
+  });
+
+  test.each<[string, (t: T, value: unknown) => void, string]>([
+    ['webhook payload', (t, v) => withAction(t, { webhook: { url: 'https://hooks.example.com/x', payload: v } }), 'automations[0].do[0].webhook.payload'],
+    ['setField value', (t, v) => withAction(t, { setField: { field: 'name', value: v } }), 'automations[0].do[0].setField.value'],
+    ['condition', (t, v) => withRule(t, { if: v }), 'automations[0].if'],
+    [
+      'escalation payload',
+      (t, v) => ((t.stages[0] as Record<string, unknown>).sla = { deadline: '1d', escalations: [{ after: '1d', do: [{ webhook: { url: 'https://hooks.example.com/x', payload: v } }] }] }),
+      'stages[0].sla.escalations[0].do[0].webhook.payload',
+    ],
+  ])('JSON in a %s nests at most LOGIC.jsonDepth levels, counted from where it starts', (_what, put, path) => {
+    const atLimit = valid((t) => put(t, { nested: nest(LOGIC.jsonDepth - 1) }));
+    expect(atLimit.ok ? [] : atLimit.problems.filter((p) => /nests more than/.test(p.message))).toEqual([]);
+    expect(invalid((t) => put(t, { nested: nest(LOGIC.jsonDepth) }))).toEqual([
+      { path, message: `nests more than ${LOGIC.jsonDepth} levels deep; JSON in a template may nest at most ${LOGIC.jsonDepth} levels` },
+    ]);
+  });
+
+  test('a 30,000-deep webhook payload is a problem, not a stack overflow', () => {
+    const problems = invalid((t) => withAction(t, { webhook: { url: 'https://hooks.example.com/x', payload: { deep: nest(30_000) } } }));
+    expect(problems).toEqual([{ path: 'automations[0].do[0].webhook.payload', message: expect.stringMatching(/nests more than 20 levels/) }]);
+  });
+
+  test('deep nesting anywhere else, and a value that contains itself (YAML aliases can), are problems too', () => {
+    const deep = invalid((t) => ((t as Record<string, unknown>).description = nest(30_000)));
+    expect(deep).toHaveLength(1);
+    expect(deep[0]!.path).toBe(`description${'.a'.repeat(LOGIC.jsonDepth - 1)}`);
+    const cyclic = parseYaml('key: simple\nname: Simple\nstages: &s [{ key: a, terminal: true, x: *s }]\n');
+    expect(problemsOf(cyclic)).toEqual([{ path: expect.stringMatching(/^stages\[0\]\.x/), message: expect.stringMatching(/nests more than 20 levels/) }]);
+  });
+
+  test('a definition over BYTES.template is a problem at the root, found before anything else walks it', () => {
+    const t = base();
+    t.description = 'x'.repeat(5000);
+    t.fields = range(100).map((i) => ({ key: `f${i}`, type: 'text', description: 'd'.repeat(2000), label: 'l'.repeat(200) }));
+    (t.fields[0] as { type: string }).type = 'bogus'; // a shape problem is not reported: the size is
+    expect(jsonBytes(t)).toBeGreaterThan(BYTES.template);
+    expect(problemsOf(t)).toEqual([{ path: '', message: 'the template is larger than 192 KiB as JSON' }]);
+  });
+
+  test('one list referenced many times (YAML aliases) counts every time, without being turned into text', () => {
+    const roles = range(5_000).map((i) => `role${i}`);
+    const t = { ...base(), documents: range(10_000).map(() => ({ key: 'd', contentTypes: roles })) };
+    expect(problemsOf(t)).toEqual([{ path: '', message: 'the template is larger than 192 KiB as JSON' }]);
+  });
+
+  test('defaults count: a definition that only grows past BYTES.template with its defaults is refused', () => {
+    const t = base();
+    t.fields = range(6_500).map((i) => ({ key: `f${i}`, type: 'text' as const }));
+    expect(jsonBytes(t)).toBeLessThan(BYTES.template);
+    expect(problemsOf(t)).toEqual([{ path: '', message: expect.stringMatching(/^the template is \d+(\.\d)? KiB with its defaults; at most 192 KiB$/) }]);
   });
 });
