@@ -5,7 +5,7 @@
  * in bytes by construction, far under Temporal's 2 MiB payload limit:
  *
  *   continue-as-new input ≤ template + state + recent + backlog (hard) + processed ids + effects
- *                         ≤ 192 + 192 + 64 + 320 + 64 + 256 KiB ≈ 1.1 MiB
+ *                         ≤ 192 + 192 + 64 + 448 + 64 + 256 KiB ≈ 1.2 MiB
  *   update result         ≤ view (≈ state) + one command's events ≤ 192 + 192 KiB (+ a little)
  */
 
@@ -64,10 +64,14 @@ export const BYTES = {
   template: 192 * KiB,
   /** Recent events the workflow keeps for its recent-timeline query and idempotent replies. */
   recentEvents: 64 * KiB,
-  /** Events waiting for the read model: beyond this, new commands are refused with `case_busy`. */
-  backlogSoft: 128 * KiB,
+  /**
+   * Events waiting for the read model: beyond this, new commands are refused with `case_busy`.
+   * Above one command's worth, so commands one after another never meet it while the read model
+   * keeps up (it acknowledges within milliseconds); only a flood or a read-model outage does.
+   */
+  backlogSoft: 256 * KiB,
   /** …and beyond this (soft + one command's worth), refusals are only counted, not recorded. */
-  backlogHard: 320 * KiB,
+  backlogHard: 448 * KiB,
   /** Request ids remembered across continue-as-new (at most PROCESSED_REQUESTS of them). */
   processedRequests: 64 * KiB,
   /** Effects (e-mails, notifications, webhooks, documents) waiting to run, and one effect. */

@@ -73,7 +73,7 @@ async function failedTasks(workflowId: string, runId: string): Promise<string[]>
     const page = await stack.client.workflowService.getWorkflowExecutionHistory({
       namespace: stack.config.TEMPORAL_NAMESPACE,
       execution: { workflowId, runId },
-      maximumPageSize: 50,
+      maximumPageSize: 5,
       ...(nextPageToken ? { nextPageToken } : {}),
     });
     for (const e of page.history?.events ?? []) {

@@ -37,7 +37,8 @@ beforeAll(async () => {
   const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE, TEMPORAL_CALL_TIMEOUT_MS: '2000' });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   app = createApp({ db: database.db, cases: new CaseClient(client, stack.taskQueue, caseClientOptions(config)), temporal: connection, config, log: pino({ level: 'silent' }) });
-  expect((await stack.http().post('/v1/templates').set({ Authorization: `Bearer ${stack.tokens.admin}` }).send(onboardingTemplate())).status).toBe(201);
+  // Its own key prefix: test files share one Temporal server, and case keys count per database.
+  expect((await stack.http().post('/v1/templates').set({ Authorization: `Bearer ${stack.tokens.admin}` }).send(onboardingTemplate({ key: 'outage-onboarding', prefix: 'OUT' }))).status).toBe(201);
 });
 afterAll(async () => {
   await closeConnection?.();
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 test('Temporal unreachable: 503 dependency_unavailable with Retry-After; reads from the read model still work', async () => {
-  const created = await request(app).post('/v1/cases').set(auth()).send({ template: 'employee-onboarding', title: 'Outage', fields: { fullName: 'Oona' } });
+  const created = await request(app).post('/v1/cases').set(auth()).send({ template: 'outage-onboarding', title: 'Outage', fields: { fullName: 'Oona' } });
   expect(created.status).toBe(201);
   const id = created.body.id;
   await temporalProxy.cut();
@@ -56,7 +57,7 @@ test('Temporal unreachable: 503 dependency_unavailable with Retry-After; reads f
     for (const res of [
       await request(app).get(`/v1/cases/${id}`).set(auth()),
       await request(app).post(`/v1/cases/${id}/comments`).set(auth()).send({ text: 'anyone?' }),
-      await request(app).post('/v1/cases').set(auth()).send({ template: 'employee-onboarding', title: 'During', fields: { fullName: 'D' } }),
+      await request(app).post('/v1/cases').set(auth()).send({ template: 'outage-onboarding', title: 'During', fields: { fullName: 'D' } }),
     ]) {
       expect({ status: res.status, code: res.body.code, dependency: res.body.dependency }).toEqual({ status: 503, code: 'dependency_unavailable', dependency: 'temporal' });
       expect(res.headers['retry-after']).toBeDefined();
