@@ -73,7 +73,7 @@ export const timelineQuery = z
     after: z.coerce.number().int().min(0).optional().meta({ description: 'Return events with seq greater than this' }),
     limit: limit(500, 100),
     type: z
-      .union([z.string(), z.array(z.string())])
+      .union([z.string().max(1000), z.array(z.string().max(100)).max(50)])
       .optional()
       .transform((t) => (t === undefined ? undefined : (Array.isArray(t) ? t : t.split(',')).map((s) => s.trim()).filter(Boolean)))
       .meta({ description: 'Only these event types (comma-separated or repeated)' }),

@@ -136,8 +136,11 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     const reaction = react(state, definition, applied.events, now(), depth, { unbounded: !budgeted });
     state = reaction.state;
     record(reaction.events);
-    const refused = budgeted ? admitEffects(reaction.effects) : (effects.push(...reaction.effects), []);
-    return [...applied.events, ...reaction.events, ...refused];
+    if (!budgeted) {
+      effects.push(...reaction.effects);
+      return [...applied.events, ...reaction.events];
+    }
+    return [...applied.events, ...reaction.events, ...admitEffects(reaction.effects)];
   }
 
   /**

@@ -2,7 +2,23 @@ import { z } from 'zod';
 import type { Actor } from '../../domain/actor';
 import { commandResultSchema } from '../../domain/schemas/case-view';
 import { type CaseCommand } from '../../domain/commands';
-import { advanceInput, assignOwnerInput, changeDeadlineInput, pauseClockInput, resumeClockInput, closeInput, commentInput, completeTaskInput, createTaskInput, decisionInput, participantInput, reasonInput, reassignTaskInput, reopenTaskInput } from '../../domain/schemas/commands';
+import {
+  advanceInput,
+  assignOwnerInput,
+  changeDeadlineInput,
+  closeInput,
+  commentInput,
+  completeTaskInput,
+  createTaskInput,
+  decisionInput,
+  fieldValuesInput,
+  participantInput,
+  pauseClockInput,
+  reasonInput,
+  reassignTaskInput,
+  reopenTaskInput,
+  resumeClockInput,
+} from '../../domain/schemas/commands';
 import type { ProblemCode } from '../errors';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type AnyRoute } from '../route';
@@ -92,7 +108,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
       summary: 'Set field values',
       description: 'The body maps field keys to values, typed per the template; null clears a value. Each change records its old and new value.',
       params: caseIdParams,
-      body: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'give at least one field').meta({ id: 'FieldValues' }),
+      body: fieldValuesInput.meta({ id: 'FieldValues' }),
       problems: ['invalid_fields', 'no_change'],
       toCommand: (_p, values) => ({ type: 'setFields', values }),
     }),

@@ -39,7 +39,7 @@ export const documentSlotSchema = z
     label: z.string().min(1).max(200).optional(),
     external: z.boolean().default(false),
     required: z.boolean().default(false),
-    contentTypes: z.array(z.string().min(1)).optional(),
+    contentTypes: z.array(z.string().min(1).max(255)).max(20).optional(),
   })
   .strict();
 
@@ -85,7 +85,7 @@ export const assignActionSchema = z
   .refine((a) => Boolean(a.role) !== Boolean(a.user), 'give exactly one of role or user');
 export const setFieldActionSchema = z.object({ field: keySchema, value: z.unknown() }).strict();
 export const webhookActionSchema = z
-  .object({ url: z.url({ protocol: /^https?$/ }), payload: z.record(z.string(), z.unknown()).optional() })
+  .object({ url: z.url({ protocol: /^https?$/ }).max(2000), payload: z.record(z.string(), z.unknown()).meta({ maxProperties: 100 }).optional() })
   .strict();
 export const generateDocumentActionSchema = z.object({ template: keySchema }).strict();
 
@@ -109,7 +109,7 @@ export const escalationSchema = z
     every: durationSchema.optional(),
     /** …up to this many levels in all (default: 1, or unbounded up to 100 with `every`). */
     times: z.number().int().min(1).max(100).optional(),
-    do: z.array(automationActionSchema).default([]),
+    do: z.array(automationActionSchema).max(20).default([]),
   })
   .strict();
 
@@ -117,28 +117,28 @@ export const slaSchema = z
   .object({
     goal: durationSchema.optional(),
     deadline: durationSchema.optional(),
-    escalations: z.array(escalationSchema).default([]),
+    escalations: z.array(escalationSchema).max(10).default([]),
   })
   .strict();
 
 export const exitCriteriaSchema = z
   .object({
-    fields: z.array(keySchema).default([]),
+    fields: z.array(keySchema).max(200).default([]),
     /** Slots that need a version that was not rejected. */
-    documents: z.array(keySchema).default([]),
+    documents: z.array(keySchema).max(50).default([]),
     /** Slots whose latest version must be approved. */
-    approved: z.array(keySchema).default([]),
+    approved: z.array(keySchema).max(50).default([]),
     /** Stage checklist task keys that must be completed, or `all` for every task created in the stage. */
-    tasks: z.union([z.literal('all'), z.array(keySchema)]).default([]),
+    tasks: z.union([z.literal('all'), z.array(keySchema).max(50)]).default([]),
   })
   .strict();
 
 export const stagePermissionsSchema = z
   .object({
     /** Roles that may change the case while it is in this stage; absent means everyone. */
-    act: z.array(keySchema).optional(),
+    act: z.array(keySchema).max(50).optional(),
     /** Roles that may comment; absent means everyone. */
-    comment: z.array(keySchema).optional(),
+    comment: z.array(keySchema).max(50).optional(),
   })
   .strict();
 
@@ -152,7 +152,7 @@ export const stageDefinitionSchema = z
     terminal: z.boolean().default(false),
     exit: exitCriteriaSchema.optional(),
     permissions: stagePermissionsSchema.optional(),
-    tasks: z.array(stageTaskSchema).default([]),
+    tasks: z.array(stageTaskSchema).max(50).default([]),
     sla: slaSchema.optional(),
   })
   .strict();
@@ -160,7 +160,7 @@ export const stageDefinitionSchema = z
 export const transitionSchema = z
   .object({
     from: keySchema,
-    to: z.array(keySchema).min(1),
+    to: z.array(keySchema).min(1).max(50),
   })
   .strict();
 
@@ -171,10 +171,10 @@ export const automationSchema = z
     stage: keySchema.optional(),
     field: keySchema.optional(),
     document: keySchema.optional(),
-    decision: z.string().optional(),
+    decision: z.string().max(500).optional(),
     /** A JSONLogic condition over `case`, `fields`, `stage`, `event` (and `actor`). */
     if: z.unknown().optional(),
-    do: z.array(automationActionSchema).min(1),
+    do: z.array(automationActionSchema).min(1).max(20),
   })
   .strict();
 
@@ -184,8 +184,8 @@ const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be
 /** When business durations count: working days and hours in a time zone, minus holidays. */
 export const calendarSchema = z
   .object({
-    timeZone: z.string().min(1).default('UTC'),
-    workingDays: z.array(z.enum(weekdays)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    timeZone: z.string().min(1).max(100).default('UTC'),
+    workingDays: z.array(z.enum(weekdays)).min(1).max(7).default(['mon', 'tue', 'wed', 'thu', 'fri']),
     workingHours: z.object({ start: clockTime, end: clockTime }).strict().default({ start: '09:00', end: '17:00' }),
     holidays: z.array(z.iso.date()).max(1000).default([]),
   })
@@ -214,13 +214,13 @@ export const templateDefinitionSchema = z
       .string()
       .regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 upper-case letters or digits, starting with a letter')
       .optional(),
-    roles: z.array(keySchema).default([]),
-    fields: z.array(fieldDefinitionSchema).default([]),
-    documents: z.array(documentSlotSchema).default([]),
-    stages: z.array(stageDefinitionSchema),
-    transitions: z.array(transitionSchema).optional(),
-    automations: z.array(automationSchema).default([]),
-    documentTemplates: z.array(documentTemplateSchema).default([]),
+    roles: z.array(keySchema).max(50).default([]),
+    fields: z.array(fieldDefinitionSchema).max(200).default([]),
+    documents: z.array(documentSlotSchema).max(50).default([]),
+    stages: z.array(stageDefinitionSchema).max(50),
+    transitions: z.array(transitionSchema).max(100).optional(),
+    automations: z.array(automationSchema).max(100).default([]),
+    documentTemplates: z.array(documentTemplateSchema).max(20).default([]),
     calendar: calendarSchema.optional(),
     /** An open case with no event for this long records `case.stalled`. */
     inactivity: durationSchema.optional(),

@@ -14,7 +14,8 @@
  *   npm run bench:capacity -- --cases 1000 --phases open,burst  # quicker
  *
  * Options: --cases N (10000) --rate per second (40) --baseline N (2000, entity workflows) --burst N
- * (400) --cache N (WORKER_MAX_CACHED_WORKFLOWS; default: the worker's own) --phases open,burst,outage.
+ * (400) --cache N (WORKER_MAX_CACHED_WORKFLOWS; default: the worker's own) --malloc-arenas N (2, as
+ * `npm run worker` and the image run it; '' for glibc's default) --phases open,burst,outage.
  * Output: a table on stdout and JSON in test-output/bench-capacity.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,6 +39,8 @@ const { values: opt } = parseArgs({
     baseline: { type: 'string', default: '2000' },
     burst: { type: 'string', default: '400' },
     cache: { type: 'string' },
+    /** glibc arenas of both workers (2, as in production); '' leaves glibc's default. */
+    'malloc-arenas': { type: 'string', default: '2' },
     phases: { type: 'string', default: 'open,burst,outage' },
     'pg-admin-url': { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
@@ -187,9 +190,11 @@ async function main() {
   await database.close();
 
   const common = { LOG_LEVEL: 'warn', TEMPORAL_NAMESPACE: 'default', DATA_DIR: path.join(WORK, 'data') };
-  const worker = start('worker', ['worker/main.ts'], { ...common, LOG_LEVEL: 'info', DATABASE_URL: directDb, TEMPORAL_ADDRESS: server.address, ...(opt.cache ? { WORKER_MAX_CACHED_WORKFLOWS: opt.cache } : {}) });
+  const arenas: Record<string, string> = opt['malloc-arenas'] ? { MALLOC_ARENA_MAX: opt['malloc-arenas'] } : {};
+  // MALLOC_ARENA_MAX=2 as `npm run worker` and the image set it (README "Memory"); the baseline gets it too.
+  const worker = start('worker', ['worker/main.ts'], { ...common, ...arenas, LOG_LEVEL: 'info', DATABASE_URL: directDb, TEMPORAL_ADDRESS: server.address, ...(opt.cache ? { WORKER_MAX_CACHED_WORKFLOWS: opt.cache } : {}) });
   const apiProc = start('api', ['api/main.ts'], { ...common, DATABASE_URL: proxiedDb, TEMPORAL_ADDRESS: `127.0.0.1:${temporalProxy.port}`, PORT: String(API_PORT), HOST: '127.0.0.1' });
-  const baseline = start('baseline', ['scripts/bench/baseline/worker.ts', '--address', server.address, '--task-queue', 'bench-baseline'], {});
+  const baseline = start('baseline', ['scripts/bench/baseline/worker.ts', '--address', server.address, '--task-queue', 'bench-baseline'], arenas);
   await Promise.all([waitFor(worker.log, /worker started/, worker.child), waitFor(baseline.log, /baseline worker ready/, baseline.child)]);
   for (let i = 0; i < 300 && (await api('GET', '/readyz')).status !== 200; i++) await sleep(200);
   const workerInfo = /"maxCachedWorkflows":(\d+),"heapLimitMiB":(\d+)/.exec(fs.readFileSync(worker.log, 'utf8'));
