@@ -458,8 +458,12 @@ describe('validateTemplate: complexity limits of the logic a template carries', 
   });
 
   test('defaults count: a definition that only grows past BYTES.template with its defaults is refused', () => {
+    // 200 fields (the most a template may have), sized to end just under the budget before
+    // `required: false, external: false` are added to each.
     const t = base();
-    t.fields = range(6_500).map((i) => ({ key: `f${i}`, type: 'text' as const }));
+    const fields = (n: number) => range(200).map((i) => ({ key: `f${i}`, type: 'text' as const, description: 'd'.repeat(n) }));
+    // each character of description adds 200 bytes (one per field)
+    t.fields = fields(Math.floor((BYTES.template - 1_000 - jsonBytes({ ...t, fields: fields(0) })) / 200));
     expect(jsonBytes(t)).toBeLessThan(BYTES.template);
     expect(problemsOf(t)).toEqual([{ path: '', message: expect.stringMatching(/^the template is \d+(\.\d)? KiB with its defaults; at most 192 KiB$/) }]);
   });
