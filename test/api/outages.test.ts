@@ -4,6 +4,7 @@
  * /readyz names the dependency that is down; once it is back, requests succeed again.
  */
 import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
@@ -12,6 +13,8 @@ import { connectTemporalClient } from '../../api/run';
 import { loadConfig } from '../../config/env';
 import { openDatabase, type DatabaseHandle } from '../../db/connection';
 import { startTcpProxy, type TcpProxy } from '../../scripts/bench/tcp-proxy';
+import { createCaseWorker } from '../../worker/create-worker';
+import { testWorkflowBundle } from '../support/workflow-bundle';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { testTemporalAddress } from '../support/temporal';
 import { onboardingTemplate } from '../support/templates';
@@ -34,7 +37,7 @@ beforeAll(async () => {
   database = await openDatabase({ url: pg.toString(), connectTimeoutS: 2 });
   const connection = await connectTemporalClient(`127.0.0.1:${temporalProxy.port}`);
   closeConnection = () => connection.close();
-  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE, TEMPORAL_CALL_TIMEOUT_MS: '2000' });
+  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE, TEMPORAL_CALL_TIMEOUT_MS: '2000', START_TIMEOUT_MS: '3000' });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   app = createApp({ db: database.db, cases: new CaseClient(client, stack.taskQueue, caseClientOptions(config)), temporal: connection, config, log: pino({ level: 'silent' }) });
   // Its own key prefix: test files share one Temporal server, and case keys count per database.
@@ -88,4 +91,30 @@ test('PostgreSQL unreachable: 503 dependency_unavailable with Retry-After; /read
     await pgProxy.restore();
   }
   await eventually(async () => (await request(app).get('/v1/cases').set(auth())).status === 200, 30_000, 'the database to answer again');
+});
+
+test('no worker: a start answers 504 start_timeout with the case key, and a retry with the same Idempotency-Key returns that case once a worker is back', async () => {
+  stack.worker.shutdown();
+  await new Promise((r) => setTimeout(r, 500));
+  const body = { template: 'outage-onboarding', title: 'Nobody home', fields: { fullName: 'N' } };
+  const first = await request(app).post('/v1/cases').set(auth()).set('Idempotency-Key', 'no-worker-1').send(body);
+  expect(first.status).toBe(504);
+  expect(first.body.code).toBe('start_timeout');
+  expect(first.body.caseKey).toMatch(/^OUT-\d+$/);
+  expect(first.headers.location).toBe(`/v1/cases/${first.body.caseKey}`);
+  expect(first.headers['retry-after']).toBeDefined();
+
+  const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const worker = await createCaseWorker({ connection: nativeConnection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
+  const running = worker.run();
+  try {
+    const retried = await request(app).post('/v1/cases').set(auth()).set('Idempotency-Key', 'no-worker-1').send(body);
+    expect(retried.status).toBe(201);
+    expect(retried.body.id).toBe(first.body.caseKey);
+    expect(retried.body.lastSeq).toBeGreaterThan(0);
+  } finally {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+  }
 });

@@ -97,7 +97,8 @@ export async function startTestStack(
     tokens,
     http: () => request(app),
     async close() {
-      worker.shutdown();
+      // A test may have stopped the worker already (to see how the API behaves without one).
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await nativeConnection.close();
       await connection.close();
