@@ -27,6 +27,13 @@ export const cases = pgTable(
     closedAt: timestamp('closed_at', { withTimezone: true, precision: 3 }),
     /** The earliest running deadline (stage SLA or open task): lists filter `overdue` on it. */
     dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }),
+    /**
+     * Who may see the case besides admins and auditors, as `user:<id>` (owner, internal
+     * participants) and `role:<role>` (the template's view roles): lists filter on it.
+     */
+    access: text('access').array().notNull().default([]),
+    /** What `q` searches: key, title and the values of fields that are not sensitive. */
+    searchText: text('search_text').notNull().default(''),
   },
   (t) => [
     index('cases_template_stage_idx').on(t.templateKey, t.stage),
@@ -35,6 +42,7 @@ export const cases = pgTable(
     // Keyset pagination walks (created_at, key) backwards: a B-tree serves both directions.
     index('cases_created_key_idx').on(t.createdAt, t.key),
     index('cases_status_due_idx').on(t.status, t.dueAt),
+    index('cases_access_idx').using('gin', t.access),
   ],
 );
 

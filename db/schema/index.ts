@@ -11,3 +11,4 @@ export * from './notifications';
 export * from './webhook-deliveries';
 export * from './document-blobs';
 export * from './portal-links';
+export * from './rate-limits';
