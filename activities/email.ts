@@ -2,8 +2,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { Resend, type ErrorResponse } from 'resend';
 import type { Config } from '../config/env';
+import { redactPortalTokens, safeError } from '../config/logger';
 import type { Database } from '../db/connection';
-import { claimEmail, getEmailByKey, markEmailOutbox, markEmailSent, recordEmailAttempt, recordEmailError } from '../db/emails';
+import { claimEmail, getEmailByKey, markEmailOutbox, markEmailSent, recordEmailAttempt, recordEmailError, withoutPortalTokens } from '../db/emails';
+import { isPermanentDataError } from '../db/errors';
 import { createPortalLink, portalLinkTtlMs, portalUrl } from '../db/portal-links';
 import type { EmailEffect, EmailResult, RenderContext } from '../domain/effects';
 import { BudgetExceeded } from '../domain/logic-budget';
@@ -16,7 +18,22 @@ export const EmailFailure = {
   Rejected: 'EmailRejected',
   /** A transient failure (network, timeout, 429, 5xx): thrown retryable, Temporal tries again. */
   DeliveryFailed: 'EmailDeliveryFailed',
+  /** The database refused the data itself (a constraint, an invalid value): retrying cannot help. */
+  NotStored: 'EmailNotStored',
 } as const;
+
+/**
+ * An error an activity may throw (Temporal records its message in the history, the worker logs
+ * it): our own ApplicationFailures as they are; anything else sanitized — a failed insert's
+ * DrizzleQueryError carries the row in its message, magic link included. A data error the
+ * database refuses is permanent (`EmailNotStored`); the rest stays retryable.
+ */
+export function activityError(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  const safe = safeError(err);
+  if (!isPermanentDataError(err)) return safe;
+  return ApplicationFailure.create({ type: EmailFailure.NotStored, message: `${safe.name}: ${safe.message}`, nonRetryable: true, details: [{ code: safe.code ?? null }] });
+}
 
 /** A single call to Resend never hangs longer than this; the activity's attempt then retries. */
 const RESEND_REQUEST_TIMEOUT_MS = 30_000;
@@ -108,10 +125,15 @@ export function renderEmail(effect: EmailEffect, config: Pick<Config, 'PUBLIC_UR
  *    `Idempotency-Key`: if an earlier attempt was accepted but its answer lost, Resend answers
  *    with that message again instead of sending a second one.
  * 3. Without RESEND_API_KEY the row, status `outbox`, is the delivery (development outbox).
+ * 4. Once Resend has accepted (or refused for good) the message, the row keeps it with magic-link
+ *    tokens redacted (`cpt_[redacted]`): only the recipient holds a live link. Until then the row
+ *    needs it for a byte-identical retry; the outbox listing redacts it meanwhile (db/emails.ts).
+ *    The development outbox keeps its links: it is the delivery.
  *
  * Errors: Resend's 4xx refusals fail for good (`EmailRejected`, row `failed`); 429, 5xx, a
  * concurrent request with the same key, timeouts and network errors are thrown retryable
- * (`EmailDeliveryFailed`) and the row keeps status `sending` with the last error.
+ * (`EmailDeliveryFailed`) and the row keeps status `sending` with the last error. Database errors
+ * are thrown sanitized (`activityError`): never with the row's values.
  */
 export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promise<EmailResult> {
   const { db, config, log } = deps;
@@ -119,7 +141,7 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
     ? new Resend(config.RESEND_API_KEY, config.RESEND_BASE_URL ? { baseUrl: config.RESEND_BASE_URL } : undefined)
     : undefined;
 
-  return async (message) => {
+  const send = async (message: OutgoingEmail): Promise<EmailResult> => {
     const { row, created } = await claimEmail(db, {
       idempotencyKey: message.key,
       caseKey: message.caseKey,
@@ -132,13 +154,13 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
     });
     if (row.status === 'sent') return { emailId: row.id, delivery: 'sent', ...(row.providerId ? { providerId: row.providerId } : {}) };
     if (row.status === 'outbox') {
-      if (created) log.info({ emailId: row.id, to: row.to, subject: row.subject, caseKey: row.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
+      if (created) log.info({ emailId: row.id, to: row.to, subject: redactPortalTokens(row.subject), caseKey: row.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
       return { emailId: row.id, delivery: 'outbox' };
     }
     if (!resend) {
       // An earlier attempt ran with an API key, this worker has none: the outbox is its delivery now.
       const outbox = await markEmailOutbox(db, row.id);
-      log.info({ emailId: outbox.id, to: outbox.to, subject: outbox.subject, caseKey: outbox.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
+      log.info({ emailId: outbox.id, to: outbox.to, subject: redactPortalTokens(outbox.subject), caseKey: outbox.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
       return { emailId: outbox.id, delivery: 'outbox' };
     }
 
@@ -148,14 +170,14 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
       { idempotencyKey: row.idempotencyKey, signal: requestSignal(RESEND_REQUEST_TIMEOUT_MS) },
     );
     if (data) {
-      const sent = await markEmailSent(db, row.id, data.id);
+      const sent = await markEmailSent(db, row.id, data.id, withoutPortalTokens(row));
       log.info({ emailId: sent.id, providerId: data.id, caseKey: sent.caseKey }, 'e-mail sent through Resend');
       return { emailId: sent.id, delivery: 'sent', providerId: data.id };
     }
 
     const verdict = classifyResendError(error, headers);
     const detail = `Resend ${verdict.permanent ? 'refused' : 'did not accept'} e-mail ${row.id} (${describeResendError(error)})`;
-    await recordEmailError(db, row.id, describeResendError(error), verdict.permanent);
+    await recordEmailError(db, row.id, describeResendError(error), verdict.permanent, withoutPortalTokens(row));
     log.warn({ emailId: row.id, caseKey: row.caseKey, statusCode: error.statusCode, name: error.name, permanent: verdict.permanent }, detail);
     throw ApplicationFailure.create({
       type: verdict.permanent ? EmailFailure.Rejected : EmailFailure.DeliveryFailed,
@@ -164,6 +186,13 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
       details: [{ emailId: row.id, statusCode: error.statusCode, name: error.name }],
       ...(verdict.retryAfterMs !== undefined ? { nextRetryDelay: verdict.retryAfterMs } : {}),
     });
+  };
+  return async (message) => {
+    try {
+      return await send(message);
+    } catch (err) {
+      throw activityError(err);
+    }
   };
 }
 
@@ -174,7 +203,12 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
 export function sendEmailActivity(deps: EmailDeps): (effect: EmailEffect) => Promise<EmailResult> {
   const send = emailSender(deps);
   return async (effect) => {
-    const link = await portalLinkFor(deps, effect);
+    let link: string | undefined;
+    try {
+      link = await portalLinkFor(deps, effect);
+    } catch (err) {
+      throw activityError(err);
+    }
     return send(renderEmail(link ? { ...effect, context: { ...effect.context, portal: { link } } } : effect, deps.config));
   };
 }

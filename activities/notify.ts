@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { insertNotification } from '../db/notifications';
 import type { EmailEffect, NotifyEffect, NotifyResult } from '../domain/effects';
-import { EmailFailure, enrichContext, OVER_BUDGET, renderText, sendEmailActivity, type EmailDeps } from './email';
+import { activityError, EmailFailure, enrichContext, OVER_BUDGET, renderText, sendEmailActivity, type EmailDeps } from './email';
 
 /**
  * The `notifyUser` activity: one in-app notification row per effect (dedupe key = the
@@ -22,13 +22,17 @@ export function notifyUserActivity(deps: EmailDeps): (effect: NotifyEffect) => P
   const sendEmail = sendEmailActivity(deps);
   return async (effect) => {
     const context = enrichContext(effect.context, effect.to, deps.config);
-    const { row } = await insertNotification(deps.db, {
+    const notification = {
       dedupeKey: effect.key,
       userId: effect.to.userId,
       caseKey: effect.caseKey,
       seq: effect.ref.trigger,
       subject: renderText('notification subject', effect.subject, context, 'text').replace(/\s*[\r\n]+\s*/g, ' ').trim(),
       body: renderText('notification body', effect.body, context, 'text'),
+    };
+    // A failed insert would carry the rendered texts (case data) in its error: thrown sanitized.
+    const { row } = await insertNotification(deps.db, notification).catch((err: unknown) => {
+      throw activityError(err);
     });
     const address = effect.to.email;
     if (!address) return { notificationId: row.id };

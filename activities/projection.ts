@@ -4,6 +4,7 @@ import { caseEventSchema, caseViewSchema } from '../domain/schemas/case-view';
 import type { Database } from '../db/connection';
 import { isPermanentDataError } from '../db/errors';
 import { InvalidProjectionError, projectCase, type ProjectionBatch } from '../db/read-model';
+import { getPinnedDefinition } from '../db/templates';
 
 /** `ApplicationFailure.type` values of the projection activity's permanent failures. */
 export const ProjectionFailure = {
@@ -19,9 +20,11 @@ const batchSchema = z
   .refine((b) => b.events.every((e) => e.seq <= b.view.lastSeq), { message: 'events must not be newer than the view', path: ['events'] });
 
 /**
- * Writes a batch of a case's events and its current view to the read model. Invalid input
- * and data PostgreSQL refuses fail for good; everything else (connection loss, deadlocks,
- * timeouts) is thrown as is, so Temporal retries it.
+ * Writes a batch of a case's events and its current view to the read model, with who may see the
+ * case and what `q` may search, both derived from the template the case pinned (read from the
+ * templates table, kept in memory). Invalid input, a pinned template that does not exist and data
+ * PostgreSQL refuses fail for good; everything else (connection loss, deadlocks, timeouts) is
+ * thrown as is, so Temporal retries it.
  */
 export function projectCaseActivity(db: Database) {
   return async (batch: ProjectionBatch): Promise<{ projectedThrough: number }> => {
@@ -35,8 +38,11 @@ export function projectCaseActivity(db: Database) {
       });
     }
     try {
+      const { key, version } = parsed.data.view.template;
+      const template = await getPinnedDefinition(db, key, version);
+      if (!template) throw new InvalidProjectionError(`case ${batch.caseKey} pins template ${key} v${version}, which is not in the templates table`);
       // The batch as sent (not zod's output): the stored view keeps every field the workflow put in it.
-      return await projectCase(db, batch);
+      return await projectCase(db, batch, template);
     } catch (err) {
       if (err instanceof InvalidProjectionError) {
         throw ApplicationFailure.create({ type: ProjectionFailure.InvalidBatch, message: err.message, nonRetryable: true });

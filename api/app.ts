@@ -1,5 +1,7 @@
 import { Client, type Connection } from '@temporalio/client';
-import express, { type Request } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type Request, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { caseRetentionMs, type Config } from '../config/env';
 import type { Database } from '../db/connection';
@@ -8,8 +10,12 @@ import pinoHttp from 'pino-http';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { pingDatabase } from '../db/connection';
+import { isCredentialHeader, isCredentialParam, looksLikeCredential } from '../config/logger';
+import { ADMIN_ROLE } from '../domain/actor';
 import { PerActorLimit } from './admission';
-import { bearerAuthenticator } from './auth';
+import { bearerAuthenticator, type Authenticate } from './auth';
+import { oidcVerifier } from './oidc';
+import { createRateLimits } from './rate-limit';
 import type { ApiDeps, Lifecycle } from './deps';
 import { Problem, errorHandler, notFoundHandler } from './errors';
 import { refuseFlawedBody, refuseMalformedUrl } from './input-guards';
@@ -43,13 +49,124 @@ export function apiRoutes(deps: ApiDeps): AnyRoute[] {
   return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps)];
 }
 
-/** Request log entries without bearer tokens or cookies (credentials) and without portal tokens. */
-function withoutCredentials(req: { url?: unknown; headers?: Record<string, unknown> }) {
-  const logged = portalLogSerializers.req(req) as typeof req;
-  if (!logged.headers) return logged;
-  const headers = { ...logged.headers };
-  for (const name of ['authorization', 'cookie']) if (headers[name] !== undefined) headers[name] = '[redacted]';
-  return { ...logged, headers };
+const REDACTED = '[redacted]';
+
+/** A URL's query string with the values of credential-named parameters, and of anything that looks like a token, redacted. */
+function redactQueryString(url: string): string {
+  return url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (all, sep: string, name: string, value: string) => {
+    let decoded = value;
+    try {
+      decoded = decodeURIComponent(value);
+    } catch {
+      // malformed percent-encoding: judge it as sent
+    }
+    return isCredentialParam(name) || looksLikeCredential(decoded) ? `${sep}${name}=${REDACTED}` : all;
+  });
+}
+
+/** A copy of `values` (headers, a parsed query) with credentials redacted: by name (`isName`) or by the form of the value. */
+function redactValues(values: Record<string, unknown>, isName: (name: string) => boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const text = typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : undefined;
+    out[name] = isName(name) || (text !== undefined && looksLikeCredential(text)) ? REDACTED : value;
+  }
+  return out;
+}
+
+/**
+ * Request log entries without credentials: bearer tokens, cookies and every credential-looking
+ * header (`x-api-key`, `x-auth-token`, `proxy-authorization`…), credential query parameters
+ * (`access_token`, `token`, `api_key`, `key`, `code`…) in the URL and the parsed query, and
+ * portal tokens in paths. The logger also redacts tokens by their form from every line
+ * (config/logger.ts): this catches what only its name betrays.
+ */
+function withoutCredentials(req: { url?: unknown; query?: unknown; headers?: Record<string, unknown> }) {
+  const logged = { ...(portalLogSerializers.req(req) as typeof req) };
+  if (typeof logged.url === 'string') logged.url = redactQueryString(logged.url);
+  if (logged.query && typeof logged.query === 'object') logged.query = redactValues(logged.query as Record<string, unknown>, isCredentialParam);
+  if (logged.headers) logged.headers = redactValues(logged.headers, isCredentialHeader);
+  return logged;
+}
+
+function responseWithoutCredentials(res: { headers?: Record<string, unknown> }) {
+  const logged = portalLogSerializers.res(res) as typeof res;
+  return logged.headers ? { ...logged, headers: redactValues(logged.headers, isCredentialHeader) } : logged;
+}
+
+/** Query parameters some route documents: a route's own `key` or `code` is not a misplaced credential. */
+function documentedQueryNames(routes: AnyRoute[]): Set<string> {
+  const names = new Set<string>();
+  for (const route of routes) {
+    const schema = route.query as { shape?: Record<string, unknown>; in?: { shape?: Record<string, unknown> } } | undefined;
+    for (const name of Object.keys(schema?.shape ?? schema?.in?.shape ?? {})) names.add(name);
+  }
+  return names;
+}
+
+/**
+ * Headers on every response (helmet): `nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy:
+ * no-referrer`, cross-origin isolation, and a CSP that lets a JSON API's answers load nothing.
+ * HSTS without includeSubDomains: other hosts of the domain are not this service's to decide.
+ * /docs and the portal replace the CSP with their own.
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
+  xFrameOptions: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+  strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+});
+
+/** Swagger UI: its own scripts and styles (it inlines some), data: images, and calls to this API (or PUBLIC_URL) from "Try it out". */
+function docsContentSecurityPolicy(publicUrl: string | undefined): RequestHandler {
+  const api = publicUrl && URL.canParse(publicUrl) ? ` ${new URL(publicUrl).origin}` : '';
+  const policy = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src 'self'${api}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return (_req, res, next) => {
+    res.set('Content-Security-Policy', policy);
+    next();
+  };
+}
+
+const sameSecret = (given: string, expected: string) => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/**
+ * `/metrics` on the API port: `Authorization: Bearer <METRICS_TOKEN>` (Prometheus), or the
+ * credentials of an admin. With METRICS_PORT the API port does not serve it at all (api/run.ts).
+ */
+function metricsGuard(metricsToken: string | undefined, authenticate: Authenticate): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.get('Authorization');
+    if (metricsToken && header !== undefined && sameSecret(header, `Bearer ${metricsToken}`)) return next();
+    const actor = await authenticate(req);
+    if (!actor) throw new Problem('unauthorized', 'Send Authorization: Bearer <METRICS_TOKEN>, or an admin\'s token');
+    if (!actor.roles.includes(ADMIN_ROLE)) throw new Problem('forbidden', 'Metrics need METRICS_TOKEN or the admin role');
+    next();
+  };
+}
+
+/** A bare app serving only the metrics, for METRICS_PORT (no token: the port is the protection). */
+export function metricsApp(metrics: Registry): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+  return app;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -64,10 +181,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   }
 }
 
-/** The Express app: health, metrics, docs, and every /v1 route described in api/routes. */
-export function createApp(deps: ApiDeps) {
+/** The Express app: health, metrics, docs, and every /v1 route described in api/routes. `metrics` is its registry (for METRICS_PORT). */
+export function createApp(deps: ApiDeps): express.Express & { metrics: Registry } {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.set('trust proxy', deps.config.TRUST_PROXY);
   app.set('query parser', 'extended');
 
@@ -88,7 +206,7 @@ export function createApp(deps: ApiDeps) {
   app.use(
     pinoHttp({
       logger: deps.log,
-      serializers: { req: withoutCredentials, res: portalLogSerializers.res },
+      serializers: { req: withoutCredentials, res: responseWithoutCredentials },
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
     }),
   );
@@ -117,20 +235,29 @@ export function createApp(deps: ApiDeps) {
     res.set('Connection', 'close');
     next(new Problem('shutting_down', 'This API process is shutting down; retry (another replica will answer)', { retryAfter: 1 }));
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.metrics());
-  });
-
   const routes = apiRoutes(deps);
+  const limits = createRateLimits(deps);
+  const authenticate = bearerAuthenticator(deps.db, {
+    log: deps.log,
+    ...(deps.config.OIDC_ISSUER ? { oidc: oidcVerifier(deps.config, deps.log) } : {}),
+    ...(limits.authFailures ? { failures: limits.authFailures } : {}),
+    documentedQuery: documentedQueryNames(routes),
+  });
+  if (deps.config.METRICS_PORT === undefined) {
+    app.get('/metrics', metricsGuard(deps.config.METRICS_TOKEN, authenticate), async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.metrics());
+    });
+  }
+
   const openapi = buildOpenApiDocument(routes, deps.config.PUBLIC_URL);
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Case orchestration API' }));
+  app.use('/docs', docsContentSecurityPolicy(deps.config.PUBLIC_URL), swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Case orchestration API', swaggerOptions: { validatorUrl: null } }));
 
   // The external portal: HTML for people without an account, authenticated by the magic link's token.
-  // Mounted before the /v1 router, whose JSON body rules would refuse its forms.
-  app.use('/portal', portalRouter(deps));
+  // Mounted before the /v1 router, whose JSON body rules would refuse its forms. Uploads count per link.
+  app.use('/portal', limits.portalUploads, portalRouter(deps));
 
   const v1 = express.Router();
   // Mounted at the root, so these run for every request outside the portal, unknown routes included.
@@ -147,12 +274,11 @@ export function createApp(deps: ApiDeps) {
     }
     next();
   });
-  const authenticate = bearerAuthenticator(deps.db);
   const perActor = new PerActorLimit(deps.config.MAX_INFLIGHT_PER_ACTOR);
-  for (const route of routes) mountRoute(v1, route, authenticate, perActor);
+  for (const route of routes) mountRoute(v1, route, authenticate, perActor, limits);
   app.use(v1);
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
-  return app;
+  return Object.assign(app, { metrics });
 }

@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CommandRequest } from '../domain/commands';
+import type { Rejection } from '../domain/rejections';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import type { caseWorkflow } from '../workflows';
 import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, type CaseWorkflowInput } from '../workflows/messages';
 import { CaseKey, CaseOwner, CaseStage, CaseStatus, CaseTemplate } from '../workflows/search-attributes';
 import { Admission, AdmissionRefused } from './admission';
+import { caseNotFound } from './case-access';
 import { Problem } from './errors';
 import { classifyTemporalError, type ClassifiedTemporalError } from './temporal-errors';
 
@@ -147,16 +149,17 @@ export class CaseClient {
   }
 
   /**
-   * Sends a command and waits for the verdict; the request id doubles as the update id, so a
-   * resend (ours, or the client's with the same Idempotency-Key) is applied once.
+   * Sends a command and waits for the verdict; the request id, scoped to the sender, is the update
+   * id, so a resend (ours, or the client's with the same Idempotency-Key) is applied once.
    */
   async execute(caseKey: string, request: CommandRequest): Promise<CommandResult> {
     const requestId = request.requestId ?? randomUUID();
     const message = { ...request, requestId };
     assertCommandSize(message);
+    const updateId = senderScoped(request, requestId);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(commandUpdate, { args: [message], updateId: requestId }));
+        return await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(commandUpdate, { args: [message], updateId }));
       } catch (err) {
         const classified = classifyTemporalError(err);
         // The server drops updates admitted into a workflow task it then fails (a signal arriving
@@ -195,7 +198,7 @@ export class CaseClient {
         if (classifyTemporalError(err).kind === 'query_not_registered') return null;
         throw err;
       });
-      if (refusal) throw Problem.fromRejection(refusal);
+      if (refusal) throw fromRejection(refusal, caseKey);
       await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).signal(commandSignal, message));
       return requestId;
     } catch (err) {
@@ -218,7 +221,7 @@ export class CaseClient {
     if (err instanceof Problem) return err;
     switch (classified.kind) {
       case 'rejected':
-        return Problem.fromRejection(classified.rejection!);
+        return fromRejection(classified.rejection!, caseKey);
       case 'not_found':
         // An update to a workflow that completed (an archived case) is "not found" too.
         return call === 'update' && (await this.hasCompleted(caseKey))
@@ -273,6 +276,23 @@ export class CaseClient {
     this.reported.set(caseKey, now);
     this.options.log?.error({ caseKey, err }, 'case unavailable: its workflow task is failing or no worker serves it');
   }
+}
+
+/**
+ * A refusal of the case as a problem. A case that refuses the sender as one who may not see it
+ * answers exactly like a case that does not exist.
+ */
+function fromRejection(rejection: Rejection, caseKey: string): Problem {
+  return rejection.code === 'case_not_found' ? caseNotFound(caseKey) : Problem.fromRejection(rejection);
+}
+
+/**
+ * The update id of a request: its id within the sender's own. The server answers a repeated update
+ * id with the first outcome without asking the case, so one sender's key must never fetch another's
+ * answer (the case view) for someone the case would refuse.
+ */
+function senderScoped(request: CommandRequest, requestId: string): string {
+  return `${request.actor.kind}:${request.actor.id}:${requestId}`;
 }
 
 function assertCommandSize(message: CommandRequest): void {

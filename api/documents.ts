@@ -4,7 +4,6 @@ import multer from 'multer';
 import { generatedDocumentId, renderAndStoreDocument, sha256Hex } from '../activities/documents';
 import { PostgresDocumentStore, type DocumentStore } from '../db/document-store';
 import { getProjectedCaseView } from '../db/read-model';
-import { getTemplate } from '../db/templates';
 import type { Actor } from '../domain/actor';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CaseCommand } from '../domain/commands';
@@ -12,7 +11,8 @@ import { mayAct } from '../domain/decide';
 import { BudgetExceeded } from '../domain/logic-budget';
 import type { RenderContext } from '../domain/effects';
 import { findStage, type DocumentSlot, type DocumentTemplate, type TemplateDefinition } from '../domain/template';
-import { readPinnedDefinition } from '../domain/schemas/template';
+import { maySeeSensitive } from '../domain/visibility';
+import { assertMayChange, assertMaySee, pinnedTemplate } from './case-access';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
 import { assertStorable } from './input-guards';
@@ -36,7 +36,10 @@ export interface LoadedCase {
   template: TemplateDefinition;
 }
 
-/** The case (from its workflow) with the template version it pinned. */
+/**
+ * The case (from its workflow) with the template version it pinned, whoever asks: the portal, whose
+ * link is its authorisation. The API asks `loadVisibleCase`.
+ */
 export async function loadCase(deps: Pick<ApiDeps, 'db' | 'cases'>, caseKey: string, opts: { allowArchived?: boolean } = {}): Promise<LoadedCase> {
   let view: CaseView;
   try {
@@ -47,9 +50,14 @@ export async function loadCase(deps: Pick<ApiDeps, 'db' | 'cases'>, caseKey: str
     if (!archived) throw err;
     view = archived;
   }
-  const record = await getTemplate(deps.db, view.template.key, view.template.version);
-  if (!record) throw new Error(`template ${view.template.key} v${view.template.version} of case ${caseKey} is missing`);
-  return { view, template: readPinnedDefinition(record.definition).definition };
+  return { view, template: await pinnedTemplate(deps.db, view.template) };
+}
+
+/** The case, when `actor` may see it; otherwise 404 `case_not_found`, exactly like a case that does not exist. */
+export async function loadVisibleCase(deps: Pick<ApiDeps, 'db' | 'cases'>, caseKey: string, actor: Actor, opts: { allowArchived?: boolean } = {}): Promise<LoadedCase> {
+  const loaded = await loadCase(deps, caseKey, opts);
+  assertMaySee(actor, loaded.view, loaded.template);
+  return loaded;
 }
 
 export function findSlot(template: TemplateDefinition, slot: string): DocumentSlot {
@@ -208,11 +216,13 @@ export interface UploadRequest {
 }
 
 /**
- * One upload: check the case (known, open, slot exists), read the file (size, name, content
- * type), store the bytes, record the version. Any refusal leaves nothing stored.
+ * One upload: check the case (known and visible to the sender, who may change it; slot exists,
+ * case open, stage permission), read the file (size, name, content type), store the bytes, record
+ * the version. Any refusal leaves nothing stored, and comes before the body is read.
  */
 export async function uploadDocument(deps: DocumentDeps, req: UploadRequest): Promise<CommandResult> {
   const { view, template } = await loadCase(deps, req.caseKey);
+  assertMayChange(req.actor, view, template);
   const slot = findSlot(template, req.slot);
   req.slotAllowed?.(slot);
   assertOpen(view);
@@ -263,10 +273,12 @@ export async function generateDocument(
   req: { caseKey: string; template: string; actor: Actor; requestId?: string },
 ): Promise<CommandResult> {
   const { view, template } = await loadCase(deps, req.caseKey);
-  const documentTemplate = findDocumentTemplate(template, req.template);
-  findSlot(template, documentTemplate.slot);
+  // Who may generate comes first: a refused sender learns nothing of the case's document templates.
+  assertMayChange(req.actor, view, template);
   assertOpen(view);
   assertMayAct(req.actor, view, template);
+  const documentTemplate = findDocumentTemplate(template, req.template);
+  findSlot(template, documentTemplate.slot);
   const store = storeOf(deps);
   const documentId = req.requestId
     ? generatedDocumentId(`api:${req.caseKey}:${req.actor.id}:${req.requestId}`)
@@ -319,13 +331,19 @@ export interface DownloadReply {
   contentType?: string;
 }
 
-/** One stored version of a slot (the latest when `version` is omitted), honouring If-None-Match. */
+/**
+ * One stored version of a slot (the latest when `version` is omitted), honouring If-None-Match,
+ * for a reader who may see the case and, for a sensitive slot, its documents (403 otherwise).
+ */
 export async function downloadDocument(
   deps: DocumentDeps,
-  req: { caseKey: string; slot: string; version?: number; ifNoneMatch?: string },
+  req: { caseKey: string; slot: string; actor: Actor; version?: number; ifNoneMatch?: string },
 ): Promise<DownloadReply> {
-  const { view, template } = await loadCase(deps, req.caseKey, { allowArchived: true });
-  findSlot(template, req.slot);
+  const { view, template } = await loadVisibleCase(deps, req.caseKey, req.actor, { allowArchived: true });
+  const slot = findSlot(template, req.slot);
+  if (!maySeeSensitive(req.actor, slot)) {
+    throw new Problem('forbidden', `The documents of slot "${slot.key}" are sensitive: only the roles ${(slot.visibleTo ?? []).join(', ') || '(none)'}, admins and auditors may read them`);
+  }
   const items = (Object.hasOwn(view.documents, req.slot) ? view.documents[req.slot]?.items : undefined) ?? [];
   const item = req.version === undefined ? items[items.length - 1] : items.find((i) => i.version === req.version);
   if (!item) {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { COUNT } from '../domain/limits';
 import type { MissingCriteria, Rejection, RejectionCode } from '../domain/rejections';
 import { isDatabaseUnavailable } from '../db/errors';
+import { redactSecrets, safeError } from '../config/logger';
 
 /** Stable error codes of the HTTP API; each maps to exactly one status. */
 export const problemStatus = {
@@ -178,8 +179,8 @@ function problemBody(problem: Problem, instance: string, extra: ProblemExtra = p
     status: problem.status,
     code: problem.code,
     detail: problem.detail,
-    // A URL can be as long as the server's header limit: it is echoed clipped.
-    instance: clip(instance, PROBLEM_TEXT.instance),
+    // A URL can be as long as the server's header limit: it is echoed clipped, and without credentials sent in it.
+    instance: clip(redactSecrets(instance), PROBLEM_TEXT.instance),
     ...extra,
   };
 }
@@ -238,7 +239,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const clientStatus = clientErrorStatus(err);
     if (err instanceof Problem) problem = err;
     else if (isDatabaseUnavailable(err)) {
-      if (logOutage('database')) log.error({ err }, 'database unavailable');
+      if (logOutage('database')) log.error({ err: safeError(err) }, 'database unavailable');
       problem = new Problem('dependency_unavailable', 'The database is unreachable; try again shortly', { dependency: 'database' });
     }
     else if (err instanceof z.ZodError) problem = Problem.fromZod(err);
@@ -249,7 +250,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     } else if (clientStatus !== undefined && err instanceof Error) {
       problem = fromClientError(err, clientStatus);
     } else {
-      log.error({ err, path: req.path }, 'unhandled error');
+      // Never the error as thrown: a failed query carries its parameters (values, tokens) in its message.
+      log.error({ err: safeError(err), path: req.path }, 'unhandled error');
       problem = new Problem('internal_error', 'Something went wrong on our side; it has been logged.');
     }
     if (problem.status >= 500 && problem.code !== 'internal_error' && logOutage(`${problem.code}:${String(problem.extra.dependency ?? problem.extra.caseKey ?? '')}`)) {
@@ -260,6 +262,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const wait = typeof retryAfter === 'number' ? retryAfter : DEFAULT_RETRY_AFTER[problem.status];
     if (wait !== undefined) res.set('Retry-After', String(wait));
     if (typeof location === 'string') res.set('Location', location);
+    // RFC 6750: a 401 names the scheme it expects.
+    if (problem.status === 401) res.set('WWW-Authenticate', 'Bearer realm="case-orchestrator"');
     res.status(problem.status).type('application/problem+json').json(problemBody(problem, req.originalUrl, extra));
   };
 }

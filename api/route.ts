@@ -3,6 +3,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../domain/actor';
 import type { PerActorLimit } from './admission';
+import { runMiddleware, type RateLimits } from './rate-limit';
 import { Problem, problemSchema, type ProblemCode } from './errors';
 
 type AnyObject = z.ZodObject | z.ZodPipe<z.ZodObject, z.ZodType>;
@@ -95,10 +96,23 @@ function headersOf(req: Request, schema: z.ZodObject): Record<string, string | u
   return values;
 }
 
-export function mountRoute(router: Router, route: AnyRoute, authenticate: (req: Request) => Promise<Actor | undefined>, perActor?: PerActorLimit): void {
+/**
+ * Mounts a route: authenticate, count the request against its actor's rate-limit budget (the
+ * route's class by method and path: api/rate-limit.ts), take an in-flight slot, validate, handle.
+ */
+export function mountRoute(
+  router: Router,
+  route: AnyRoute,
+  authenticate: (req: Request) => Promise<Actor | undefined>,
+  perActor?: PerActorLimit,
+  rateLimits?: Pick<RateLimits, 'forRoute'>,
+): void {
+  const limiter = rateLimits?.forRoute(route.method, route.path);
   router[route.method](route.path, async (req, res) => {
     const actor = await authenticate(req);
     if (!actor && !route.public) throw new Problem('unauthorized', 'Send Authorization: Bearer <token> with a valid API token');
+    res.locals.actor = actor;
+    if (limiter) await runMiddleware(limiter, req, res);
     if (actor && perActor) {
       // One client may not hold every slot: its requests beyond the limit are refused, not queued.
       const release = perActor.enter(actor.id);

@@ -2,7 +2,7 @@ import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
-import { createAppFromConfig } from './app';
+import { createAppFromConfig, metricsApp } from './app';
 import type { Lifecycle } from './deps';
 import { listen } from './server';
 
@@ -17,20 +17,29 @@ export function connectTemporalClient(address: string): Promise<Connection> {
 
 export interface RunningApi {
   url: string;
+  /** Where `/metrics` is served when METRICS_PORT is set. */
+  metricsUrl?: string;
   /** Fails readiness, stops accepting, drains requests for up to `graceMs`, then closes the Temporal client. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** The API service as every run mode starts it (`npm start`, `npm run api`). */
-export async function runApi(opts: { config: Config; log: Logger; db: Database; temporalAddress: string }): Promise<RunningApi> {
+/**
+ * The API service as every run mode starts it (`npm start`, `npm run api`). It listens on HOST,
+ * else on `defaultHost` (0.0.0.0: a container must be reachable; `npm start` passes 127.0.0.1).
+ * With METRICS_PORT, `/metrics` is served there (same host) and not on the API port.
+ */
+export async function runApi(opts: { config: Config; log: Logger; db: Database; temporalAddress: string; defaultHost?: string }): Promise<RunningApi> {
   const { config, log, db } = opts;
+  const host = config.HOST ?? opts.defaultHost ?? '0.0.0.0';
   const connection = await connectTemporalClient(opts.temporalAddress);
   const lifecycle: Lifecycle = { stopping: false };
   const app = createAppFromConfig({ connection, db, config, log, lifecycle });
-  const server = await listen(app, config.PORT, config.HOST);
+  const server = await listen(app, config.PORT, host);
+  const metrics = config.METRICS_PORT === undefined ? undefined : await listen(metricsApp(app.metrics), config.METRICS_PORT, host);
   let stopped: Promise<void> | undefined;
   return {
     url: server.url,
+    ...(metrics ? { metricsUrl: metrics.url } : {}),
     stop: (graceMs = config.SHUTDOWN_GRACE_MS) =>
       (stopped ??= (async () => {
         lifecycle.stopping = true;
@@ -38,6 +47,7 @@ export async function runApi(opts: { config: Config; log: Logger; db: Database; 
         if (inFlight > 0) log.info({ inFlight, graceMs }, 'draining requests in flight');
         await server.close(graceMs);
         if (server.inFlight() > 0) log.warn({ cutOff: server.inFlight() }, 'requests cut off at shutdown');
+        await metrics?.close(1_000);
         await connection.close();
       })()),
   };

@@ -8,25 +8,29 @@ import type { CaseView } from '../domain/case-view';
 import type { StartCaseInput } from '../domain/schemas/commands';
 import { readPinnedDefinition } from '../domain/schemas/template';
 import { decideStart } from '../domain/decide';
+import type { TemplateDefinition } from '../domain/template';
+import { isReadOnly, mayStartCase, startRoles } from '../domain/visibility';
 import { nextCaseKey } from '../db/case-keys';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
 import { getTemplate, toPublishedTemplate } from '../db/templates';
+import { pinnedTemplate } from './case-access';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
 
 const reused = () => new Problem('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
 
 /**
- * Starts a case from the latest version of its template. With an idempotency key, a retry
- * (even after a crash between allocating the key and starting the workflow) ends with the
- * same case, started once.
+ * Starts a case from the latest version of its template, when the actor may (`permissions.start`,
+ * by default any role the template declares; admins always; auditors never). With an idempotency
+ * key, a retry (even after a crash between allocating the key and starting the workflow) ends
+ * with the same case, started once. Answers the case as it is (unredacted) with its definition.
  */
 export async function startCase(
   { db, cases, config }: Pick<ApiDeps, 'db' | 'cases' | 'config'>,
   actor: Actor,
   input: StartCaseInput,
   idempotencyKey?: string,
-): Promise<CaseView> {
+): Promise<{ view: CaseView; template: TemplateDefinition }> {
   const scope = `start-case:${actor.id}`;
   const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
   const earlier = idempotencyKey ? await findIdempotencyKey<{ caseKey: string }>(db, scope, idempotencyKey) : null;
@@ -37,6 +41,7 @@ export async function startCase(
   // Read through today's schema here, once, so the case workflow never has to load zod.
   const { definition, current } = readPinnedDefinition(stored.definition);
   const template = { ...toPublishedTemplate(stored), definition };
+  assertMayStart(actor, definition);
   const start = {
     title: input.title,
     templateKey: template.key,
@@ -68,7 +73,15 @@ export async function startCase(
     start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
     ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
   });
-  return cases.viewWhenReady(caseKey);
+  const view = await cases.viewWhenReady(caseKey);
+  // A retry may find the case started from an earlier version: answer with the one it pinned.
+  return { view, template: view.template.version === template.version ? definition : await pinnedTemplate(db, view.template) };
+}
+
+function assertMayStart(actor: Actor, template: TemplateDefinition): void {
+  if (mayStartCase(actor, template)) return;
+  const why = isReadOnly(actor) ? 'the auditor role is read-only' : `starting needs one of the roles ${startRoles(template).join(', ') || '(none declared: admins only)'}`;
+  throw new Problem('forbidden', `${actor.name} may not start a case of "${template.key}": ${why}`);
 }
 
 /** A start carries no more than a command may, and opens a case within its byte budget. */

@@ -8,13 +8,26 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** A comma-separated list, trimmed, without empty items. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((item) => item.trim()).filter(Boolean));
+
+/** JWS algorithms with a public key: the only ones a bearer JWT may be signed with. */
+export const ASYMMETRIC_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+
 const DEVELOPMENT_WEBHOOK_SECRET = 'development-webhook-secret';
 
 /** Every environment variable the service reads; documented in README "Configuration". */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HOST: z.string().default('0.0.0.0'),
+  /**
+   * Where the API listens. Unset: `npm start` binds to 127.0.0.1 (it prints an admin token, so it
+   * stays on this machine), `npm run api` to 0.0.0.0 (a container must be reachable).
+   */
+  HOST: optionalString,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: optionalString,
   DATABASE_URL: optionalString,
@@ -82,6 +95,51 @@ export const envSchema = z.object({
   /** How long shutdown waits for requests in flight before cutting them off. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
 
+  // Secrets and credentials.
+  /** Default lifetime of a new API token (POST /v1/tokens, `npm run tokens`, the dev token) when none is given; 0: never expires. */
+  API_TOKEN_TTL_DAYS: z.coerce.number().min(0).max(3650).default(90),
+  /** Bearer token Prometheus sends to `/metrics` on the API port (admins' API tokens work too). */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'use at least 16 characters').optional()),
+  /** Serve `/metrics` on its own port (no token, same HOST) instead of the API port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+
+  // Single sign-on: OIDC/JWT bearer tokens besides API tokens. Off unless OIDC_ISSUER is set.
+  /** The identity provider's issuer URL, exactly as in its tokens' `iss`. */
+  OIDC_ISSUER: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Accepted `aud` values, comma-separated (a token must name one of them). Required with OIDC_ISSUER. */
+  OIDC_AUDIENCE: commaList,
+  /** The issuer's JWKS. Unset: `jwks_uri` from `<issuer>/.well-known/openid-configuration`. */
+  OIDC_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Signature algorithms accepted, comma-separated; asymmetric only (never `none` or HS*). */
+  OIDC_ALGORITHMS: commaList
+    .transform((list) => (list.length > 0 ? list : [...ASYMMETRIC_JWT_ALGORITHMS]))
+    .pipe(z.array(z.enum(ASYMMETRIC_JWT_ALGORITHMS, { message: `must be asymmetric: ${ASYMMETRIC_JWT_ALGORITHMS.join(', ')}` }))),
+  /** Claims (a name, or a dotted path such as `realm_access.roles`) that give the actor's id, name, e-mail and roles. */
+  OIDC_CLAIM_ID: z.string().trim().min(1).max(200).default('sub'),
+  OIDC_CLAIM_NAME: z.string().trim().min(1).max(200).default('name'),
+  OIDC_CLAIM_EMAIL: z.string().trim().min(1).max(200).default('email'),
+  OIDC_CLAIM_ROLES: z.string().trim().min(1).max(200).default('roles'),
+  /** Leeway for `exp` and `nbf` against clock skew between the identity provider and this API. */
+  OIDC_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** After fetching the JWKS, a token with an unknown `kid` refetches it at most this often (key rotation without flooding the provider). */
+  OIDC_JWKS_COOLDOWN_S: z.coerce.number().int().min(0).max(3600).default(30),
+
+  // Rate limits (per actor on /v1, per client address for failed authentication); 0 turns a limit off.
+  /** Length of the fixed window every limit below counts in. */
+  RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Requests per window and actor on /v1, except the budgets below; counted per API process. */
+  RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(12_000),
+  /** Case starts (`POST /v1/cases`) per window and actor. */
+  RATE_LIMIT_STARTS: z.coerce.number().int().min(0).max(1_000_000).default(1_200),
+  /** Document uploads and generations (`POST /v1/cases/:id/documents/:slot`, `…/generate-document`, portal uploads per link) per window. */
+  RATE_LIMIT_UPLOADS: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  /** Template publishes (`POST /v1/templates`) per window and actor. */
+  RATE_LIMIT_PUBLISHES: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  /** Failed authentications per window and client address; beyond it every credential from that address gets 429. */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  /** Where the counts of starts, uploads, publishes and failed logins live: `postgres` (shared by every API replica) or `memory` (per process). */
+  RATE_LIMIT_STORE: z.enum(['postgres', 'memory']).default('postgres'),
+
   // Worker memory.
   /** Case workflows kept in the worker's cache; others are evicted and replayed on their next task. Default: from the heap limit. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).optional(),
@@ -95,6 +153,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .refine((c) => c.NODE_ENV !== 'production' || c.WEBHOOK_SECRET !== DEVELOPMENT_WEBHOOK_SECRET, {
       path: ['WEBHOOK_SECRET'],
       message: 'set your own secret in production (the default is public)',
+    })
+    .refine((c) => c.NODE_ENV !== 'production' || [c.OIDC_ISSUER, c.OIDC_JWKS_URL].every((url) => !url || url.startsWith('https://')), {
+      path: ['OIDC_ISSUER'],
+      message: 'use https in production: keys fetched over http could be replaced on the way',
+    })
+    .refine((c) => !c.OIDC_ISSUER || c.OIDC_AUDIENCE.length > 0, {
+      path: ['OIDC_AUDIENCE'],
+      message: 'required with OIDC_ISSUER: the audience tokens must be issued for (this API)',
+    })
+    .refine((c) => c.METRICS_PORT === undefined || c.METRICS_PORT === 0 || c.METRICS_PORT !== c.PORT, {
+      path: ['METRICS_PORT'],
+      message: 'must differ from PORT',
     })
     .safeParse(env);
   if (!parsed.success) {

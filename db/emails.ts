@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { redactPortalTokens } from '../config/logger';
 import type { Database } from './connection';
 import { clampLimit, keysetPage, olderThan } from './keyset';
 import { emails, type EmailRow, type EmailStatus } from './schema';
@@ -62,11 +63,22 @@ export async function recordEmailAttempt(db: Database, id: string): Promise<void
     .where(eq(emails.id, id));
 }
 
-/** `last_error` stays: it tells why an e-mail needed more than one attempt. */
-export async function markEmailSent(db: Database, id: string, providerId: string): Promise<EmailRow> {
+/** The stored texts of a message with its magic-link tokens redacted. */
+export type EmailContent = Pick<EmailRow, 'subject' | 'html' | 'text'>;
+
+export function withoutPortalTokens(content: EmailContent): EmailContent {
+  return { subject: redactPortalTokens(content.subject), html: redactPortalTokens(content.html), text: content.text === null ? null : redactPortalTokens(content.text) };
+}
+
+/**
+ * `last_error` stays: it tells why an e-mail needed more than one attempt. `redacted`: the content
+ * to keep from now on — a message delivered by Resend keeps no live magic link (only its
+ * recipient holds it); retries needed it byte for byte until now.
+ */
+export async function markEmailSent(db: Database, id: string, providerId: string, redacted?: EmailContent): Promise<EmailRow> {
   const [row] = await db
     .update(emails)
-    .set({ status: 'sent', providerId, sentAt: sql`coalesce(${emails.sentAt}, now())` })
+    .set({ status: 'sent', providerId, sentAt: sql`coalesce(${emails.sentAt}, now())`, ...(redacted ?? {}) })
     .where(eq(emails.id, id))
     .returning();
   if (!row) throw new Error(`e-mail ${id} not found`);
@@ -80,11 +92,11 @@ export async function markEmailOutbox(db: Database, id: string): Promise<EmailRo
   return row;
 }
 
-/** Records why an attempt failed; `permanent` marks the message `failed` (no retry will follow). */
-export async function recordEmailError(db: Database, id: string, error: string, permanent: boolean): Promise<void> {
+/** Records why an attempt failed; `permanent` marks the message `failed` (no retry will follow), and stores `redacted` content when given. */
+export async function recordEmailError(db: Database, id: string, error: string, permanent: boolean, redacted?: EmailContent): Promise<void> {
   await db
     .update(emails)
-    .set({ lastError: error.slice(0, 2000), ...(permanent ? { status: 'failed' as const } : {}) })
+    .set({ lastError: error.slice(0, 2000), ...(permanent ? { status: 'failed' as const, ...(redacted ?? {}) } : {}) })
     .where(eq(emails.id, id));
 }
 
@@ -110,10 +122,23 @@ export interface EmailInfo {
   lastError: string | null;
   createdAt: string;
   sentAt: string | null;
+  /**
+   * Whether magic-link tokens in subject, HTML and text are shown as `cpt_[redacted]`: always,
+   * except for the development outbox (no RESEND_API_KEY), where the stored message is the delivery.
+   */
+  linksRedacted: boolean;
 }
 
+/** A row as listed. Messages for Resend never show a live magic link, even while still being sent. */
 export function toEmailInfo(row: EmailRow): EmailInfo {
-  return { ...row, createdAt: row.createdAt.toISOString(), sentAt: row.sentAt ? row.sentAt.toISOString() : null };
+  const linksRedacted = row.status !== 'outbox';
+  return {
+    ...row,
+    ...(linksRedacted ? withoutPortalTokens(row) : {}),
+    createdAt: row.createdAt.toISOString(),
+    sentAt: row.sentAt ? row.sentAt.toISOString() : null,
+    linksRedacted,
+  };
 }
 
 /** Newest first, keyset-paginated (`nextCursor` goes back as `cursor`). */

@@ -1,7 +1,10 @@
-import { and, asc, desc, eq, gt, ilike, inArray, or, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, sql, type Column, type SQL } from 'drizzle-orm';
+import type { Actor } from '../domain/actor';
 import type { CaseView } from '../domain/case-view';
 import type { CaseEvent, CaseStatus } from '../domain/events';
-import { stageName, type PublishedTemplate } from '../domain/template';
+import { searchText } from '../domain/redaction';
+import { stageName, type PublishedTemplate, type TemplateDefinition } from '../domain/template';
+import { actorAccessTerms, caseAccessList, seesEverything } from '../domain/visibility';
 import type { Database } from './connection';
 import { keysetPage, olderThan } from './keyset';
 import { caseEvents, cases, participants, tasks, type CaseRow } from './schema';
@@ -38,7 +41,7 @@ export interface ListCasesFilter {
   owner?: string;
   /** true: open cases whose earliest deadline has passed; false: every other case. */
   overdue?: boolean;
-  /** Case-insensitive substring of the key, the title or any field value. */
+  /** Case-insensitive substring of the key, the title or the value of a field that is not sensitive. */
   q?: string;
   /** Page size: default 50, at most 200. */
   limit?: number;
@@ -81,8 +84,10 @@ const excluded = (column: Column): SQL => sql.raw(`excluded."${column.name}"`);
  * out-of-order delivery. `projectedThrough` is the highest event seq of the batch.
  * PostgreSQL cannot store NUL characters in text or jsonb, so they are replaced by U+FFFD:
  * one odd comment must not stop a case's projection for good.
+ * `template` is the definition the case pinned: who may see the case (`access`) and what `q` may
+ * search (`search_text`, without sensitive values) are derived from it with the view.
  */
-export async function projectCase(db: Database, batch: ProjectionBatch): Promise<{ projectedThrough: number }> {
+export async function projectCase(db: Database, batch: ProjectionBatch, template: TemplateDefinition): Promise<{ projectedThrough: number }> {
   const { caseKey, view, events } = withoutNul(batch);
   if (view.id !== caseKey) throw new InvalidProjectionError(`projection of ${caseKey} carries the view of ${view.id}`);
   const stray = events.find((e) => !Number.isInteger(e.seq) || e.seq < 1);
@@ -122,6 +127,8 @@ export async function projectCase(db: Database, batch: ProjectionBatch): Promise
       closedAt: view.closedAt ? instant(view.closedAt, 'view.closedAt') : null,
       // Views projected before deadlines existed have no dueAt.
       dueAt: view.dueAt ? instant(view.dueAt, 'view.dueAt') : null,
+      access: caseAccessList(view, template),
+      searchText: searchText(view, template),
     };
     const newer = await tx
       .insert(cases)
@@ -142,6 +149,8 @@ export async function projectCase(db: Database, batch: ProjectionBatch): Promise
           updatedAt: excluded(cases.updatedAt),
           closedAt: excluded(cases.closedAt),
           dueAt: excluded(cases.dueAt),
+          access: excluded(cases.access),
+          searchText: excluded(cases.searchText),
         },
         // The row lock taken here also serialises concurrent projections of the same case.
         setWhere: sql`${cases.lastSeq} < excluded.last_seq`,
@@ -224,10 +233,22 @@ function toSummary(r: SummaryRow): CaseSummary {
   };
 }
 
-/** Cases matching the filters, newest first, keyset-paginated by (created_at, key). */
-export async function listCases(db: Database, filter: ListCasesFilter = {}): Promise<CaseList> {
+/**
+ * The cases `viewer` may see (domain/visibility.ts): every case for admins and auditors, otherwise
+ * those whose `access` list names the viewer's user id or one of their roles (GIN-indexed).
+ */
+export function visibleTo(viewer: Actor): SQL | undefined {
+  if (seesEverything(viewer)) return undefined;
+  if (viewer.kind !== 'user') return sql`false`;
+  const terms = actorAccessTerms(viewer).map((t) => sql`${t}`);
+  return sql`${cases.access} && array[${sql.join(terms, sql`, `)}]::text[]`;
+}
+
+/** The cases a viewer may see, matching the filters, newest first, keyset-paginated by (created_at, key). */
+export async function listCases(db: Database, filter: ListCasesFilter, viewer: Actor): Promise<CaseList> {
   const limit = clamp(filter.limit ?? 50, 1, 200);
-  const conditions: SQL[] = [];
+  const visible = visibleTo(viewer);
+  const conditions: SQL[] = visible ? [visible] : [];
   if (filter.template !== undefined) conditions.push(eq(cases.templateKey, filter.template));
   if (filter.stage !== undefined) conditions.push(eq(cases.stage, filter.stage));
   if (filter.status !== undefined) conditions.push(eq(cases.status, filter.status));
@@ -238,13 +259,8 @@ export async function listCases(db: Database, filter: ListCasesFilter = {}): Pro
   if (q) {
     // Backslash is PostgreSQL's default LIKE escape character.
     const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    conditions.push(
-      or(
-        ilike(cases.key, pattern),
-        ilike(cases.title, pattern),
-        sql`exists (select 1 from jsonb_each_text(${cases.fields}) as f where f.value ilike ${pattern})`,
-      )!,
-    );
+    // Only cases the viewer may see, and never a sensitive value: search_text leaves them out.
+    conditions.push(ilike(cases.searchText, pattern));
   }
   if (filter.cursor !== undefined) conditions.push(olderThan(cases.createdAt, cases.key, filter.cursor));
 
@@ -262,13 +278,13 @@ export async function listCases(db: Database, filter: ListCasesFilter = {}): Pro
 }
 
 /**
- * Kanban board of a template: open cases of every version by stage of the given (latest)
- * version, newest first, with full counts. Cases in a stage the latest version no longer has
- * get an extra column keyed by that stage.
+ * Kanban board of a template: the open cases `viewer` may see, of every version, by stage of the
+ * given (latest) version, newest first, with counts of those cases only. Cases in a stage the
+ * latest version no longer has get an extra column keyed by that stage.
  */
-export async function getBoard(db: Database, template: PublishedTemplate, opts: { limitPerStage?: number } = {}): Promise<Board> {
+export async function getBoard(db: Database, template: PublishedTemplate, viewer: Actor, opts: { limitPerStage?: number } = {}): Promise<Board> {
   const limitPerStage = clamp(opts.limitPerStage ?? 50, 0, 200);
-  const where = and(eq(cases.templateKey, template.key), eq(cases.status, 'open'));
+  const where = and(eq(cases.templateKey, template.key), eq(cases.status, 'open'), visibleTo(viewer));
 
   const counts = await db
     .select({
@@ -350,6 +366,19 @@ export async function getTimeline(
     ),
     nextCursor: rows.length > limit && last ? last.seq : null,
   };
+}
+
+/**
+ * The template a case pinned, when the read model knows the case and `viewer` may see it; null
+ * otherwise — a case the viewer may not see is answered like one that does not exist.
+ */
+export async function visibleCaseTemplate(db: Database, caseKey: string, viewer: Actor): Promise<{ key: string; version: number } | null> {
+  const rows = await db
+    .select({ key: cases.templateKey, version: cases.templateVersion })
+    .from(cases)
+    .where(and(eq(cases.key, caseKey), visibleTo(viewer)))
+    .limit(1);
+  return rows[0] ?? null;
 }
 
 /** Whether the read model knows the case (it is written by the case's first projection). */

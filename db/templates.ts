@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { readPinnedDefinition } from '../domain/schemas/template';
 import { defaultPrefix, type PublishedTemplate, type TemplateDefinition } from '../domain/template';
 import { claimPrefix } from './case-keys';
 import type { Database } from './connection';
@@ -85,6 +86,30 @@ export async function getTemplate(db: Database, key: string, version?: number): 
   const where = version === undefined ? eq(templates.key, key) : and(eq(templates.key, key), eq(templates.version, version));
   const [row] = await db.select(recordColumns).from(templates).where(where).orderBy(desc(templates.version)).limit(1);
   return row ? toRecord(row) : null;
+}
+
+/** Pinned definitions kept in memory, per database: versions never change once published. */
+const pinnedCache = new WeakMap<Database, Map<string, TemplateDefinition>>();
+const PINNED_CACHE_SIZE = 500;
+
+/**
+ * The definition a case pinned (key and version), read through today's schema as the workflow and
+ * the document API read it; null when no such version exists. Kept in memory once read: every
+ * authorised read and every projection needs the template's permissions and sensitive fields.
+ */
+export async function getPinnedDefinition(db: Database, key: string, version: number): Promise<TemplateDefinition | null> {
+  let cache = pinnedCache.get(db);
+  if (!cache) pinnedCache.set(db, (cache = new Map()));
+  const id = `${key}\u0000${version}`;
+  const cached = cache.get(id);
+  if (cached) return cached;
+  const record = await getTemplate(db, key, version);
+  if (!record) return null;
+  const { definition } = readPinnedDefinition(record.definition);
+  // Oldest out first: a Map iterates in insertion order.
+  if (cache.size >= PINNED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(id, definition);
+  return definition;
 }
 
 /** The text a version was published from (JSON or YAML), when it was kept. */

@@ -31,6 +31,14 @@ export interface NewApiToken {
   expiresAt?: Date | string;
 }
 
+/**
+ * When a new token expires by default: `ttlDays` (API_TOKEN_TTL_DAYS) from now, or never for 0.
+ * A token that lives forever is one that leaks forever; an explicit `expiresAt` still wins.
+ */
+export function defaultTokenExpiry(ttlDays: number, now = Date.now()): Date | undefined {
+  return ttlDays > 0 ? new Date(now + Math.round(ttlDays * 24 * 3600 * 1000)) : undefined;
+}
+
 /** SHA-256 hex of a token: the only form in which tokens are stored. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');

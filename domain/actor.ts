@@ -1,5 +1,5 @@
 import { TEXT } from './limits';
-import { defaulted, list, object, oneOf, rawText, type Infer } from './shapes';
+import { defaulted, formatted, list, object, oneOf, optional, rawText, type Infer } from './shapes';
 
 /** Who did something: resolved by the API from the bearer token and recorded on every event. */
 export const actorShape = object({
@@ -8,6 +8,8 @@ export const actorShape = object({
   roles: defaulted(list(rawText(100, 1), 50), []),
   /** External participants (portal) and automations act under their own kinds. */
   kind: defaulted(oneOf('user', 'external', 'system'), 'user'),
+  /** The user's address, when the identity provider's token names one (single sign-on); API tokens have none. */
+  email: optional(formatted('email', TEXT.email)),
 });
 
 export type Actor = Infer<typeof actorShape>;

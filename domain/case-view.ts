@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { CaseState } from './case-state';
 import { missingExitCriteria } from './decide';
 import type { CaseEvent } from './events';
-import type { caseViewSchema } from './schemas/case-view';
+import type { caseViewSchema, publicCaseViewSchema } from './schemas/case-view';
 import { caseDueAt, clockView } from './sla';
 import { stageName, type PublishedTemplate } from './template';
 
@@ -11,6 +11,10 @@ export type CaseView = z.infer<typeof caseViewSchema>;
 
 /** Answer of every command: the case after it, and the events it appended. */
 export type CommandResult = { case: CaseView; events: CaseEvent[] };
+
+/** The view as the API answers it: sensitive values redacted for who may not see them (domain/redaction.ts). */
+export type PublicCaseView = z.infer<typeof publicCaseViewSchema>;
+export type PublicCommandResult = { case: PublicCaseView; events: CaseEvent[] };
 
 export function toCaseView(state: CaseState, template: PublishedTemplate, now: string = state.updatedAt): CaseView {
   const dueAt = caseDueAt(state);

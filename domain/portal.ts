@@ -87,6 +87,13 @@ export interface PortalFormField {
   /** For `yesno`: the current answer. */
   yes: boolean;
   no: boolean;
+  /**
+   * A sensitive field: its value is never shown on the portal (the participant may write it, not
+   * read it back), so the input starts empty and an empty input keeps the value on file.
+   */
+  sensitive: boolean;
+  /** For a sensitive field: whether a value is on file. */
+  provided: boolean;
 }
 
 const inputOf: Record<FieldDefinition['type'], PortalInput> = {
@@ -100,12 +107,17 @@ const inputOf: Record<FieldDefinition['type'], PortalInput> = {
   boolean: 'yesno',
 };
 
-/** The template's fields marked `external`, as form inputs showing the case's current values. */
+/**
+ * The template's fields marked `external`, as form inputs showing the case's current values —
+ * except sensitive ones, which external participants may not see: those start empty.
+ */
 export function portalFormFields(template: TemplateDefinition, values: Record<string, FieldValue | undefined>): PortalFormField[] {
   return template.fields
     .filter((f) => f.external)
     .map((f) => {
-      const current = Object.hasOwn(values, f.key) ? (values[f.key] ?? null) : null;
+      const stored = Object.hasOwn(values, f.key) ? (values[f.key] ?? null) : null;
+      const sensitive = f.sensitive === true;
+      const current = sensitive ? null : stored;
       const chosen = Array.isArray(current) ? current : current === null ? [] : [String(current)];
       return {
         key: f.key,
@@ -118,9 +130,14 @@ export function portalFormFields(template: TemplateDefinition, values: Record<st
         value: current === null || Array.isArray(current) ? '' : String(current),
         yes: current === true,
         no: current === false,
+        sensitive,
+        provided: sensitive && stored !== null && !(Array.isArray(stored) && stored.length === 0) && stored !== '',
       };
     });
 }
+
+/** An input left empty: for a sensitive field, whose value the form never shows, it keeps the value on file. */
+const leftEmpty = (raw: unknown) => (Array.isArray(raw) ? raw : [raw]).every((v) => typeof v === 'string' && v.trim() === '');
 
 export type PortalFormResult = { ok: true; values: Record<string, FieldValue> } | { ok: false; errors: FieldError[] };
 
@@ -128,7 +145,8 @@ const single = (raw: unknown): string | undefined => (typeof raw === 'string' ? 
 
 /**
  * Turns a submitted portal form (urlencoded: strings, or string arrays for repeated names) into
- * typed field values. Only fields marked `external` may be sent; an empty input clears a value.
+ * typed field values. Only fields marked `external` may be sent; an empty input clears a value,
+ * except for a sensitive field (never shown, so an empty input keeps what is on file).
  * Returns just the values that change, or every problem by field.
  */
 export function parsePortalForm(
@@ -144,6 +162,7 @@ export function parsePortalForm(
       errors.push({ field: key, message: field ? 'is not open to you' : 'is not a field of this form' });
       continue;
     }
+    if (field.sensitive && leftEmpty(raw)) continue;
     if (field.type === 'multiselect') {
       const list = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string');
       if (list.length !== (Array.isArray(raw) ? raw.length : 1)) errors.push({ field: key, message: 'is invalid' });

@@ -1,5 +1,10 @@
 /** Why a command was refused. The API maps each code to one HTTP status (api/errors.ts). */
 export type RejectionCode =
+  /**
+   * The actor may not see the case (domain/visibility.ts): answered exactly like a case that does
+   * not exist, so a refusal never tells an outsider that the case is there.
+   */
+  | 'case_not_found'
   | 'invalid_command'
   | 'invalid_fields'
   | 'unknown_stage'

@@ -5,8 +5,10 @@ import { checkFieldValues } from './fields';
 import { BYTES, formatBytes, jsonBytes, LOGIC } from './limits';
 import { formatCount, LogicBudgetExceeded } from './logic-budget';
 import { recipientSpecProblem } from './recipients';
+import { actionTexts, carriedBy, revealedBy, type Revealed, type Trigger } from './redaction';
 import { textShape, type TextShape } from './render';
 import { fieldTypes, type AutomationAction, type TemplateDefinition } from './template';
+import { AUDITOR_ROLE } from './visibility';
 import { automationSchema, calendarSchema, documentTemplateSchema, templateDefinitionSchema } from './schemas/template';
 import { webhookUrlProblem } from './webhook-hosts';
 
@@ -158,19 +160,28 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 function looseTemplate(input: unknown): TemplateDefinition {
   const t = isObject(input) ? input : {};
   const keyed = (v: unknown) => list(v).map((item) => (isObject(item) ? item : {}));
+  const permissions = isObject(t.permissions) ? t.permissions : undefined;
+  const sensitivity = (item: Record<string, unknown>) => ({
+    ...(item.sensitive === true ? { sensitive: true } : {}),
+    ...(Array.isArray(item.visibleTo) ? { visibleTo: strings(item.visibleTo) } : {}),
+  });
   return {
     key: str(t.key) ?? '',
     name: str(t.name) ?? '',
     roles: strings(t.roles),
+    ...(permissions
+      ? { permissions: { ...(Array.isArray(permissions.view) ? { view: strings(permissions.view) } : {}), ...(Array.isArray(permissions.start) ? { start: strings(permissions.start) } : {}) } }
+      : {}),
     fields: keyed(t.fields).map((f) => ({
       key: str(f.key) ?? '',
       type: f.type === 'select' || f.type === 'multiselect' ? f.type : 'text',
       required: false,
       external: false,
+      ...sensitivity(f),
       // Options of a field whose type is itself broken would only add noise.
       ...(Array.isArray(f.options) && (fieldTypes as readonly unknown[]).includes(f.type) ? { options: strings(f.options) } : {}),
     })),
-    documents: keyed(t.documents).map((d) => ({ key: str(d.key) ?? '', external: false, required: false })),
+    documents: keyed(t.documents).map((d) => ({ key: str(d.key) ?? '', external: false, required: false, ...sensitivity(d) })),
     documentTemplates: keyed(t.documentTemplates).flatMap((d) => {
       const parsed = documentTemplateSchema.safeParse(d);
       return parsed.success ? [parsed.data] : [];
@@ -246,6 +257,18 @@ function semanticProblems(t: TemplateDefinition, options: ValidationOptions): Te
     if (role !== undefined && !roles.has(role)) add(path, `unknown role "${role}" (declare it in roles)`);
   };
 
+  t.permissions?.view?.forEach((r, j) => checkRole(r, `permissions.view[${j}]`));
+  t.permissions?.start?.forEach((r, j) => {
+    checkRole(r, `permissions.start[${j}]`);
+    if (r === AUDITOR_ROLE) add(`permissions.start[${j}]`, readOnlyRole);
+  });
+  const checkSensitivity = (item: { sensitive?: boolean; visibleTo?: string[] }, at: string) => {
+    item.visibleTo?.forEach((r, j) => checkRole(r, `${at}.visibleTo[${j}]`));
+    if (item.visibleTo && !item.sensitive) add(`${at}.visibleTo`, 'visibleTo only applies to a sensitive one (sensitive: true); everyone who sees the case sees the others');
+  };
+  t.fields.forEach((f, i) => checkSensitivity(f, `fields[${i}]`));
+  t.documents.forEach((d, i) => checkSensitivity(d, `documents[${i}]`));
+
   t.fields.forEach((f, i) => {
     const needsOptions = f.type === 'select' || f.type === 'multiselect';
     if (needsOptions && !f.options) add(`fields[${i}].options`, `a ${f.type} field needs options`);
@@ -260,6 +283,11 @@ function semanticProblems(t: TemplateDefinition, options: ValidationOptions): Te
     checkRole(s.owner, `${at}.owner`);
     s.permissions?.act?.forEach((r, j) => checkRole(r, `${at}.permissions.act[${j}]`));
     s.permissions?.comment?.forEach((r, j) => checkRole(r, `${at}.permissions.comment[${j}]`));
+    for (const kind of ['act', 'comment'] as const) {
+      s.permissions?.[kind]?.forEach((r, j) => {
+        if (r === AUDITOR_ROLE) add(`${at}.permissions.${kind}[${j}]`, readOnlyRole);
+      });
+    }
     checkDuplicates(s.tasks.map((task) => task.key), `${at}.tasks`, 'task');
     s.tasks.forEach((task, j) => checkRole(task.assigneeRole, `${at}.tasks[${j}].assigneeRole`));
     s.exit?.fields.forEach((f, j) => {
@@ -344,7 +372,81 @@ function semanticProblems(t: TemplateDefinition, options: ValidationOptions): Te
     });
   });
 
+  sensitiveProblems(t, add);
   return problems;
+}
+
+const readOnlyRole = `"${AUDITOR_ROLE}" is read-only: it sees every case and may change none`;
+
+/**
+ * Where a template would send a sensitive value to someone who may not see it (domain/redaction.ts
+ * finds what a text renders):
+ * - an e-mail or notification text, unless every recipient is `role:<r>` with r among the value's
+ *   `visibleTo` (an address, `owner`, `user:`, `participant:` or `field:` can never be proven to be);
+ * - a task title or description: everyone who sees the case reads it;
+ * - a document template, unless its slot is sensitive and readable only by roles that may see the value;
+ * - a webhook: it carries every field value and the triggering event, to a system outside — so a
+ *   template with sensitive fields (or a webhook on events of a sensitive slot) has none.
+ */
+function sensitiveProblems(t: TemplateDefinition, add: (path: string, message: string) => void): void {
+  const eachAction = (visit: (action: AutomationAction, path: string, trigger: Trigger | undefined) => void) => {
+    t.automations.forEach((a, i) =>
+      a.do.forEach((action, j) => visit(action, `automations[${i}].do[${j}]`, { on: a.on, ...(a.field ? { field: a.field } : {}), ...(a.document ? { document: a.document } : {}) })),
+    );
+    t.stages.forEach((s, i) => s.sla?.escalations.forEach((e, j) => e.do.forEach((action, k) => visit(action, `stages[${i}].sla.escalations[${j}].do[${k}]`, undefined))));
+  };
+  eachAction((action, path, trigger) => {
+    for (const { at, source } of actionTexts(action)) {
+      const revealed = revealedBy(source, t, trigger);
+      if (!revealed.fields.length && !revealed.slots.length) continue;
+      const problem = 'createTask' in action ? 'tasks are read by everyone who sees the case' : recipientsProblem(t, revealed, 'email' in action ? action.email.to : 'notify' in action ? action.notify.to : []);
+      if (problem) add(`${path}.${at}`, `renders ${describe(revealed)}: ${problem}`);
+    }
+    if ('webhook' in action) {
+      const revealed: Revealed = { fields: t.fields.filter((f) => f.sensitive).map((f) => f.key), slots: trigger ? carriedBy(t, trigger).slots : [] };
+      if (revealed.fields.length || revealed.slots.length) {
+        add(`${path}.webhook`, `a webhook carries every field value and the triggering event to a system outside, and would send ${describe(revealed)}; a template with sensitive fields cannot call webhooks`);
+      }
+    }
+  });
+  t.documentTemplates.forEach((d, i) => {
+    const texts = { title: d.title, fileName: d.fileName, body: d.body };
+    const slot = t.documents.find((s) => s.key === d.slot);
+    for (const [name, source] of Object.entries(texts)) {
+      if (source === undefined || !slot) continue;
+      const revealed = revealedBy(source, t, 'any');
+      if (!revealed.fields.length && !revealed.slots.length) continue;
+      const problem = slot.sensitive
+        ? audienceProblem(t, revealed, slot.visibleTo ?? [], `slot "${slot.key}" is readable by role`)
+        : `slot "${slot.key}" is not sensitive, so everyone who sees the case may read the document; make it sensitive, visible only to roles that may see what it renders`;
+      if (problem) add(`documentTemplates[${i}].${name}`, `renders ${describe(revealed)}: ${problem}`);
+    }
+  });
+}
+
+const describe = (r: Revealed) =>
+  [...r.fields.map((f) => `sensitive field "${f}"`), ...r.slots.map((s) => `metadata of sensitive document slot "${s}"`)].join(', ');
+
+/** Who may see every one of the revealed values: the roles common to their `visibleTo` lists. */
+function rolesSeeingAll(t: TemplateDefinition, revealed: Revealed): Set<string> {
+  const lists = [...revealed.fields.map((k) => t.fields.find((f) => f.key === k)?.visibleTo ?? []), ...revealed.slots.map((k) => t.documents.find((d) => d.key === k)?.visibleTo ?? [])];
+  return new Set(lists.reduce((common, list) => common.filter((r) => list.includes(r))));
+}
+
+/** Why a message with these values may not go to these recipients, if it may not. */
+function recipientsProblem(t: TemplateDefinition, revealed: Revealed, to: string | string[]): string | undefined {
+  const allowed = rolesSeeingAll(t, revealed);
+  const refused = (Array.isArray(to) ? to : [to]).filter((spec) => !(spec.startsWith('role:') && allowed.has(spec.slice('role:'.length))));
+  if (!refused.length) return undefined;
+  const may = [...allowed].map((r) => `role:${r}`).join(', ');
+  return `it may only go to recipients who may see it (${may || 'no recipient: no role may see all of it'}), not to ${refused.join(', ')}`;
+}
+
+/** Why a document readable by `roles` may not hold these values, if it may not. */
+function audienceProblem(t: TemplateDefinition, revealed: Revealed, roles: string[], what: string): string | undefined {
+  const allowed = rolesSeeingAll(t, revealed);
+  const extra = roles.filter((r) => !allowed.has(r));
+  return extra.length ? `${what} ${extra.join(', ')}, which may not see it` : undefined;
 }
 
 /** Names a mustache template may use: what `RenderContext` provides. */

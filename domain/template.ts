@@ -7,6 +7,7 @@ import type {
   fieldDefinitionSchema,
   stageDefinitionSchema,
   templateDefinitionSchema,
+  templatePermissionsSchema,
 } from './schemas/template';
 
 /**
@@ -50,6 +51,7 @@ export type DocumentSlot = z.output<typeof documentSlotSchema>;
 export type DocumentTemplate = z.output<typeof documentTemplateSchema>;
 export type AutomationAction = z.output<typeof automationActionSchema>;
 export type BusinessCalendar = z.output<typeof calendarSchema>;
+export type TemplatePermissions = z.output<typeof templatePermissionsSchema>;
 export type Weekday = BusinessCalendar['workingDays'][number];
 
 /** A published, immutable template version as pinned by a case. */

@@ -10,23 +10,25 @@ import { loadConfig, temporalAddress } from '../config/env';
 import { createLogger } from '../config/logger';
 import { HARD_STOP_MS } from '../config/shutdown';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../db/connection';
-import { createApiToken, resolveApiToken } from '../db/tokens';
+import { createApiToken, defaultTokenExpiry, resolveApiToken } from '../db/tokens';
 import { runWorker } from '../worker/run';
 import { ensureTemporalCli } from './temporal-cli';
 import { checkTemporalReachable, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** A development token kept in DATA_DIR so it survives restarts. */
-async function devToken(db: DatabaseHandle['db'], dataDir: string): Promise<string> {
+/** A development token kept in DATA_DIR so it survives restarts; it expires like any token (API_TOKEN_TTL_DAYS), then a new one is made. */
+async function devToken(db: DatabaseHandle['db'], dataDir: string, ttlDays: number): Promise<string> {
   const file = path.join(dataDir, 'dev-token');
   const saved = (await fs.readFile(file, 'utf8').catch(() => '')).trim();
   if (saved && (await resolveApiToken(db, saved))) return saved;
+  const expiresAt = defaultTokenExpiry(ttlDays);
   const { token } = await createApiToken(db, {
     actorId: 'dev',
     actorName: 'Developer',
     roles: ['admin', 'hr', 'manager', 'it'],
     description: 'created by npm start',
+    ...(expiresAt ? { expiresAt } : {}),
   });
   await fs.writeFile(file, `${token}\n`, { mode: 0o600 });
   return token;
@@ -107,15 +109,17 @@ async function main() {
     });
     stack.push({ name: 'worker', stop: () => worker.stop() });
 
-    const api = await runApi({ config, log, db: database.db, temporalAddress: address });
+    // This process prints an admin token: it listens on this machine only unless HOST says otherwise.
+    const api = await runApi({ config, log, db: database.db, temporalAddress: address, defaultHost: '127.0.0.1' });
     stack.push({ name: 'API', stop: () => api.stop() });
 
-    const token = await devToken(database.db, config.dataDir);
+    const token = await devToken(database.db, config.dataDir, config.API_TOKEN_TTL_DAYS);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     say('');
     say(`Ready in ${seconds}s`);
     say(`  API          ${api.url}/v1`);
     say(`  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`);
+    if (api.metricsUrl) say(`  Metrics      ${api.metricsUrl}/metrics`);
     say(`  Temporal UI  ${temporalUi ?? '(external Temporal server)'}`);
     say(`  Database     ${database.driver === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`);
     say(`  Dev token    ${token}`);

@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
@@ -12,6 +13,8 @@ export interface CaseWorkerOptions {
   config: Config;
   /** A pre-built bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** Where activities log; a pino logger at LOG_LEVEL on stdout when absent. */
+  log?: Logger;
 }
 
 /** A worker that runs case workflows and their activities on one task queue. */
@@ -25,6 +28,6 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ db: opts.db, config: opts.config }),
+    activities: createActivities({ db: opts.db, config: opts.config, ...(opts.log ? { log: opts.log } : {}) }),
   });
 }

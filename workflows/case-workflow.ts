@@ -20,7 +20,7 @@ import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
 import { toCaseView, type CommandResult } from '../domain/case-view';
 import { checkActor, checkCommandRequest, type CommandRequest, type ParsedCommandRequest } from '../domain/commands';
 import { busyRejection, commandBudgetProblem, keepProcessed, keepRecent } from '../domain/budgets';
-import { decide, decideStart } from '../domain/decide';
+import { decide, decideStart, findDocument } from '../domain/decide';
 import type {
   Effect,
   EmailEffect,
@@ -37,6 +37,7 @@ import { BYTES, EVENTS_PER_RUN, RECENT_EVENTS, formatBytes, jsonBytes } from '..
 import { reject, type Rejection } from '../domain/rejections';
 import { renderTemplate } from '../domain/render';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
+import { commandRefusal, reviewRefusal } from '../domain/visibility';
 import {
   COMMAND_REJECTED,
   caseViewQuery,
@@ -253,6 +254,23 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     return overBudget ? { ok: false, rejection: overBudget } : { ok: true, request: parsed.request, drafts: decision.events };
   }
 
+  /**
+   * Whether the sender may command this case at all: one who may not see it is refused as if it
+   * did not exist, an auditor as read-only. Asked in the update's validator and the dry run only —
+   * never in the handlers, which replay recorded histories; a signal sent around the API (the
+   * Temporal UI, another system) is trusted as it always was.
+   */
+  function accessRefusal(raw: CommandRequest | undefined): Rejection | undefined {
+    const actor = checkActor(raw?.actor);
+    // A malformed actor is the command's problem: `check` reports it.
+    if (!actor) return undefined;
+    const refused = commandRefusal(actor, state.key, { owner: state.owner, participants: Object.values(state.participants) }, definition);
+    if (refused) return refused;
+    const command = raw?.command;
+    const reviewed = command?.type === 'reviewDocument' && typeof command.documentId === 'string' ? findDocument(state, command.documentId) : undefined;
+    return reviewed ? reviewRefusal(actor, definition, reviewed.item.slot) : undefined;
+  }
+
   function rejectionFailure(rejection: Rejection) {
     return ApplicationFailure.create({ type: COMMAND_REJECTED, message: rejection.detail, details: [rejection], nonRetryable: true });
   }
@@ -275,6 +293,9 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     {
       // Runs before the update is written to history: a refused command leaves no trace.
       validator: (raw) => {
+        // Before the duplicate check: a retried key must not show the case to one who may not see it.
+        const refused = accessRefusal(raw);
+        if (refused) throw rejectionFailure(refused);
         if (duplicateOf(raw.requestId)) return;
         const checked = check(raw);
         if (!checked.ok) throw rejectionFailure(checked.rejection);
@@ -317,6 +338,8 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
 
   setHandler(caseViewQuery, view);
   setHandler(checkCommandQuery, (raw) => {
+    const refused = accessRefusal(raw);
+    if (refused) return refused;
     if (duplicateOf(raw?.requestId)) return null;
     const checked = check(raw);
     return checked.ok ? null : checked.rejection;

@@ -132,16 +132,19 @@ const casePage = `{{#notice}}<div class="notice {{kind}}" role="{{role}}"><p>{{t
 const field = `{{#isInput}}<div class="field">
 <label for="{{id}}">{{label}}{{#required}} (required){{/required}}</label>
 {{#description}}<p id="{{id}}-hint" class="hint">{{description}}</p>{{/description}}
+{{#privacyHint}}<p id="{{id}}-privacy" class="hint">{{privacyHint}}</p>{{/privacyHint}}
 {{#error}}<p id="{{id}}-error" class="error-text">{{error}}</p>{{/error}}
 <input id="{{id}}" name="{{key}}" type="{{htmlType}}" value="{{value}}"{{#isNumber}} step="any" inputmode="decimal"{{/isNumber}}{{#isEmail}} autocomplete="email"{{/isEmail}}{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>
 </div>{{/isInput}}{{#isTextarea}}<div class="field">
 <label for="{{id}}">{{label}}{{#required}} (required){{/required}}</label>
 {{#description}}<p id="{{id}}-hint" class="hint">{{description}}</p>{{/description}}
+{{#privacyHint}}<p id="{{id}}-privacy" class="hint">{{privacyHint}}</p>{{/privacyHint}}
 {{#error}}<p id="{{id}}-error" class="error-text">{{error}}</p>{{/error}}
 <textarea id="{{id}}" name="{{key}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{value}}</textarea>
 </div>{{/isTextarea}}{{#isSelect}}<div class="field">
 <label for="{{id}}">{{label}}{{#required}} (required){{/required}}</label>
 {{#description}}<p id="{{id}}-hint" class="hint">{{description}}</p>{{/description}}
+{{#privacyHint}}<p id="{{id}}-privacy" class="hint">{{privacyHint}}</p>{{/privacyHint}}
 {{#error}}<p id="{{id}}-error" class="error-text">{{error}}</p>{{/error}}
 <select id="{{id}}" name="{{key}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>
 <option value="">— choose —</option>
@@ -150,12 +153,14 @@ const field = `{{#isInput}}<div class="field">
 </div>{{/isSelect}}{{#isCheckboxes}}<fieldset id="{{id}}"{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>
 <legend>{{label}}{{#required}} (required){{/required}}</legend>
 {{#description}}<p id="{{id}}-hint" class="hint">{{description}}</p>{{/description}}
+{{#privacyHint}}<p id="{{id}}-privacy" class="hint">{{privacyHint}}</p>{{/privacyHint}}
 {{#error}}<p id="{{id}}-error" class="error-text">{{error}}</p>{{/error}}
 <input type="hidden" name="{{key}}" value="">
 {{#options}}<div class="choice"><input type="checkbox" id="{{optionId}}" name="{{key}}" value="{{value}}"{{#selected}} checked{{/selected}}><label for="{{optionId}}">{{value}}</label></div>
 {{/options}}</fieldset>{{/isCheckboxes}}{{#isYesNo}}<fieldset id="{{id}}"{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>
 <legend>{{label}}{{#required}} (required){{/required}}</legend>
 {{#description}}<p id="{{id}}-hint" class="hint">{{description}}</p>{{/description}}
+{{#privacyHint}}<p id="{{id}}-privacy" class="hint">{{privacyHint}}</p>{{/privacyHint}}
 {{#error}}<p id="{{id}}-error" class="error-text">{{error}}</p>{{/error}}
 <div class="choice"><input type="radio" id="{{id}}-yes" name="{{key}}" value="true"{{#yes}} checked{{/yes}}><label for="{{id}}-yes">Yes</label></div>
 <div class="choice"><input type="radio" id="{{id}}-no" name="{{key}}" value="false"{{#no}} checked{{/no}}><label for="{{id}}-no">No</label></div>
@@ -217,8 +222,11 @@ function fieldModel(f: PortalFormField, errors: FieldError[], submitted: Record<
   const list = raw === undefined ? undefined : (Array.isArray(raw) ? raw : [raw]).map(String);
   const value = list && f.input !== 'checkboxes' ? (list[0] ?? '') : f.value;
   const options = f.options.map((o, i) => ({ ...o, optionId: `${id}-${i + 1}`, selected: list ? list.includes(o.value) : o.selected }));
-  const describedBy = [f.description ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  const current = f.input === 'yesno' ? (f.yes ? 'Yes' : f.no ? 'No' : '—') : f.input === 'checkboxes' ? f.options.filter((o) => o.selected).map((o) => o.value).join(', ') || '—' : f.value || '—';
+  // A sensitive value is never shown back: the participant may write it, not read it.
+  const privacyHint = f.sensitive ? (f.provided ? 'We have this on file; it is not shown here. Leave it empty to keep it.' : 'For your privacy, this is not shown again once saved.') : '';
+  const describedBy = [f.description ? `${id}-hint` : '', privacyHint ? `${id}-privacy` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const shown = f.input === 'yesno' ? (f.yes ? 'Yes' : f.no ? 'No' : '—') : f.input === 'checkboxes' ? f.options.filter((o) => o.selected).map((o) => o.value).join(', ') || '—' : f.value || '—';
+  const current = f.sensitive ? (f.provided ? 'Provided (not shown)' : '—') : shown;
   return {
     ...f,
     id,
@@ -227,6 +235,9 @@ function fieldModel(f: PortalFormField, errors: FieldError[], submitted: Record<
     error,
     describedBy,
     display: current,
+    privacyHint,
+    // A value on file that the form cannot show need not be typed again.
+    required: f.required && !(f.sensitive && f.provided),
     yes: list ? list[0] === 'true' : f.yes,
     no: list ? list[0] === 'false' : f.no,
     isInput: ['text', 'number', 'date', 'email'].includes(f.input),

@@ -20,6 +20,9 @@ import {
   resumeClockInput,
 } from '../../domain/schemas/commands';
 import type { ProblemCode } from '../errors';
+import { visibleCaseTemplate } from '../../db/read-model';
+import { caseNotFound, resultFor } from '../case-access';
+import { Problem } from '../errors';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type AnyRoute } from '../route';
 import { acceptedSchema, caseIdParams, commandHeaders, participantParams, taskParams } from '../schemas';
@@ -41,7 +44,10 @@ const wantsAsync = (prefer: string | undefined) => /(^|[,;\s])respond-async($|[,
 
 /**
  * Every command endpoint has the same life: validate the body, build the domain command, then
- * either wait for the workflow's verdict (Update, 200) or send it as a Signal (202).
+ * either wait for the workflow's verdict (Update, 200) or send it as a Signal (202). Who may send
+ * it is the case's to say, where the live case is (its update validator, or the dry run before a
+ * signal): a case the sender may not see answers 404 `case_not_found` like one that does not exist,
+ * an auditor 403, then the stage's permissions. The answer has sensitive values redacted for the sender.
  */
 export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefined>(
   deps: ApiDeps,
@@ -85,7 +91,12 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
           body: { accepted: true, requestId: sent, case: caseKey },
         };
       }
-      return { body: await deps.cases.execute(caseKey, request) };
+      const result = await deps.cases.execute(caseKey, request).catch(async (err: unknown) => {
+        // An archived case has no workflow left to judge the sender: the read model says who may know it existed.
+        if (err instanceof Problem && err.code === 'case_archived' && !(await visibleCaseTemplate(deps.db, caseKey, actor as Actor))) throw caseNotFound(caseKey);
+        throw err;
+      });
+      return { body: await resultFor(deps.db, actor as Actor, result) };
     },
   });
 }

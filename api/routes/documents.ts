@@ -1,10 +1,13 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { commandResultSchema, documentVersionSchema } from '../../domain/schemas/case-view';
+import { commandResultSchema, publicDocumentVersionSchema } from '../../domain/schemas/case-view';
+import { hiddenFrom } from '../../domain/visibility';
+import { redactView } from '../../domain/redaction';
 import { reviewDocumentInput } from '../../domain/schemas/commands';
 import { keySchema } from '../../domain/schemas/template';
 import type { ApiDeps } from '../deps';
-import { downloadDocument, fileReceiver, generateDocument, loadCase, uploadDocument } from '../documents';
+import { resultFor } from '../case-access';
+import { downloadDocument, fileReceiver, generateDocument, loadVisibleCase, uploadDocument } from '../documents';
 import type { ProblemCode } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import { caseIdParams, commandHeaders } from '../schemas';
@@ -21,7 +24,7 @@ const uploadForm = z
   .meta({ id: 'DocumentUpload' });
 
 const reviewStatus = z.enum(['missing', 'pending', 'approved', 'rejected']);
-const versionSchema = documentVersionSchema.omit({ slot: true }).extend({ url: z.string().meta({ description: 'Where to download this version' }) });
+const versionSchema = publicDocumentVersionSchema.omit({ slot: true }).extend({ url: z.string().meta({ description: 'Where to download this version' }) });
 export const documentListSchema = z
   .object({
     slots: z.array(
@@ -33,6 +36,7 @@ export const documentListSchema = z
         contentTypes: z.array(z.string()).nullable(),
         versions: z.number().int(),
         status: reviewStatus.meta({ description: 'Review status of the latest version; missing when there is none' }),
+        sensitive: z.boolean().meta({ description: 'Only admins, auditors and the slot\'s visibleTo roles may read its documents; others see their metadata redacted' }),
         items: z.array(versionSchema),
       }),
     ),
@@ -57,13 +61,17 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
       method: 'get',
       path: '/v1/cases/:id/documents',
       summary: 'List document slots with their versions',
-      description: 'Every slot of the case template, with each uploaded version (metadata only) and the review status of the latest.',
+      description:
+        'Every slot of the case template, with each uploaded version (metadata only) and the review status of the latest. The file name, type, size, hash and review reason of a sensitive slot the caller may not see are `{"redacted": true}`.',
       tags: ['Documents'],
       params: caseIdParams,
       responses: { 200: { description: 'The slots', schema: documentListSchema } },
       problems: ['case_not_found', 'dependency_unavailable'],
-      handler: async ({ params }) => {
-        const { view, template } = await loadCase(deps, params.id, { allowArchived: true });
+      handler: async ({ params, actor }) => {
+        const loaded = await loadVisibleCase(deps, params.id, actor, { allowArchived: true });
+        const { template } = loaded;
+        const hidden = hiddenFrom(template, actor);
+        const view = redactView(loaded.view, template, actor, hidden);
         const slots = template.documents.map((slot) => {
           const state = Object.hasOwn(view.documents, slot.key) ? view.documents[slot.key] : undefined;
           const items = (state?.items ?? []).map(({ slot: _slot, ...item }) => ({ ...item, url: `${base(params.id)}/${slot.key}/versions/${item.version}` }));
@@ -72,6 +80,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
             label: slot.label ?? slot.key,
             external: slot.external,
             required: slot.required,
+            sensitive: slot.sensitive ?? false,
             contentTypes: slot.contentTypes ?? null,
             versions: state?.versions ?? 0,
             status: items.length ? (state?.status ?? 'pending') : 'missing',
@@ -102,20 +111,21 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
           ...(requestId ? { requestId } : {}),
           receive: () => receive(req, res),
         });
-        return { body: result };
+        return { body: await resultFor(deps.db, actor, result) };
       },
     }),
     defineRoute({
       method: 'get',
       path: '/v1/cases/:id/documents/:slot',
       summary: 'Download the latest version of a document',
-      description: 'Answers the bytes with their Content-Type, `Content-Disposition: attachment` (RFC 6266, with `filename*`) and `ETag` (the sha256); `If-None-Match` gives 304.',
+      description:
+        'Answers the bytes with their Content-Type, `Content-Disposition: attachment` (RFC 6266, with `filename*`) and `ETag` (the sha256); `If-None-Match` gives 304. The documents of a sensitive slot are for admins, auditors and its visibleTo roles (403 for other readers of the case).',
       tags: ['Documents'],
       params: slotParams,
       responses: { 200: { description: 'The file' }, 304: { description: 'Not modified (If-None-Match matched the ETag)' } },
-      problems: [...docProblems, 'document_not_found'],
-      handler: async ({ params, req }) => {
-        const reply = await downloadDocument(deps, { caseKey: params.id, slot: params.slot, ...ifNoneMatch(req) });
+      problems: [...docProblems, 'document_not_found', 'forbidden'],
+      handler: async ({ params, req, actor }) => {
+        const reply = await downloadDocument(deps, { caseKey: params.id, slot: params.slot, actor, ...ifNoneMatch(req) });
         return { status: reply.status, headers: reply.headers, ...(reply.bytes ? { body: reply.bytes, contentType: reply.contentType } : {}) };
       },
     }),
@@ -127,9 +137,9 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
       tags: ['Documents'],
       params: versionParams,
       responses: { 200: { description: 'The file' }, 304: { description: 'Not modified (If-None-Match matched the ETag)' } },
-      problems: [...docProblems, 'document_not_found'],
-      handler: async ({ params, req }) => {
-        const reply = await downloadDocument(deps, { caseKey: params.id, slot: params.slot, version: params.version, ...ifNoneMatch(req) });
+      problems: [...docProblems, 'document_not_found', 'forbidden'],
+      handler: async ({ params, req, actor }) => {
+        const reply = await downloadDocument(deps, { caseKey: params.id, slot: params.slot, version: params.version, actor, ...ifNoneMatch(req) });
         return { status: reply.status, headers: reply.headers, ...(reply.bytes ? { body: reply.bytes, contentType: reply.contentType } : {}) };
       },
     }),
@@ -158,7 +168,8 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
       problems: [...docProblems, 'case_not_open', 'case_archived', 'forbidden', 'unknown_document_template', 'limit_exceeded'],
       handler: async ({ params, body, headers, actor }) => {
         const requestId = requestIdOf(headers);
-        return { body: await generateDocument(deps, { caseKey: params.id, template: body.template, actor, ...(requestId ? { requestId } : {}) }) };
+        const result = await generateDocument(deps, { caseKey: params.id, template: body.template, actor, ...(requestId ? { requestId } : {}) });
+        return { body: await resultFor(deps.db, actor, result) };
       },
     }),
   ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ADMIN_ROLE } from '../../domain/actor';
+import { ADMIN_ROLE, type Actor } from '../../domain/actor';
 import { listEmails } from '../../db/emails';
+import { listEmailsTo } from '../../db/outbox';
 import { InvalidCursorError } from '../../db/read-model';
 import type { ApiDeps } from '../deps';
 import { Problem } from '../errors';
@@ -38,6 +39,12 @@ export const outboxQuery = z
 
 export const emailListSchema = z.object({ items: z.array(emailSchema), nextCursor: z.string().nullable() }).meta({ id: 'EmailList' });
 
+/** The caller's e-mail address, when their identity carries one. */
+function addressOf(actor: Actor): string | undefined {
+  const email = (actor as Actor & { email?: unknown }).email;
+  return typeof email === 'string' && email.trim() ? email.trim() : undefined;
+}
+
 export function outboxRoutes({ db }: ApiDeps) {
   return [
     defineRoute({
@@ -45,15 +52,17 @@ export function outboxRoutes({ db }: ApiDeps) {
       path: '/v1/outbox',
       summary: 'Every e-mail the service sent or stored',
       description:
-        'The `emails` ledger, newest first, keyset-paginated (pass nextCursor back as cursor). Without RESEND_API_KEY this is the development outbox: messages have status `outbox` and go nowhere else. Requires the admin role.',
+        'The `emails` ledger, newest first, keyset-paginated (pass nextCursor back as cursor). Without RESEND_API_KEY this is the development outbox: messages have status `outbox` and go nowhere else. Admins see every e-mail; anyone else only those addressed to the e-mail address their token or identity carries (none without one).',
       tags: ['Automations'],
       query: outboxQuery,
       responses: { 200: { description: 'A page of e-mails', schema: emailListSchema } },
-      problems: ['forbidden'],
       handler: async ({ query, actor }) => {
-        if (!actor.roles.includes(ADMIN_ROLE)) throw new Problem('forbidden', 'Reading the outbox needs the admin role');
+        const address = addressOf(actor);
         try {
-          return { body: await listEmails(db, query) };
+          if (actor.roles.includes(ADMIN_ROLE)) return { body: await listEmails(db, query) };
+          // An e-mail is for its recipients: a reader without an address has none.
+          if (!address) return { body: { items: [], nextCursor: null } };
+          return { body: await listEmailsTo(db, address, query) };
         } catch (err) {
           if (err instanceof InvalidCursorError) {
             throw new Problem('validation_failed', 'The cursor is not one this API returned', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });

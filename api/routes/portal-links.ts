@@ -1,10 +1,13 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { createPortalLink, listPortalLinks, portalLinkTtlMs, portalUrl, revokePortalLink } from '../../db/portal-links';
+import { visibleCaseTemplate } from '../../db/read-model';
+import type { Actor } from '../../domain/actor';
 import { findStage } from '../../domain/template';
 import { mayAct } from '../../domain/decide';
+import { assertMayChange, caseNotFound } from '../case-access';
 import type { ApiDeps } from '../deps';
-import { loadCase } from '../documents';
+import { loadCase, type LoadedCase } from '../documents';
 import { Problem } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import { caseIdParams } from '../schemas';
@@ -45,6 +48,19 @@ export function publicBaseUrl(deps: Pick<ApiDeps, 'config'>, req: Request): stri
   return deps.config.PUBLIC_URL ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
 
+/**
+ * The case, when `actor` may hand out (and so revoke) its portal links: sees it (404 otherwise,
+ * as if it did not exist), may change it (auditors may not: 403) and may act in its current stage (403).
+ */
+async function loadForLinks(deps: ApiDeps, caseKey: string, actor: Actor, opts: { allowArchived?: boolean } = {}): Promise<LoadedCase> {
+  const loaded = await loadCase(deps, caseKey, opts);
+  assertMayChange(actor, loaded.view, loaded.template);
+  if (!mayAct(actor, findStage(loaded.template, loaded.view.stage.key), 'act')) {
+    throw new Problem('forbidden', `${actor.name} may not act in stage "${loaded.view.stage.key}", so may not hand out or revoke portal links`);
+  }
+  return loaded;
+}
+
 export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
   const ttlMs = portalLinkTtlMs(deps.config);
   return [
@@ -60,11 +76,7 @@ export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
       responses: { 201: { description: 'The link', schema: createdLinkSchema } },
       problems: ['case_not_found', 'participant_not_found', 'not_external_participant', 'forbidden', 'dependency_unavailable'],
       handler: async ({ params, body, actor, req }) => {
-        const { view, template } = await loadCase(deps, params.id);
-        const stage = findStage(template, view.stage.key);
-        if (!mayAct(actor, stage, 'act')) {
-          throw new Problem('forbidden', `${actor.name} may not act in stage "${view.stage.key}", so may not hand out portal links`);
-        }
+        const { view } = await loadForLinks(deps, params.id, actor);
         const participant = view.participants.find((p) => p.participantId === body.participantId);
         if (!participant) throw new Problem('participant_not_found', `no participant ${body.participantId} on case ${params.id}`);
         if (participant.kind !== 'external') {
@@ -85,22 +97,29 @@ export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
       method: 'get',
       path: '/v1/cases/:id/portal-links',
       summary: 'List the portal links of a case',
-      description: 'Oldest first, without tokens; revoked and expired links included.',
+      description: 'Oldest first, without tokens; revoked and expired links included. For those who may see the case.',
       tags: ['Portal'],
       params: caseIdParams,
       responses: { 200: { description: 'The links', schema: z.object({ items: z.array(linkSchema) }) } },
-      handler: async ({ params }) => ({ body: { items: await listPortalLinks(deps.db, params.id) } }),
+      problems: ['case_not_found'],
+      handler: async ({ params, actor }) => {
+        if (!(await visibleCaseTemplate(deps.db, params.id, actor))) throw caseNotFound(params.id);
+        return { body: { items: await listPortalLinks(deps.db, params.id) } };
+      },
     }),
     defineRoute({
       method: 'delete',
       path: '/v1/cases/:id/portal-links/:linkId',
       summary: 'Revoke a portal link',
-      description: 'The link then answers 404, like an unknown one. Revoking twice keeps the first time.',
+      description:
+        'The link then answers 404, like an unknown one. Revoking twice keeps the first time. Needs the right to hand out links: to see the case and act in its current stage.',
       tags: ['Portal'],
       params: linkParams,
       responses: { 200: { description: 'The revoked link', schema: linkSchema } },
-      problems: ['portal_link_not_found'],
-      handler: async ({ params }) => {
+      problems: ['case_not_found', 'forbidden', 'portal_link_not_found', 'dependency_unavailable'],
+      handler: async ({ params, actor }) => {
+        // An archived case's links still open its portal: they can still be revoked.
+        await loadForLinks(deps, params.id, actor, { allowArchived: true });
         const link = await revokePortalLink(deps.db, params.id, params.linkId);
         if (!link) throw new Problem('portal_link_not_found', `case ${params.id} has no portal link ${params.linkId}`);
         return { body: link };

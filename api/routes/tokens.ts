@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ADMIN_ROLE, type Actor } from '../../domain/actor';
-import { createApiToken, listApiTokens, revokeApiToken } from '../../db/tokens';
+import { createApiToken, defaultTokenExpiry, listApiTokens, revokeApiToken } from '../../db/tokens';
 import type { ApiDeps } from '../deps';
 import { Problem } from '../errors';
 import { defineRoute } from '../route';
@@ -10,27 +10,30 @@ function requireAdmin(actor: Actor) {
   if (!actor.roles.includes(ADMIN_ROLE)) throw new Problem('forbidden', 'Managing API tokens needs the admin role');
 }
 
-export function tokenRoutes({ db }: ApiDeps) {
+export function tokenRoutes({ db, config }: ApiDeps) {
   return [
     defineRoute({
       method: 'post',
       path: '/v1/tokens',
       summary: 'Create an API token for an actor',
-      description: 'The token is shown once; only its hash is stored. Requires the admin role.',
+      description: `The token is shown once; only its hash is stored. Without \`expiresAt\` it expires after API_TOKEN_TTL_DAYS (${config.API_TOKEN_TTL_DAYS > 0 ? `${config.API_TOKEN_TTL_DAYS} days` : 'never: 0'}). Requires the admin role.`,
       tags: ['Tokens'],
       body: createTokenInput,
-      responses: { 201: { description: 'The new token', schema: tokenSchema.pick({ id: true, actorId: true, actorName: true, roles: true }).extend({ token: z.string() }) } },
+      responses: {
+        201: { description: 'The new token', schema: tokenSchema.pick({ id: true, actorId: true, actorName: true, roles: true, expiresAt: true }).extend({ token: z.string() }) },
+      },
       problems: ['forbidden'],
       handler: async ({ body, actor }) => {
         requireAdmin(actor);
+        const expiresAt = body.expiresAt ? new Date(body.expiresAt) : defaultTokenExpiry(config.API_TOKEN_TTL_DAYS);
         const created = await createApiToken(db, {
           actorId: body.actorId,
           actorName: body.actorName,
           roles: body.roles,
           ...(body.description ? { description: body.description } : {}),
-          ...(body.expiresAt ? { expiresAt: new Date(body.expiresAt) } : {}),
+          ...(expiresAt ? { expiresAt } : {}),
         });
-        return { status: 201, body: { ...created, actorId: body.actorId, actorName: body.actorName, roles: body.roles } };
+        return { status: 201, body: { ...created, actorId: body.actorId, actorName: body.actorName, roles: body.roles, expiresAt: expiresAt?.toISOString() ?? null } };
       },
     }),
     defineRoute({

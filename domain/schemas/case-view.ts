@@ -4,6 +4,14 @@ import { actorSchema } from './actor';
 /** The case view and its events as the API documents them (OpenAPI) and the projection checks them. */
 
 const reviewStatus = z.enum(['pending', 'approved', 'rejected']);
+
+/** What a reader who may not see a sensitive field or document gets in place of its value. */
+export const redactedSchema = z
+  .object({ redacted: z.literal(true) })
+  .strict()
+  .meta({ id: 'Redacted', description: 'A sensitive value this caller may not see (see "Who may see what")' });
+
+const orRedacted = <T extends z.ZodType>(schema: T) => z.union([schema, redactedSchema]);
 /** One version of a document slot, as the case records it (metadata only). */
 export const documentVersionSchema = z.object({
   slot: z.string(),
@@ -21,6 +29,14 @@ export const documentVersionSchema = z.object({
   reviewedAt: z.string().optional(),
   reviewedBy: z.object({ id: z.string(), name: z.string() }).optional(),
 });
+/** One version as the API answers it: the metadata of a sensitive slot the caller may not see is redacted. */
+export const publicDocumentVersionSchema = documentVersionSchema.extend({
+  fileName: orRedacted(z.string()),
+  contentType: orRedacted(z.string()),
+  size: orRedacted(z.number().int()),
+  sha256: orRedacted(z.string()),
+  reason: orRedacted(z.string()).optional(),
+});
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]);
 const missingSchema = z.object({ fields: z.array(z.string()), documents: z.array(z.string()), tasks: z.array(z.string()) });
 
@@ -35,7 +51,7 @@ export const caseEventSchema = z
   })
   .meta({ id: 'CaseEvent', description: 'One timeline entry; seq is strictly increasing per case' });
 
-/** The one-case view served by the workflow query; its zod schema documents it in OpenAPI. */
+/** The one-case view served by the workflow query (the projection checks batches against it). */
 export const caseViewSchema = z
   .object({
     id: z.string().meta({ example: 'ONB-42' }),
@@ -130,13 +146,20 @@ export const caseViewSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     closedAt: z.string().nullable(),
+  });
+
+/** The one-case view as the API answers it, sensitive values the caller may not see redacted; documents it in OpenAPI. */
+export const publicCaseViewSchema = caseViewSchema
+  .extend({
+    fields: z.record(z.string(), orRedacted(fieldValue)),
+    documents: z.record(z.string(), z.object({ versions: z.number().int(), status: reviewStatus, items: z.array(publicDocumentVersionSchema) })),
   })
   .meta({ id: 'CaseView' });
 
 
 /** Answer of every command: the case after it, and the events it appended. */
 export const commandResultSchema = z
-  .object({ case: caseViewSchema, events: z.array(caseEventSchema) })
+  .object({ case: publicCaseViewSchema, events: z.array(caseEventSchema) })
   .meta({
     id: 'CommandResult',
     description: 'A repeated Idempotency-Key gets the events of the first request again, none new',

@@ -19,6 +19,19 @@ export const durationSchema = z
   .max(50)
   .refine((v) => parseDuration(v) !== undefined, 'must be a duration like "30s", "4h", "2d", "1 week", "3 business days" or "4 business hours"');
 
+/**
+ * A field or document slot whose value only some may see. Optional rather than defaulted: cases
+ * pinned to definitions published before sensitivity existed lack both, and read as not sensitive.
+ */
+function sensitivity() {
+  return {
+    /** Shown as `{"redacted": true}` to everyone but admins, auditors and the `visibleTo` roles; never searchable. */
+    sensitive: z.boolean().optional(),
+    /** Roles (declared in `roles`) that may see the value of a sensitive field or slot. */
+    visibleTo: z.array(keySchema).max(50).optional(),
+  };
+}
+
 export const fieldDefinitionSchema = z
   .object({
     key: keySchema,
@@ -30,6 +43,7 @@ export const fieldDefinitionSchema = z
     /** May be filled in by an external participant (portal form, later issue). */
     external: z.boolean().default(false),
     description: z.string().max(2000).optional(),
+    ...sensitivity(),
   })
   .strict();
 
@@ -40,6 +54,7 @@ export const documentSlotSchema = z
     external: z.boolean().default(false),
     required: z.boolean().default(false),
     contentTypes: z.array(z.string().min(1).max(255)).max(20).optional(),
+    ...sensitivity(),
   })
   .strict();
 
@@ -142,6 +157,16 @@ export const stagePermissionsSchema = z
   })
   .strict();
 
+/** Who may see and start cases of the template (besides admins; auditors see every case). */
+export const templatePermissionsSchema = z
+  .object({
+    /** Roles that see every case of the template; absent means none besides admins and auditors. */
+    view: z.array(keySchema).max(50).optional(),
+    /** Roles that may start a case; absent means any role the template declares. */
+    start: z.array(keySchema).max(50).optional(),
+  })
+  .strict();
+
 export const stageDefinitionSchema = z
   .object({
     key: keySchema,
@@ -215,6 +240,7 @@ export const templateDefinitionSchema = z
       .regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 upper-case letters or digits, starting with a letter')
       .optional(),
     roles: z.array(keySchema).max(50).default([]),
+    permissions: templatePermissionsSchema.optional(),
     fields: z.array(fieldDefinitionSchema).max(200).default([]),
     documents: z.array(documentSlotSchema).max(50).default([]),
     stages: z.array(stageDefinitionSchema).max(50),

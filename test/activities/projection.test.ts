@@ -3,19 +3,36 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, ProjectionFailure } from '../../activities';
 import { loadConfig } from '../../config/env';
 import { openDatabase } from '../../db/connection';
-import { getTimeline, listCases } from '../../db/read-model';
+import { eq } from 'drizzle-orm';
+import { getTimeline, listCases as listCasesAs } from '../../db/read-model';
+import { cases } from '../../db/schema';
+import { publishTemplate } from '../../db/templates';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { definition, minute, published, SimCase } from '../db/fixtures';
+import { admin, definition, minute, published, SimCase } from '../db/fixtures';
 
 let t: TestDatabase;
+const listCases = (db: TestDatabase['db'], filter: Parameters<typeof listCasesAs>[1]) => listCasesAs(db, filter, admin);
+const template = published(definition('activity', { prefix: 'ACT' }));
+/** Who may see what: view roles and a sensitive field, which the activity reads from the template the case pinned. */
+const guarded = published(
+  definition('guarded', {
+    prefix: 'GRD',
+    roles: ['hr', 'payroll'],
+    permissions: { view: ['hr'] },
+    fields: [
+      { key: 'fullName', type: 'text' },
+      { key: 'salary', type: 'number', sensitive: true, visibleTo: ['payroll'] },
+      { key: 'tags', type: 'multiselect', options: ['red', 'blue'] },
+    ],
+  }),
+);
 beforeAll(async () => {
   t = await createTestDatabase();
+  for (const { definition: d } of [template, guarded]) await publishTemplate(t.db, { definition: d, publishedBy: 'ada' });
 });
 afterAll(async () => {
   await t?.close();
 });
-
-const template = published(definition('activity', { prefix: 'ACT' }));
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -55,6 +72,28 @@ describe('projectCase activity', () => {
     badTime.events = badTime.events.map((e, i) => (i === 0 ? { ...e, at: 'yesterday' } : e));
     expect(await failureOf(env.run(projectCase, badTime))).toMatchObject({ type: ProjectionFailure.InvalidBatch, nonRetryable: true });
     expect((await listCases(t.db, { q: 'ACT-2' })).items).toEqual([]);
+  });
+
+  it('stores who may see the case and what q may search, from the template it pinned', async () => {
+    const { projectCase } = createActivities({ db: t.db, config: loadConfig({ NODE_ENV: 'test' }) });
+    const c = new SimCase(
+      'GRD-1',
+      guarded,
+      { title: 'Guarded', fields: { fullName: 'Gina', salary: 98765, tags: ['red', 'blue'] }, owner: 'olga', participants: [{ kind: 'internal', role: 'hr', name: 'Hana', userId: 'hana' }] },
+      minute(0),
+    );
+    await new MockActivityEnvironment().run(projectCase, c.batch());
+    const [row] = await t.db.select({ access: cases.access, searchText: cases.searchText }).from(cases).where(eq(cases.key, 'GRD-1'));
+    expect(row?.access).toEqual(['role:hr', 'user:hana', 'user:olga']);
+    expect(row?.searchText.split('\n')).toEqual(['GRD-1', 'Guarded', 'Gina', 'red', 'blue']);
+    expect(row?.searchText).not.toContain('98765');
+  });
+
+  it('fails for good when the pinned template does not exist', async () => {
+    const { projectCase } = createActivities({ db: t.db, config: loadConfig({ NODE_ENV: 'test' }) });
+    const c = new SimCase('GHO-1', published(definition('ghost', { prefix: 'GHO' })), { title: 'No template' }, minute(0));
+    const failure = await failureOf(new MockActivityEnvironment().run(projectCase, c.batch()));
+    expect(failure).toMatchObject({ type: ProjectionFailure.InvalidBatch, nonRetryable: true, message: expect.stringContaining('ghost v1') });
   });
 
   it('stores text with NUL characters, which PostgreSQL cannot hold, with a replacement character', async () => {

@@ -27,6 +27,8 @@ const template = {
   name: 'Bad input',
   prefix: 'BAD',
   roles: ['hr', 'manager'],
+  // hr and managers see every case of it: tests drive its cases with their tokens.
+  permissions: { view: ['hr', 'manager'] },
   fields: [
     { key: 'fullName', label: 'Full name', type: 'text', required: true },
     { key: 'note', label: 'Note', type: 'text', external: true },
@@ -427,7 +429,7 @@ describe('refusals stay small', () => {
 });
 
 describe('permission is checked before an upload body is read', () => {
-  test('an actor who may not act in the stage gets 403 forbidden, however broken or large the body', async () => {
+  test('an actor who may not act in the stage gets 403 forbidden, one who may not see the case 404, however broken or large the body', async () => {
     const id = await startCase();
     const seq = await lastSeq(id);
     const blobs = await blobCount();
@@ -437,11 +439,14 @@ describe('permission is checked before an upload body is read', () => {
     const good = fileForm('c.pdf', 'application/pdf', '%PDF');
     const big = fileForm('c.pdf', 'application/pdf', Buffer.alloc(50_000, 1));
     const garbage = 'this is not a multipart body';
-    for (const token of [stack.tokens.outsider, stack.tokens.manager]) {
-      expectProblem(await upload(token, good.contentType, good.body), 403, 'forbidden');
-      expectProblem(await upload(token, 'multipart/form-data; boundary=nothing', garbage), 403, 'forbidden');
-      expectProblem(await upload(token, big.contentType, big.body, small), 403, 'forbidden');
-      expectProblem(await request(stack.app).post(`/v1/cases/${id}/generate-document`).set(auth(token)).send({ template: 'letter' }), 403, 'forbidden');
+    for (const [token, status, code] of [
+      [stack.tokens.outsider, 404, 'case_not_found'],
+      [stack.tokens.manager, 403, 'forbidden'],
+    ] as const) {
+      expectProblem(await upload(token, good.contentType, good.body), status, code);
+      expectProblem(await upload(token, 'multipart/form-data; boundary=nothing', garbage), status, code);
+      expectProblem(await upload(token, big.contentType, big.body, small), status, code);
+      expectProblem(await request(stack.app).post(`/v1/cases/${id}/generate-document`).set(auth(token)).send({ template: 'letter' }), status, code);
     }
     // the same bodies from an actor who may act are read, and refused for what they are
     expectProblem(await upload(stack.tokens.hr, 'multipart/form-data; boundary=nothing', garbage), 400, 'malformed_multipart');

@@ -1,4 +1,5 @@
 import { projectCase } from '../../db/read-model';
+import { getPinnedDefinition } from '../../db/templates';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
 import { commandSignal } from '../../workflows/messages';
@@ -161,11 +162,18 @@ describe('the onboarding walkthrough', () => {
 });
 
 describe('commands are validated against the live case', () => {
-  test('permissions per stage: 403 for a role that may not act', async () => {
+  test('permissions per stage: 403 for a role that may not act; 404 for one that may not even see the case', async () => {
     const { id } = await startCase();
-    const res = await stack.http().post(`/v1/cases/${id}/tasks`).set(auth(stack.tokens.outsider)).send({ title: 'x' });
+    // The manager sees onboarding cases, but only hr acts in documentation.
+    const res = await stack.http().post(`/v1/cases/${id}/tasks`).set(auth(stack.tokens.manager)).send({ title: 'x' });
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('forbidden');
+    // The outsider does not see it: answered exactly like a case that does not exist.
+    const hidden = await stack.http().post(`/v1/cases/${id}/tasks`).set(auth(stack.tokens.outsider)).send({ title: 'x' });
+    const missing = await stack.http().post('/v1/cases/ONB-999999/tasks').set(auth(stack.tokens.outsider)).send({ title: 'x' });
+    expect(hidden.status).toBe(404);
+    expect({ ...hidden.body, instance: undefined, detail: undefined }).toEqual({ ...missing.body, instance: undefined, detail: undefined });
+    expect(hidden.body.detail).toBe(`No case ${id}`);
     // admin may act everywhere
     expect((await stack.http().post(`/v1/cases/${id}/tasks`).set(auth(stack.tokens.admin)).send({ title: 'x' })).status).toBe(200);
   });
@@ -222,8 +230,12 @@ describe('commands are validated against the live case', () => {
     const bad = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ to: 'review' });
     expect(bad.status).toBe(409);
     expect(bad.body).toMatchObject({ code: 'transition_not_allowed', missing: { fields: ['startDate', 'contractType'] } });
-    const forbidden = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.outsider)).set('Prefer', 'respond-async').send({ to: 'review' });
+    const forbidden = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.manager)).set('Prefer', 'respond-async').send({ to: 'review' });
     expect(forbidden.status).toBe(403);
+    // One who may not see the case is told it does not exist, before anything is signalled.
+    const hidden = await stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.outsider)).set('Prefer', 'respond-async').send({ text: 'psst' });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.code).toBe('case_not_found');
     // A signal sent around the API (the Temporal UI, another system) is checked when it arrives.
     await stack.client.workflow.getHandle(`case-${id}`).signal(commandSignal, { requestId: 'from-elsewhere', actor: { id: 'hana', name: 'Hana HR', roles: ['hr'], kind: 'user' }, command: { type: 'advance', to: 'review' } });
     const rejected = await eventually(async () => {
@@ -328,7 +340,7 @@ describe('lists and boards from the read model', () => {
     const view = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
     // An archived case whose run Temporal no longer keeps: only its projection is left.
     const archivedKey = 'ONB-777777';
-    await projectCase(stack.db, { caseKey: archivedKey, view: { ...view, id: archivedKey, status: 'closed' }, events: [] });
+    await projectCase(stack.db, { caseKey: archivedKey, view: { ...view, id: archivedKey, status: 'closed' }, events: [] }, (await getPinnedDefinition(stack.db, view.template.key, view.template.version))!);
     const res = await stack.http().get(`/v1/cases/${archivedKey}`).set(auth(stack.tokens.hr));
     expect(res.status).toBe(200);
     expect(res.headers['case-source']).toBe('read-model');

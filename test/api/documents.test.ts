@@ -21,7 +21,9 @@ const documentsTemplate = {
   key: 'doc-check',
   name: 'Document check',
   prefix: 'DOC',
-  roles: ['hr', 'manager'],
+  roles: ['hr', 'manager', 'it'],
+  // hr, managers and it see every case of it: tests drive its cases with their tokens.
+  permissions: { view: ['hr', 'manager', 'it'] },
   fields: [
     { key: 'fullName', label: 'Full name', type: 'text', required: true },
     { key: 'email', label: 'E-mail', type: 'email', external: true },
@@ -285,8 +287,9 @@ describe('bad input changes nothing', () => {
       expectProblem(res, 400, 'invalid_file_name');
     }
 
-    // refused by the case itself after the bytes were stored (role not allowed to act): deleted again
-    expectProblem(await upload(id, 'contract', fileForm('a.pdf', 'application/pdf', 'x'), stack.tokens.outsider), 403, 'forbidden');
+    // a role that sees the case and may not act in its stage, and one that may not see it: refused before the body is read
+    expectProblem(await upload(id, 'contract', fileForm('a.pdf', 'application/pdf', 'x'), stack.tokens.it), 403, 'forbidden');
+    expectProblem(await upload(id, 'contract', fileForm('a.pdf', 'application/pdf', 'x'), stack.tokens.outsider), 404, 'case_not_found');
 
     expect(await stack.http().post(`/v1/cases/${id}/close`).set(auth(stack.tokens.hr)).send({ reason: 'withdrawn' }).then((r) => r.status)).toBe(200);
     expectProblem(await upload(id, 'contract', fileForm('a.pdf', 'application/pdf', 'x')), 409, 'case_not_open');

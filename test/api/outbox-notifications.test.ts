@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { claimEmail, markEmailSent } from '../../db/emails';
 import { insertNotification } from '../../db/notifications';
+import { listEmailsTo } from '../../db/outbox';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -54,10 +55,15 @@ describe('GET /v1/outbox', () => {
     expect(outboxOfOne.body.items.map((e: { subject: string }) => e.subject)).toEqual(['Message 3', 'Message 1']);
   });
 
-  it('is for admins only', async () => {
-    const res = await stack.http().get('/v1/outbox').set(auth('hr')).expect(403);
-    expect(res.body).toMatchObject({ code: 'forbidden' });
+  it('shows others only the e-mails addressed to them: none to a caller without an address', async () => {
+    const res = await stack.http().get('/v1/outbox').set(auth('hr')).expect(200);
+    expect(res.body).toEqual({ items: [], nextCursor: null });
     await stack.http().get('/v1/outbox').expect(401);
+    // What a caller with an address (single sign-on identities carry one) gets: their own, newest first.
+    const own = await listEmailsTo(stack.db, 'USER3@example.com');
+    expect(own.items.map((e) => e.subject)).toEqual(['Message 3']);
+    expect((await listEmailsTo(stack.db, 'user3@example.com', { caseKey: 'ONB-2' })).items).toEqual([]);
+    expect((await listEmailsTo(stack.db, 'nobody@example.com')).items).toEqual([]);
   });
 
   it('refuses bad filters and foreign cursors with a 422', async () => {

@@ -19,6 +19,8 @@ const portalTemplate = {
   name: 'Portal check',
   prefix: 'PRT',
   roles: ['hr', 'manager'],
+  // hr and managers see every case of it: tests drive its cases with their tokens.
+  permissions: { view: ['hr', 'manager'] },
   fields: [
     { key: 'fullName', label: 'Full name', type: 'text', required: true },
     { key: 'email', label: 'Personal e-mail', type: 'email', external: true },
@@ -113,8 +115,12 @@ describe('portal links', () => {
     expect([internal.status, internal.body.code]).toEqual([422, 'not_external_participant']);
     const unknown = await stack.http().post(`/v1/cases/${id}/portal-links`).set(auth(stack.tokens.hr)).send({ participantId: 'P-9' });
     expect([unknown.status, unknown.body.code]).toEqual([404, 'participant_not_found']);
-    const forbidden = await stack.http().post(`/v1/cases/${id}/portal-links`).set(auth(stack.tokens.outsider)).send({ participantId: 'P-1' });
+    // The manager sees the case but may not act in documentation; the outsider does not see it at all.
+    const forbidden = await stack.http().post(`/v1/cases/${id}/portal-links`).set(auth(stack.tokens.manager)).send({ participantId: 'P-1' });
     expect([forbidden.status, forbidden.body.code]).toEqual([403, 'forbidden']);
+    const hidden = await stack.http().post(`/v1/cases/${id}/portal-links`).set(auth(stack.tokens.outsider)).send({ participantId: 'P-1' });
+    expect([hidden.status, hidden.body.code]).toEqual([404, 'case_not_found']);
+    expect((await stack.http().get(`/v1/cases/${id}/portal-links`).set(auth(stack.tokens.outsider))).status).toBe(404);
     expect((await stack.http().post(`/v1/cases/${id}/portal-links`).send({ participantId: 'P-1' })).status).toBe(401);
     expect((await stack.http().post('/v1/cases/PRT-9999/portal-links').set(auth(stack.tokens.hr)).send({ participantId: 'P-1' })).status).toBe(404);
 

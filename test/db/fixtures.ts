@@ -10,6 +10,8 @@ import { decide, decideStart, type StartRequest } from '../../domain/decide';
 import type { CaseEvent } from '../../domain/events';
 import { type PublishedTemplate, type TemplateDefinition, type TemplateDefinitionInput } from '../../domain/template';
 import { templateDefinitionSchema } from '../../domain/schemas/template';
+import type { Database } from '../../db/connection';
+import { projectCase, type ProjectionBatch } from '../../db/read-model';
 
 export const admin: Actor = { id: 'ada', name: 'Ada Admin', roles: [ADMIN_ROLE], kind: 'user' };
 
@@ -28,8 +30,20 @@ export function definition(key: string, overrides: Partial<TemplateDefinitionInp
   });
 }
 
+/** Definitions by key and version, as `published` made them: what `project` reads a batch's template from. */
+const publishedDefinitions = new Map<string, TemplateDefinition>();
+
 export function published(def: TemplateDefinition, version = 1): PublishedTemplate {
+  publishedDefinitions.set(`${def.key}@${version}`, def);
   return { key: def.key, version, prefix: def.prefix ?? 'TST', definition: def, publishedAt: '2026-01-01T00:00:00.000Z' };
+}
+
+/** Projects a batch with the definition its case pinned, as the projection activity does. */
+export function project(db: Database, batch: ProjectionBatch): Promise<{ projectedThrough: number }> {
+  const { key, version } = batch.view.template;
+  const definition = publishedDefinitions.get(`${key}@${version}`);
+  if (!definition) throw new Error(`no fixture template ${key} v${version}: make it with published()`);
+  return projectCase(db, batch, definition);
 }
 
 /** A case driven through the domain: every step returns the events it appended. */

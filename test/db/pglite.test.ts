@@ -6,7 +6,7 @@ import { nextCaseKey } from '../../db/case-keys';
 import { getTimeline, listCases, projectCase } from '../../db/read-model';
 import { getTemplate, publishTemplate } from '../../db/templates';
 import { createApiToken, resolveApiToken } from '../../db/tokens';
-import { definition, minute, SimCase } from './fixtures';
+import { admin, definition, minute, SimCase } from './fixtures';
 
 // The embedded database `npm start` uses without DATABASE_URL: same schema, same queries.
 describe('PGlite (embedded) database', () => {
@@ -30,11 +30,15 @@ describe('PGlite (embedded) database', () => {
       expect(template).toMatchObject({ version: 1, created: true });
       const key = await nextCaseKey(first.db, { prefix: template.prefix, templateKey: template.key });
       expect(key).toBe('EMB-1');
-      const c = new SimCase(key, template, { title: 'Embedded case', fields: { fullName: 'Pat' } }, minute(0));
+      const c = new SimCase(key, template, { title: 'Embedded case', fields: { fullName: 'Pat' }, owner: 'pat' }, minute(0));
       c.run({ type: 'comment', text: 'hello' }, minute(1));
-      await projectCase(first.db, c.batch());
-      await projectCase(first.db, c.batch());
-      expect((await listCases(first.db, { q: 'pat' })).items.map((i) => i.id)).toEqual(['EMB-1']);
+      await projectCase(first.db, c.batch(), template.definition);
+      await projectCase(first.db, c.batch(), template.definition);
+      expect((await listCases(first.db, { q: 'pat' }, admin)).items.map((i) => i.id)).toEqual(['EMB-1']);
+      // Visibility is an array overlap on cases.access: PGlite answers it like PostgreSQL.
+      const reader = (id: string) => ({ id, name: id, roles: ['hr'], kind: 'user' as const });
+      expect((await listCases(first.db, {}, reader('pat'))).items.map((i) => i.id)).toEqual(['EMB-1']);
+      expect((await listCases(first.db, {}, reader('someone-else'))).items).toEqual([]);
       ({ token } = await createApiToken(first.db, { actorId: 'u', actorName: 'U', roles: ['hr', 'admin'] }));
 
       // API and worker share this one embedded database in one process: concurrent calls must
@@ -54,7 +58,7 @@ describe('PGlite (embedded) database', () => {
       await second.migrate(); // already applied: a no-op
       expect(await getTemplate(second.db, 'embedded')).toMatchObject({ version: 5, prefix: 'EMB' });
       expect(await getTemplate(second.db, 'embedded', 1)).toMatchObject({ version: 1, definition: { name: 'Template embedded' } });
-      const list = await listCases(second.db, { template: 'embedded' });
+      const list = await listCases(second.db, { template: 'embedded' }, admin);
       expect(list.items).toEqual([expect.objectContaining({ id: 'EMB-1', title: 'Embedded case', stage: 'intake', createdAt: minute(0), updatedAt: minute(1) })]);
       expect((await getTimeline(second.db, 'EMB-1', { types: ['comment.added'] })).items).toEqual([
         expect.objectContaining({ type: 'comment.added', at: minute(1), data: expect.objectContaining({ text: 'hello' }) }),

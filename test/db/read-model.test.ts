@@ -1,10 +1,12 @@
 import { eq } from 'drizzle-orm';
-import { caseExists, getBoard, getTimeline, InvalidCursorError, listCases, projectCase, type CaseSummary } from '../../db/read-model';
+import { caseExists, getBoard, getTimeline, InvalidCursorError, listCases as listCasesAs, type CaseSummary } from '../../db/read-model';
 import { caseEvents, cases, participants, tasks } from '../../db/schema';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { definition, minute, published, shuffled, SimCase } from './fixtures';
+import { admin, definition, minute, project, published, shuffled, SimCase } from './fixtures';
 
 let t: TestDatabase;
+/** Lists as an admin, who sees every case (what other readers see is test/db/visibility.test.ts's). */
+const listCases = (db: TestDatabase['db'], filter: Parameters<typeof listCasesAs>[1]) => listCasesAs(db, filter, admin);
 beforeAll(async () => {
   t = await createTestDatabase();
 });
@@ -47,7 +49,7 @@ describe('projectCase', () => {
 
   it('writes the case, its events, tasks and participants', async () => {
     const { c } = busyCase('PRJ-1');
-    const result = await projectCase(t.db, c.batch());
+    const result = await project(t.db, c.batch());
     expect(result).toEqual({ projectedThrough: c.state.lastSeq });
 
     const rows = await rowsOf('PRJ-1');
@@ -82,9 +84,9 @@ describe('projectCase', () => {
 
   it('is idempotent: the same batch twice changes nothing', async () => {
     const { c } = busyCase('PRJ-2');
-    await projectCase(t.db, c.batch());
+    await project(t.db, c.batch());
     const before = await rowsOf('PRJ-2');
-    await projectCase(t.db, c.batch());
+    await project(t.db, c.batch());
     expect(await rowsOf('PRJ-2')).toEqual(before);
   });
 
@@ -97,8 +99,8 @@ describe('projectCase', () => {
     expect(early.events).toEqual(c.events.slice(0, first));
 
     // The newest view arrives with only the later events; the opening batch comes afterwards.
-    await projectCase(t.db, c.batch(c.events.slice(first)));
-    await projectCase(t.db, early.batch());
+    await project(t.db, c.batch(c.events.slice(first)));
+    await project(t.db, early.batch());
 
     const rows = await rowsOf('PRJ-3');
     expect(rows.case?.lastSeq).toBe(c.state.lastSeq);
@@ -117,9 +119,9 @@ describe('projectCase', () => {
       view: i === c.events.length - 1 ? c.view() : { ...c.view(), lastSeq: e.seq },
       events: [e],
     }));
-    for (const batch of shuffled(batches, 7)) await projectCase(t.db, batch);
+    for (const batch of shuffled(batches, 7)) await project(t.db, batch);
     // Duplicates after the fact change nothing.
-    await projectCase(t.db, batches[2]!);
+    await project(t.db, batches[2]!);
 
     const rows = await rowsOf('PRJ-4');
     expect(rows.case?.lastSeq).toBe(c.state.lastSeq);
@@ -132,7 +134,7 @@ describe('projectCase', () => {
   it('handles concurrent deliveries of different batches of one case', async () => {
     const { c } = busyCase('PRJ-5');
     const batches = c.events.map((e, i) => ({ caseKey: 'PRJ-5', view: i === c.events.length - 1 ? c.view() : { ...c.view(), lastSeq: e.seq }, events: [e] }));
-    await Promise.all([...batches, ...batches].map((b) => projectCase(t.db, b)));
+    await Promise.all([...batches, ...batches].map((b) => project(t.db, b)));
     const rows = await rowsOf('PRJ-5');
     expect(rows.case?.view).toEqual(c.view());
     expect(rows.events).toHaveLength(c.events.length);
@@ -141,11 +143,11 @@ describe('projectCase', () => {
   it('records closing and reopening', async () => {
     const c = new SimCase('PRJ-6', template, { title: 'Closer' }, minute(0));
     c.run({ type: 'close', reason: 'done' }, minute(10));
-    await projectCase(t.db, c.batch());
+    await project(t.db, c.batch());
     expect((await rowsOf('PRJ-6')).case).toMatchObject({ status: 'closed' });
     expect((await rowsOf('PRJ-6')).case?.closedAt?.toISOString()).toBe(minute(10));
     const reopened = c.run({ type: 'reopen', reason: 'oops' }, minute(11));
-    await projectCase(t.db, c.batch(reopened));
+    await project(t.db, c.batch(reopened));
     expect((await rowsOf('PRJ-6')).case).toMatchObject({ status: 'open', closedAt: null });
   });
 
@@ -180,14 +182,14 @@ describe('listCases', () => {
       all.push(c);
     }
     // Project in a shuffled order: the read model must not depend on projection order.
-    for (const c of shuffled(all)) await projectCase(t.db, c.batch());
+    for (const c of shuffled(all)) await project(t.db, c.batch());
   });
 
   const ours = (items: CaseSummary[]) => items.filter((s) => s.template.key === 'list-a' || s.template.key === 'list-b');
   const expectedOrder = (cs: SimCase[]) =>
     [...cs].sort((x, y) => (x.view().createdAt === y.view().createdAt ? (x.key < y.key ? 1 : -1) : x.view().createdAt < y.view().createdAt ? 1 : -1)).map((c) => c.key);
 
-  async function pages(filter: Parameters<typeof listCases>[1]) {
+  async function pages(filter: Parameters<typeof listCasesAs>[1]) {
     const seen: string[] = [];
     let cursor: string | undefined;
     let pagesRead = 0;
@@ -230,7 +232,7 @@ describe('listCases', () => {
   });
 
   it('filters by template, stage, status and owner', async () => {
-    const check = async (filter: Parameters<typeof listCases>[1], predicate: (c: SimCase) => boolean) => {
+    const check = async (filter: Parameters<typeof listCasesAs>[1], predicate: (c: SimCase) => boolean) => {
       const { seen } = await pages({ ...filter, limit: 7 });
       expect(seen).toEqual(expectedOrder(all.filter(predicate)));
     };
@@ -286,7 +288,7 @@ describe('getBoard', () => {
       const c = new SimCase(`BRD-${n}`, tpl, { title: `Board ${n}` }, minute(n));
       if (to) c.run({ type: 'advance', to }, minute(100 + n));
       if (close) c.run({ type: 'close', reason: 'withdrawn' }, minute(200 + n));
-      await projectCase(t.db, c.batch());
+      await project(t.db, c.batch());
     };
     await make(1, v1);
     await make(2, v1, 'legacy');
@@ -296,7 +298,7 @@ describe('getBoard', () => {
     await make(6, v2, 'review');
     await make(7, v2, undefined, true);
 
-    const board = await getBoard(t.db, v2, { limitPerStage: 2 });
+    const board = await getBoard(t.db, v2, admin, { limitPerStage: 2 });
     expect(board.template).toEqual({ key: 'board', version: 2, name: 'Template board' });
     expect(board.stages.map((s) => [s.key, s.name, s.terminal, s.count, s.cases.map((c) => c.id)])).toEqual([
       ['intake', 'Intake', false, 2, ['BRD-3', 'BRD-1']],
@@ -305,9 +307,9 @@ describe('getBoard', () => {
       ['legacy', 'legacy', false, 1, ['BRD-2']],
     ]);
 
-    const countsOnly = await getBoard(t.db, v2, { limitPerStage: 0 });
+    const countsOnly = await getBoard(t.db, v2, admin, { limitPerStage: 0 });
     expect(countsOnly.stages.map((s) => [s.count, s.cases.length])).toEqual([[2, 0], [3, 0], [0, 0], [1, 0]]);
-    const empty = await getBoard(t.db, published(definition('empty-board', { prefix: 'EBD' })));
+    const empty = await getBoard(t.db, published(definition('empty-board', { prefix: 'EBD' })), admin);
     expect(empty.stages.map((s) => s.count)).toEqual([0, 0, 0]);
   });
 });
@@ -317,7 +319,7 @@ describe('getTimeline', () => {
     const c = new SimCase('TL-1', published(definition('timeline', { prefix: 'TL' })), { title: 'Timeline', fields: { fullName: 'T' } }, minute(0));
     for (let i = 0; i < 12; i++) c.run({ type: 'comment', text: `comment ${i}` }, minute(i + 1));
     c.run({ type: 'advance', to: 'review' }, minute(20));
-    await projectCase(t.db, c.batch());
+    await project(t.db, c.batch());
 
     const seen: number[] = [];
     let after: number | undefined;

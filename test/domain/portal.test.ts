@@ -149,6 +149,22 @@ describe('the external form', () => {
     expect(parsePortalForm(template, { equipment: '' }, current)).toEqual({ ok: true, values: { equipment: [] } });
   });
 
+  test('a sensitive external field is written, never shown back: it starts empty, and empty keeps what is on file', () => {
+    const t = templateDefinitionSchema.parse({
+      ...template,
+      roles: ['hr'],
+      fields: [...template.fields, { key: 'iban', type: 'text', external: true, sensitive: true, visibleTo: ['hr'] }, { key: 'tax', type: 'multiselect', options: ['a', 'b'], external: true, sensitive: true }],
+    });
+    const current = { iban: 'DE89 3704 0044 0532 0130 00', tax: ['a'] };
+    const byKey = Object.fromEntries(portalFormFields(t, current).map((f) => [f.key, f]));
+    expect(byKey.iban).toMatchObject({ value: '', sensitive: true, provided: true });
+    expect(byKey.tax?.options.every((o) => !o.selected)).toBe(true);
+    expect(byKey.email).toMatchObject({ sensitive: false, provided: false });
+    expect(portalFormFields(t, {}).find((f) => f.key === 'iban')).toMatchObject({ sensitive: true, provided: false });
+    expect(parsePortalForm(t, { iban: '  ', tax: '' }, current)).toEqual({ ok: true, values: {} });
+    expect(parsePortalForm(t, { iban: 'GB33 BUKB 2020 1555 5555 55', tax: ['', 'b'] }, current)).toEqual({ ok: true, values: { iban: 'GB33 BUKB 2020 1555 5555 55', tax: ['b'] } });
+  });
+
   test('internal and unknown fields are refused, bad values are reported by field', () => {
     const parsed = parsePortalForm(template, { salary: '1000000', fullName: 'Mallory', nope: 'x', shoeSize: 'big', remote: 'maybe', startDate: '01/02/2027', contractType: 'boss', email: 'not-an-email', phone: ['a', 'b'] }, {});
     expect(parsed.ok).toBe(false);

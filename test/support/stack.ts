@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../config/env';
+import { redactingStream } from '../../config/logger';
 import { CaseClient } from '../../api/case-client';
 import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
@@ -37,7 +38,13 @@ export interface TestStack {
  * against the shared Temporal dev server, and the Express app (for supertest).
  */
 export async function startTestStack(
-  opts: { address?: string; archiveAfterMs?: number; env?: Record<string, string> } = {},
+  opts: {
+    address?: string;
+    archiveAfterMs?: number;
+    env?: Record<string, string>;
+    /** The logger of the API and the activities (e.g. one that captures its lines: test/support/logs.ts). */
+    log?: Logger;
+  } = {},
 ): Promise<TestStack> {
   if (!runtimeInstalled) {
     try {
@@ -60,6 +67,7 @@ export async function startTestStack(
     db: database.db,
     config,
     workflowBundle: await testWorkflowBundle(),
+    ...(opts.log ? { log: opts.log } : {}),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
@@ -67,9 +75,12 @@ export async function startTestStack(
   await pollersSeen(connection, namespace, taskQueue);
   const cases = new CaseClient(client, taskQueue);
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
-  const log = process.env.TEST_LOG_LEVEL
-    ? pino({ level: process.env.TEST_LOG_LEVEL })
-    : pino({ level: 'error' }, pino.destination({ dest: path.resolve(__dirname, '../../test-output/api-errors.log'), mkdir: true, append: true, sync: true }));
+  // Secrets are redacted from these lines as from the service's (config/logger.ts).
+  const log =
+    opts.log ??
+    (process.env.TEST_LOG_LEVEL
+      ? pino({ level: process.env.TEST_LOG_LEVEL }, redactingStream(pino.destination(1)))
+      : pino({ level: 'error' }, redactingStream(pino.destination({ dest: path.resolve(__dirname, '../../test-output/api-errors.log'), mkdir: true, append: true, sync: true }))));
   const app = createApp({
     db: database.db,
     cases,

@@ -4,7 +4,11 @@ import YAML from 'yaml';
 
 export const onboardingYaml = fs.readFileSync(path.resolve(__dirname, '../../examples/employee-onboarding.yaml'), 'utf8');
 
-/** The README's example template, as a JSON object; `key` and `prefix` can be made unique per test. */
-export function onboardingTemplate(overrides: { key?: string; prefix?: string } = {}): Record<string, unknown> {
-  return { ...(YAML.parse(onboardingYaml) as Record<string, unknown>), ...overrides };
+/**
+ * The README's example template, as a JSON object; `key` and `prefix` can be made unique per test.
+ * Its hr, manager and it roles see every case (`permissions.view`), as the people who run
+ * onboardings would: tests drive its cases with those tokens. `permissions` can be overridden.
+ */
+export function onboardingTemplate(overrides: { key?: string; prefix?: string; permissions?: Record<string, unknown> } = {}): Record<string, unknown> {
+  return { permissions: { view: ['hr', 'manager', 'it'] }, ...(YAML.parse(onboardingYaml) as Record<string, unknown>), ...overrides };
 }

@@ -49,7 +49,7 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 test('budgets inside a running case: failures on the timeline, never a failed workflow task', async () => {
-  const created = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).send({ template: 'budgets', title: 'Budgets' });
+  const created = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).send({ template: 'budgets', title: 'Budgets', owner: 'hana' });
   expect(created.status).toBe(201);
   const id: string = created.body.id;
   const handle = stack.client.workflow.getHandle(caseWorkflowId(id));

@@ -128,6 +128,9 @@ test('a closed case stays reopenable, then completes once its retention passes',
     .send({ reason: 'too late' });
   expect(res.status).toBe(409);
   expect(res.body.code).toBe('case_archived');
+  // …and to one who may not see it, the same answer as a case that never existed
+  const hidden = await stack.http().post(`/v1/cases/${caseKey}/reopen`).set({ Authorization: `Bearer ${stack.tokens.outsider}` }).send({ reason: 'too late' });
+  expect([hidden.status, hidden.body.code, hidden.body.detail]).toEqual([404, 'case_not_found', `No case ${caseKey}`]);
 
   await recordHistory(testTemporalAddress(), handle.workflowId, undefined, 'case-closed-reopened-cancelled');
 

@@ -1,0 +1,62 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from './connection';
+import { rateLimitCounters } from './schema';
+
+/**
+ * Fixed-window request counters shared by every API replica: one row per key, one statement per
+ * counted request. The database's clock decides when a window starts and ends, so replicas with
+ * skewed clocks still agree.
+ */
+
+export interface CounterHit {
+  /** Requests counted in the current window, this one included. */
+  hits: number;
+  /** Milliseconds until the window ends (by the database's clock). */
+  resetInMs: number;
+}
+
+const interval = (windowMs: number) => sql`${`${Math.round(windowMs)} milliseconds`}::interval`;
+
+/**
+ * Counts one request under `key`: a new row, the next hit of the current window, or the first hit
+ * of a new window when the old one has passed — one upsert, atomic under concurrency (the row lock
+ * of `on conflict do update` serialises hits on the same key).
+ */
+export async function hitCounter(db: Database, key: string, windowMs: number): Promise<CounterHit> {
+  // In the SET list, columns are the row's values before the update.
+  const expired = sql`${rateLimitCounters.windowStart} <= now() - ${interval(windowMs)}`;
+  const [row] = await db
+    .insert(rateLimitCounters)
+    .values({ key, windowStart: sql`now()`, hits: 1 })
+    .onConflictDoUpdate({
+      target: rateLimitCounters.key,
+      set: {
+        windowStart: sql`case when ${expired} then now() else ${rateLimitCounters.windowStart} end`,
+        hits: sql`case when ${expired} then 1 else ${rateLimitCounters.hits} + 1 end`,
+      },
+    })
+    .returning({
+      hits: rateLimitCounters.hits,
+      resetInMs: sql<number>`greatest(0, ceil(extract(epoch from (${rateLimitCounters.windowStart} + ${interval(windowMs)} - now())) * 1000))::int`,
+    });
+  if (!row) throw new Error(`rate-limit counter ${key} was not written`);
+  // window_start is stored to the millisecond, now() has microseconds: the rounding can add up to 1 ms.
+  return { hits: row.hits, resetInMs: Math.min(Number(row.resetInMs), windowMs) };
+}
+
+/** Takes back one hit (express-rate-limit's decrement); never below zero. */
+export async function unhitCounter(db: Database, key: string): Promise<void> {
+  await db
+    .update(rateLimitCounters)
+    .set({ hits: sql`greatest(0, ${rateLimitCounters.hits} - 1)` })
+    .where(eq(rateLimitCounters.key, key));
+}
+
+export async function resetCounter(db: Database, key: string): Promise<void> {
+  await db.delete(rateLimitCounters).where(eq(rateLimitCounters.key, key));
+}
+
+/** Deletes the counters under `prefix` whose window ended more than `windowMs` ago: rows of clients that went away. */
+export async function deleteStaleCounters(db: Database, prefix: string, windowMs: number): Promise<void> {
+  await db.delete(rateLimitCounters).where(sql`starts_with(${rateLimitCounters.key}, ${prefix}) and ${rateLimitCounters.windowStart} < now() - ${interval(2 * windowMs)}`);
+}
