@@ -8,6 +8,7 @@
  * that pass the access checks and are then refused by the case for a reason of its own (so the
  * case stays as it is), and a few harmless writes that succeed.
  */
+import { startFakeIdentityProvider, type FakeIdentityProvider } from '../support/oidc-provider';
 import { sql } from 'drizzle-orm';
 import { createApiToken, revokeApiToken } from '../../db/tokens';
 import type { Database } from '../../db/connection';
@@ -66,9 +67,13 @@ const callers: Caller[] = [
   { name: 'expired token', authenticated: false },
   { name: 'revoked token', authenticated: false },
   { name: 'portal token as bearer', authenticated: false },
-  // JWT callers go here once single sign-on lands: a JWT for each of the roles above should get
-  // exactly the row of the token caller with the same id and roles, and an expired, not-yet-valid,
-  // wrongly signed or wrong-audience JWT the row of "expired token" (401 everywhere).
+  // Single sign-on: a JWT gets exactly the row of the API-token caller with the same id and roles;
+  // an expired, wrong-audience or wrongly signed one 401 everywhere.
+  { name: 'JWT owner', authenticated: true, sees: true, acts: true, comments: true, starts: true },
+  { name: 'JWT unrelated role', authenticated: true },
+  { name: 'JWT expired', authenticated: false },
+  { name: 'JWT wrong audience', authenticated: false },
+  { name: 'JWT wrong key', authenticated: false },
 ];
 
 /** The request an operation sends; `ctx` holds what setup created. */
@@ -250,11 +255,18 @@ async function snapshot(db: Database, caseKey: string) {
 }
 
 const ctx: Context = { caseKey: '', portalToken: '' };
+let idp: FakeIdentityProvider;
 
 beforeAll(async () => {
   // Failed authentications are the matrix's subject here, not an attack: no per-address limit, and
   // counters in memory (rate limits are not what this test is about).
-  stack = await startTestStack({ env: { AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_STORE: 'memory' } });
+  idp = await startFakeIdentityProvider('case-api');
+  const key = await idp.newKey('k1');
+  const stranger = await idp.newKey('k-unpublished');
+  idp.publish(key);
+  stack = await startTestStack({ env: { AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_STORE: 'memory', OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: 'case-api' } });
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = async (claims: Record<string, unknown>, signer = key) => `Bearer ${await idp.sign(signer, claims)}`;
   const token = async (id: string, roles: string[], opts: { expiresAt?: Date } = {}) =>
     createApiToken(stack.db, { actorId: id, actorName: id, roles, ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) });
   const headers: Record<string, string> = {
@@ -268,6 +280,11 @@ beforeAll(async () => {
     'no role': `Bearer ${(await token('nora', [])).token}`,
     'expired token': `Bearer ${(await token('olive', ['actor'], { expiresAt: new Date(Date.now() - 60_000) })).token}`,
   };
+  headers['JWT owner'] = await jwt({ sub: 'olive', name: 'Olive', roles: ['actor'] });
+  headers['JWT unrelated role'] = await jwt({ sub: 'uma', name: 'Uma', roles: ['sales'] });
+  headers['JWT expired'] = await jwt({ sub: 'olive', roles: ['actor'], iat: now - 3600, exp: now - 600 });
+  headers['JWT wrong audience'] = await jwt({ sub: 'olive', roles: ['actor'], aud: 'another-api' });
+  headers['JWT wrong key'] = await jwt({ sub: 'olive', roles: ['actor'] }, stranger);
   const revoked = await token('olive', ['actor']);
   await revokeApiToken(stack.db, revoked.id);
   headers['revoked token'] = `Bearer ${revoked.token}`;
@@ -301,7 +318,10 @@ beforeAll(async () => {
   const lastSeq = (await stack.cases.view(ctx.caseKey)).lastSeq;
   await eventually(async () => (await stack.http().get(`${c(ctx)}/timeline?limit=500`).set(auth(stack.tokens.admin))).body.items?.length === lastSeq);
 }, 120_000);
-afterAll(() => stack?.close());
+afterAll(async () => {
+  await stack?.close();
+  await idp?.close();
+});
 
 test('every operation in /openapi.json has an expectation for every caller', async () => {
   const doc = (await stack.http().get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };

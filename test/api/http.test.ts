@@ -52,8 +52,8 @@ describe('templates', () => {
     const first = await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).set('Content-Type', 'application/yaml').send(onboardingYaml);
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ key: 'employee-onboarding', version: 1, prefix: 'ONB', name: 'Employee onboarding' });
-    // The example exactly as the YAML has it (the helper adds view roles for the tests' tokens).
-    const again = await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(onboardingTemplate({ permissions: undefined }));
+    // The example exactly as the YAML has it.
+    const again = await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(onboardingTemplate());
     expect(again.status).toBe(200);
     expect(again.body.version).toBe(1);
     const changed = await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send({ ...onboardingTemplate(), name: 'Onboarding v2' });

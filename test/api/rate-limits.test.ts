@@ -18,7 +18,7 @@ import { createApiToken } from '../../db/tokens';
 import { hitCounter } from '../../db/rate-limits';
 import { captureLogs } from '../support/logs';
 import { fileForm } from '../support/multipart';
-import { startTestStack, type TestStack } from '../support/stack';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 const LIMITS = { RATE_LIMIT: '8', RATE_LIMIT_STARTS: '2', RATE_LIMIT_UPLOADS: '1', RATE_LIMIT_PUBLISHES: '2', AUTH_FAILURE_LIMIT: '5', RATE_LIMIT_WINDOW_S: '60' };
 let stack: TestStack;
@@ -82,9 +82,12 @@ test('starts have their own, stricter budget per actor; past it 429 with Retry-A
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(60);
   expect(rateLimitHeader(refused.headers.ratelimit)).toMatchObject({ name: 'starts', remaining: 0 });
-  // Nothing was started by the refused request.
-  const list = await stack.http().get('/v1/cases?template=limits').set(auth(stack.tokens.admin));
-  expect(list.body.items.map((c: { title: string }) => c.title).sort()).toEqual(['one', 'two']);
+  // Nothing was started by the refused request (the list comes from the read model: wait for both).
+  const titles = await eventually(async () => {
+    const list = await stack.http().get('/v1/cases?template=limits').set(auth(stack.tokens.admin));
+    return list.body.items?.length >= 2 ? list.body.items.map((c: { title: string }) => c.title).sort() : undefined;
+  });
+  expect(titles).toEqual(['one', 'two']);
 
   // The same actor's other requests use the general budget; another actor has budgets of its own.
   expect((await stack.http().get('/v1/templates').set(auth(stack.tokens.hr))).status).toBe(200);

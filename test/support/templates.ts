@@ -10,5 +10,5 @@ export const onboardingYaml = fs.readFileSync(path.resolve(__dirname, '../../exa
  * onboardings would: tests drive its cases with those tokens. `permissions` can be overridden.
  */
 export function onboardingTemplate(overrides: { key?: string; prefix?: string; permissions?: Record<string, unknown> } = {}): Record<string, unknown> {
-  return { permissions: { view: ['hr', 'manager', 'it'] }, ...(YAML.parse(onboardingYaml) as Record<string, unknown>), ...overrides };
+  return { ...(YAML.parse(onboardingYaml) as Record<string, unknown>), ...overrides };
 }
