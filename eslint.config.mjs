@@ -60,6 +60,20 @@ export default tseslint.config(
     },
   },
   {
+    // The console runs in the browser and talks to the server only over the public /v1 API: it may
+    // take the API's shapes (types) from the server's schemas, nothing else.
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins.map((name) => ({ name, message: 'The console runs in the browser.' })), { name: 'zod', allowTypeImports: true, message: 'Types only: the console validates nothing the API does not.' }],
+          patterns: [{ group: ['../../*', '../../../*', '../../**', '../../../**'], allowTypeImports: true, message: 'The console reaches the server only through /v1: import types only.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['domain/**/*.ts'],
     rules: {
       'no-restricted-properties': [

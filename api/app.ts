@@ -30,6 +30,7 @@ import { tokenRoutes } from './routes/tokens';
 import { documentRoutes, isDocumentUpload } from './routes/documents';
 import { portalLinkRoutes } from './routes/portal-links';
 import { portalLogSerializers, portalRouter } from './portal/router';
+import { consoleRouter } from './console';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
 export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle }) {
@@ -258,6 +259,9 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
   // The external portal: HTML for people without an account, authenticated by the magic link's token.
   // Mounted before the /v1 router, whose JSON body rules would refuse its forms. Uploads count per link.
   app.use('/portal', limits.portalUploads, portalRouter(deps));
+
+  // The team console: a browser app on the public /v1 API (same origin, its own CSP).
+  app.use('/console', consoleRouter(deps.config.CONSOLE_DIST ? { prebuiltDir: deps.config.CONSOLE_DIST } : {}));
 
   const v1 = express.Router();
   // Mounted at the root, so these run for every request outside the portal, unknown routes included.

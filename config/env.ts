@@ -30,6 +30,8 @@ export const envSchema = z.object({
   HOST: optionalString,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: optionalString,
+  /** A console prebuilt by `npm run build:console` (the image has one); unset: built in memory on first use. */
+  CONSOLE_DIST: optionalString,
   DATABASE_URL: optionalString,
   DATA_DIR: z.string().default('.data'),
   /** A Temporal frontend (host:port). Unset: 127.0.0.1:7233, and `npm start` runs its own dev server. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { viewAsOf, type CaseView } from '../../domain/case-view';
 import { redactEvents, redactView } from '../../domain/redaction';
-import { publicCaseViewSchema } from '../../domain/schemas/case-view';
+import { caseViewWithAllowedSchema, publicCaseViewSchema } from '../../domain/schemas/case-view';
+import { allowedActions } from '../../domain/allowed-actions';
 import { startCaseInput } from '../../domain/schemas/commands';
 import { maySeeCase } from '../../domain/visibility';
 import { getBoard, getProjectedCaseView, getTimeline, listCases, visibleCaseTemplate, InvalidCursorError } from '../../db/read-model';
@@ -72,7 +73,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
         'Served by the case workflow itself (strongly consistent). Once an archived case\'s workflow is gone from Temporal, the last projected view is served, marked `Case-Source: read-model`. A case the caller may not see answers 404 exactly like one that does not exist; sensitive values the caller may not see are `{"redacted": true}`.',
       tags: ['Cases'],
       params: caseIdParams,
-      responses: { 200: { description: 'The case', schema: publicCaseViewSchema } },
+      responses: { 200: { description: 'The case, and what the caller may do with it now (`allowed`)', schema: caseViewWithAllowedSchema } },
       problems: ['case_not_found', 'case_unavailable', 'overloaded'],
       handler: async ({ params, actor }) => {
         let source = 'workflow';
@@ -86,7 +87,8 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
         }
         const template = await pinnedTemplate(db, view.template);
         assertMaySee(actor, view, template);
-        return { body: redactView(viewAsOf(view, new Date().toISOString()), template, actor), headers: { 'Case-Source': source } };
+        const answer = redactView(viewAsOf(view, new Date().toISOString()), template, actor);
+        return { body: { ...answer, allowed: allowedActions(actor, answer, template) }, headers: { 'Case-Source': source } };
       },
     }),
     defineRoute({

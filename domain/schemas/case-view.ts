@@ -165,3 +165,29 @@ export const commandResultSchema = z
     description: 'A repeated Idempotency-Key gets the events of the first request again, none new',
   });
 
+
+const missingCriteriaSchema = z.object({ fields: z.array(z.string()), documents: z.array(z.string()), tasks: z.array(z.string()) });
+
+/** What the caller may do with the case now (domain/allowed-actions.ts), so clients offer only what would be accepted. */
+export const allowedActionsSchema = z
+  .object({
+    act: z.boolean().meta({ description: 'May change the case in its current stage' }),
+    comment: z.boolean(),
+    moves: z.array(
+      z.object({
+        to: z.string(),
+        name: z.string(),
+        direction: z.enum(['forward', 'back', 'skip']),
+        reasonRequired: z.boolean(),
+        missing: missingCriteriaSchema.meta({ description: 'What the current stage still needs before this move is accepted' }),
+      }),
+    ),
+    close: z.object({ allowed: z.boolean(), reasonRequired: z.boolean() }),
+    reopen: z.boolean(),
+    cancel: z.boolean(),
+    completeOwnTasks: z.boolean().meta({ description: 'May complete tasks assigned to them, whatever the stage permissions' }),
+  })
+  .meta({ id: 'AllowedActions' });
+
+/** GET /v1/cases/:id: the view plus what the caller may do with it. */
+export const caseViewWithAllowedSchema = publicCaseViewSchema.extend({ allowed: allowedActionsSchema }).meta({ id: 'CaseViewForCaller' });
