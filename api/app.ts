@@ -29,6 +29,7 @@ import { outboxRoutes } from './routes/outbox';
 import { tokenRoutes } from './routes/tokens';
 import { documentRoutes, isDocumentUpload } from './routes/documents';
 import { portalLinkRoutes } from './routes/portal-links';
+import { meRoutes } from './routes/me';
 import { portalLogSerializers, portalRouter } from './portal/router';
 import { consoleRouter } from './console';
 
@@ -47,7 +48,7 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps)];
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps)];
 }
 
 const REDACTED = '[redacted]';

@@ -54,6 +54,7 @@ export const problemStatus = {
   case_not_found: 404,
   template_not_found: 404,
   notification_not_found: 404,
+  view_not_found: 404,
   prefix_taken: 409,
   idempotency_key_reused: 422,
   case_archived: 409,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TEXT } from '../domain/limits';
 import { caseEventSchema } from '../domain/schemas/case-view';
 import { keySchema, templateDefinitionSchema } from '../domain/schemas/template';
+import { CASE_SORTS } from '../domain/case-list';
 
 /** Request and response shapes that belong to the HTTP API rather than the domain. */
 
@@ -43,6 +44,8 @@ export const caseSummarySchema = z
     closedAt: z.string().nullable(),
     dueAt: z.string().nullable().meta({ description: 'The earliest running deadline (stage SLA or open task)' }),
     overdue: z.boolean(),
+    stalled: z.boolean().meta({ description: 'No activity for the template\'s inactivity period' }),
+    openTasks: z.number().int().meta({ description: 'Tasks not yet completed' }),
     lastSeq: z.number().int(),
   })
   .meta({ id: 'CaseSummary' });
@@ -61,10 +64,21 @@ export const listCasesQuery = z
       .optional()
       .meta({ description: 'true: open cases whose earliest deadline has passed' }),
     q: z.string().trim().min(1).max(200).optional(),
+    stalled: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .meta({ description: 'true: cases with no activity for their template\'s inactivity period' }),
+    sort: z.enum(CASE_SORTS).optional().meta({ description: 'A column, descending with a leading `-`; default `-createdAt` (newest first)' }),
     limit: limit(200, 50),
     cursor: z.string().max(500).optional(),
   })
   .strict();
+
+/** The case-list parameters a saved view may hold (not the page position). */
+export const savedViewQuery = listCasesQuery.omit({ limit: true, cursor: true });
+
+export const boardQuery = z.object({ limit: limit(500, 50).meta({ description: 'Cases per stage' }) }).strict();
 
 export const caseListSchema = z.object({ items: z.array(caseSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'CaseList' });
 

@@ -55,3 +55,25 @@ export function keysetPage<R extends KeysetPosition>(rows: R[], limit: number): 
 export function clampLimit(limit: number | undefined, dflt: number, max: number): number {
   return Math.min(Math.max(Math.trunc(limit ?? dflt), 1), max);
 }
+
+/** How deep offset pages go (lists in an order other than newest first). */
+export const MAX_OFFSET = 10_000;
+
+/** Cursor of a page in an order keysets do not serve: the order it belongs to and the offset. */
+export function encodeOffsetCursor(order: string, offset: number): string {
+  return Buffer.from(JSON.stringify(['offset', order, offset]), 'utf8').toString('base64url');
+}
+
+/** The offset of a cursor `encodeOffsetCursor` made for this order; anything else is an InvalidCursorError. */
+export function decodeOffsetCursor(cursor: string, order: string): number {
+  let parsed: unknown;
+  try {
+    parsed = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed[0] !== 'offset' || parsed[1] !== order || !Number.isInteger(parsed[2]) || parsed[2] < 1 || parsed[2] > MAX_OFFSET) {
+    throw new InvalidCursorError(cursor);
+  }
+  return parsed[2] as number;
+}

@@ -1,12 +1,13 @@
 import { and, asc, desc, eq, gt, ilike, inArray, sql, type Column, type SQL } from 'drizzle-orm';
 import type { Actor } from '../domain/actor';
+import type { CaseSort } from '../domain/case-list';
 import type { CaseView } from '../domain/case-view';
 import type { CaseEvent, CaseStatus } from '../domain/events';
 import { searchText } from '../domain/redaction';
 import { stageName, type PublishedTemplate, type TemplateDefinition } from '../domain/template';
 import { actorAccessTerms, caseAccessList, seesEverything } from '../domain/visibility';
 import type { Database } from './connection';
-import { keysetPage, olderThan } from './keyset';
+import { decodeOffsetCursor, encodeOffsetCursor, keysetPage, MAX_OFFSET, olderThan } from './keyset';
 import { caseEvents, cases, participants, tasks, type CaseRow } from './schema';
 
 /** What the case workflow hands to the projection: its current view and a run of its events. */
@@ -30,8 +31,13 @@ export interface CaseSummary {
   /** The earliest running deadline; `overdue` once it has passed. */
   dueAt: string | null;
   overdue: boolean;
+  /** No activity for the template's inactivity period (a `case.stalled` event since the last activity). */
+  stalled: boolean;
+  /** Tasks of the case not yet completed. */
+  openTasks: number;
   lastSeq: number;
 }
+
 
 export interface ListCasesFilter {
   /** Template key (every version). */
@@ -43,6 +49,10 @@ export interface ListCasesFilter {
   overdue?: boolean;
   /** Case-insensitive substring of the key, the title or the value of a field that is not sensitive. */
   q?: string;
+  /** true: cases marked stalled (no activity for the template's inactivity period). */
+  stalled?: boolean;
+  /** Default `-createdAt` (newest first). */
+  sort?: CaseSort;
   /** Page size: default 50, at most 200. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -212,9 +222,16 @@ const summaryColumns = {
   closedAt: cases.closedAt,
   dueAt: cases.dueAt,
   lastSeq: cases.lastSeq,
+  // Aliased: boards select these inside a window-function subquery.
+  stalled: sql<boolean>`coalesce((${cases.view} ->> 'stalled')::boolean, false)`.as('stalled'),
+  // Spelled out: drizzle may render ${cases.key} unqualified, which inside this subquery would be tasks.key.
+  openTasks: sql<number>`(select count(*) from tasks t where t.case_key = "cases"."key" and t.status = 'open')`.mapWith(Number).as('open_tasks'),
 };
 
-type SummaryRow = Pick<CaseRow, keyof typeof summaryColumns>;
+type SummaryRow = Pick<CaseRow, 'key' | 'templateKey' | 'templateVersion' | 'title' | 'status' | 'stage' | 'owner' | 'createdAt' | 'updatedAt' | 'closedAt' | 'dueAt' | 'lastSeq'> & {
+  stalled: boolean;
+  openTasks: number;
+};
 
 function toSummary(r: SummaryRow): CaseSummary {
   return {
@@ -229,6 +246,8 @@ function toSummary(r: SummaryRow): CaseSummary {
     closedAt: r.closedAt ? r.closedAt.toISOString() : null,
     dueAt: r.dueAt ? r.dueAt.toISOString() : null,
     overdue: r.status === 'open' && r.dueAt !== null && r.dueAt.getTime() <= Date.now(),
+    stalled: r.stalled === true,
+    openTasks: Number(r.openTasks ?? 0),
     lastSeq: r.lastSeq,
   };
 }
@@ -244,9 +263,34 @@ export function visibleTo(viewer: Actor): SQL | undefined {
   return sql`${cases.access} && array[${sql.join(terms, sql`, `)}]::text[]`;
 }
 
-/** The cases a viewer may see, matching the filters, newest first, keyset-paginated by (created_at, key). */
+/** The ORDER BY of each sort; the case key breaks ties so pages never overlap. */
+function sortOrder(sort: CaseSort): SQL[] {
+  const dir = (descending: boolean) => (descending ? sql`desc` : sql`asc`);
+  const descending = sort.startsWith('-');
+  const keyOrder = sql`split_part(${cases.key}, '-', 1) ${dir(descending)}, split_part(${cases.key}, '-', 2)::bigint ${dir(descending)}`;
+  switch (sort.replace(/^-/, '')) {
+    case 'updatedAt':
+      return [sql`${cases.updatedAt} ${dir(descending)}`, keyOrder];
+    case 'dueAt':
+      // Cases without a deadline come last either way.
+      return [sql`${cases.dueAt} ${dir(descending)} nulls last`, keyOrder];
+    case 'title':
+      return [sql`lower(${cases.title}) ${dir(descending)}`, keyOrder];
+    case 'key':
+      return [keyOrder];
+    default:
+      return [sql`${cases.createdAt} ${dir(descending)}`, keyOrder];
+  }
+}
+
+/**
+ * The cases a viewer may see, matching the filters. Newest first (the default) pages by keyset on
+ * (created_at, key); other orders page by offset (up to 10,000 rows deep), their cursor naming the
+ * sort so a cursor of one order is refused by another.
+ */
 export async function listCases(db: Database, filter: ListCasesFilter, viewer: Actor): Promise<CaseList> {
   const limit = clamp(filter.limit ?? 50, 1, 200);
+  const sort = filter.sort ?? '-createdAt';
   const visible = visibleTo(viewer);
   const conditions: SQL[] = visible ? [visible] : [];
   if (filter.template !== undefined) conditions.push(eq(cases.templateKey, filter.template));
@@ -255,6 +299,7 @@ export async function listCases(db: Database, filter: ListCasesFilter, viewer: A
   if (filter.owner !== undefined) conditions.push(eq(cases.owner, filter.owner));
   if (filter.overdue === true) conditions.push(sql`${cases.status} = 'open' and ${cases.dueAt} <= now()`);
   if (filter.overdue === false) conditions.push(sql`not (${cases.status} = 'open' and coalesce(${cases.dueAt} <= now(), false))`);
+  if (filter.stalled !== undefined) conditions.push(sql`coalesce((${cases.view} ->> 'stalled')::boolean, false) = ${filter.stalled}`);
   const q = filter.q?.trim();
   if (q) {
     // Backslash is PostgreSQL's default LIKE escape character.
@@ -262,19 +307,31 @@ export async function listCases(db: Database, filter: ListCasesFilter, viewer: A
     // Only cases the viewer may see, and never a sensitive value: search_text leaves them out.
     conditions.push(ilike(cases.searchText, pattern));
   }
-  if (filter.cursor !== undefined) conditions.push(olderThan(cases.createdAt, cases.key, filter.cursor));
 
+  if (sort === '-createdAt') {
+    if (filter.cursor !== undefined) conditions.push(olderThan(cases.createdAt, cases.key, filter.cursor));
+    const rows = await db
+      .select(summaryColumns)
+      .from(cases)
+      .where(and(...conditions))
+      .orderBy(desc(cases.createdAt), desc(cases.key))
+      .limit(limit + 1);
+    const { page, nextCursor } = keysetPage(
+      rows.map((r) => ({ ...r, id: r.key })),
+      limit,
+    );
+    return { items: page.map(toSummary), nextCursor };
+  }
+  const offset = filter.cursor !== undefined ? decodeOffsetCursor(filter.cursor, sort) : 0;
   const rows = await db
     .select(summaryColumns)
     .from(cases)
     .where(and(...conditions))
-    .orderBy(desc(cases.createdAt), desc(cases.key))
+    .orderBy(...sortOrder(sort))
+    .offset(offset)
     .limit(limit + 1);
-  const { page, nextCursor } = keysetPage(
-    rows.map((r) => ({ ...r, id: r.key })),
-    limit,
-  );
-  return { items: page.map(toSummary), nextCursor };
+  const more = rows.length > limit && offset + limit < MAX_OFFSET;
+  return { items: rows.slice(0, limit).map(toSummary), nextCursor: more ? encodeOffsetCursor(sort, offset + limit) : null };
 }
 
 /**
@@ -283,7 +340,7 @@ export async function listCases(db: Database, filter: ListCasesFilter, viewer: A
  * latest version no longer has get an extra column keyed by that stage.
  */
 export async function getBoard(db: Database, template: PublishedTemplate, viewer: Actor, opts: { limitPerStage?: number } = {}): Promise<Board> {
-  const limitPerStage = clamp(opts.limitPerStage ?? 50, 0, 200);
+  const limitPerStage = clamp(opts.limitPerStage ?? 50, 0, 500);
   const where = and(eq(cases.templateKey, template.key), eq(cases.status, 'open'), visibleTo(viewer));
 
   const counts = await db

@@ -12,7 +12,7 @@ import { Problem } from '../errors';
 import { getTemplate } from '../../db/templates';
 import { defineRoute } from '../route';
 import { startCase } from '../start-case';
-import { boardParams, boardSchema, caseIdParams, caseListSchema, commandHeaders, listCasesQuery, timelineQuery, timelineSchema } from '../schemas';
+import { boardParams, boardQuery, boardSchema, caseIdParams, caseListSchema, commandHeaders, listCasesQuery, timelineQuery, timelineSchema } from '../schemas';
 
 /** What starting a case answers when the starter may not see it (not its owner, participant or a view role). */
 export const startedCaseSchema = z
@@ -116,15 +116,16 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       method: 'get',
       path: '/v1/boards/:templateKey',
       summary: 'Kanban board of a template',
-      description: 'The open cases the caller may see, by stage of the latest template version, with counts of those cases.',
+      description: 'The open cases the caller may see, by stage of the latest template version (newest first, `limit` per stage), with counts of those cases.',
       tags: ['Cases'],
       params: boardParams,
+      query: boardQuery,
       responses: { 200: { description: 'The board', schema: boardSchema } },
       problems: ['template_not_found'],
-      handler: async ({ params, actor }) => {
+      handler: async ({ params, query, actor }) => {
         const template = await getTemplate(db, params.templateKey);
         if (!template) throw new Problem('template_not_found', `No template "${params.templateKey}"`);
-        return { body: await getBoard(db, template, actor) };
+        return { body: await getBoard(db, template, actor, { limitPerStage: query.limit }) };
       },
     }),
   ];

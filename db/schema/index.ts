@@ -12,3 +12,4 @@ export * from './webhook-deliveries';
 export * from './document-blobs';
 export * from './portal-links';
 export * from './rate-limits';
+export * from './saved-views';

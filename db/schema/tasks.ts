@@ -22,6 +22,8 @@ export const tasks = pgTable(
     primaryKey({ columns: [t.caseKey, t.taskId] }),
     index('tasks_assignee_status_idx').on(t.assignee, t.status),
     index('tasks_status_due_idx').on(t.status, t.dueAt),
+    // The task inbox (GET /v1/tasks): unassigned tasks for one of the caller's roles.
+    index('tasks_role_status_idx').on(t.assigneeRole, t.status),
   ],
 );
 

@@ -197,6 +197,13 @@ const operations: Record<string, Operation> = {
   'GET /v1/outbox': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/outbox' }), allowed: { status: 200 } },
   'GET /v1/notifications': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/notifications' }), allowed: { status: 200 } },
   'POST /v1/notifications/{notificationId}/read': { kind: 'authenticated', probe: () => ({ method: 'post', path: '/v1/notifications/ntf_nope/read' }), allowed: { status: 404, code: 'notification_not_found' } },
+  // The caller's own things: every authenticated caller has them, nobody reaches another's.
+  'GET /v1/me': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/me' }), allowed: { status: 200 } },
+  'GET /v1/tasks': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/tasks' }), allowed: { status: 200 } },
+  'GET /v1/views': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/views' }), allowed: { status: 200 } },
+  // A view query that GET /v1/cases would refuse: refused the same way, nothing saved.
+  'PUT /v1/views/{name}': { kind: 'authenticated', probe: () => ({ method: 'put', path: '/v1/views/probe', body: { query: { status: 'lost' } } }), allowed: { status: 422, code: 'validation_failed' } },
+  'DELETE /v1/views/{name}': { kind: 'authenticated', probe: () => ({ method: 'delete', path: '/v1/views/nope' }), allowed: { status: 404, code: 'view_not_found' } },
 };
 
 /** The expected answer of one cell. */
@@ -246,7 +253,8 @@ async function snapshot(db: Database, caseKey: string) {
       (select count(*) from portal_links where revoked_at is not null)::int as "revokedLinks",
       (select count(*) from api_tokens)::int as tokens,
       (select count(*) from api_tokens where revoked_at is not null)::int as "revokedTokens",
-      (select count(*) from notifications where read_at is not null)::int as "readNotifications"
+      (select count(*) from notifications where read_at is not null)::int as "readNotifications",
+      (select count(*) from saved_views)::int as "savedViews"
   `)) as unknown as Array<Record<string, number>>;
   const counts = rows[0]!;
   // A snapshot that read nothing would compare equal to anything: make sure it holds numbers.
