@@ -117,6 +117,8 @@ async function main() {
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     say('');
     say(`Ready in ${seconds}s`);
+    // The token rides in the fragment, which browsers never send: it reaches no server log.
+    say(`  Console      ${api.url}/console/#token=${token}   (signs you in as the development admin)`);
     say(`  API          ${api.url}/v1`);
     say(`  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`);
     if (api.metricsUrl) say(`  Metrics      ${api.metricsUrl}/metrics`);

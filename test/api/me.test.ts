@@ -103,7 +103,8 @@ test('saved views are per user, validated like the list, and bounded', async () 
   expect((await stack.http().delete('/v1/views/Overdue%20onboardings').set(auth(stack.tokens.it))).status).toBe(404);
 
   // Anything GET /v1/cases would refuse is refused here, nothing saved.
-  for (const bad of [{ status: 'lost' }, { sort: 'salary' }, { cursor: 'abc' }, { limit: '10' }, { nope: 'x' }]) {
+  const bads: Array<Record<string, string>> = [{ status: 'lost' }, { sort: 'salary' }, { cursor: 'abc' }, { limit: '10' }, { nope: 'x' }];
+  for (const bad of bads) {
     const res = await put('bad', bad);
     expect(res.status).toBe(422);
     expect(res.headers['content-type']).toMatch(/problem\+json/);

@@ -92,6 +92,16 @@ test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a res
     expect((await call('POST', `/v1/cases/${id}/advance`, { to: 'review' })).status).toBe(409);
     expect((await call('PATCH', `/v1/cases/${id}/fields`, { startDate: '2027-01-04', contractType: 'employee' })).status).toBe(200);
     expect((await call('GET', '/readyz')).status).toBe(200);
+    // The console link signs the development admin in: the token is in the fragment, never sent.
+    const consoleLink = /Console\s+(http:\/\/\S+)/.exec(running.output())?.[1];
+    expect(consoleLink).toBe(`${running.api}/console/#token=${running.token}`);
+    const page = await fetch(consoleLink!.split('#')[0]!);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const script = await fetch(`${running.api}/console/assets/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toContain('javascript');
+    expect((await script.text()).length).toBeGreaterThan(10_000);
 
     expectCleanStop(await ctrlC(running));
 
