@@ -68,7 +68,7 @@ export default tseslint.config(
         'error',
         {
           paths: [...nodeBuiltins.map((name) => ({ name, message: 'The console runs in the browser.' })), { name: 'zod', allowTypeImports: true, message: 'Types only: the console validates nothing the API does not.' }],
-          patterns: [{ group: ['../../*', '../../../*', '../../**', '../../../**'], allowTypeImports: true, message: 'The console reaches the server only through /v1: import types only.' }],
+          patterns: [{ group: ['**/domain/**', '**/api/**', '**/db/**', '**/workflows/**', '**/activities/**', '**/worker/**', '**/config/**', '**/scripts/**'], allowTypeImports: true, message: 'The console reaches the server only through /v1: import types only.' }],
         },
       ],
     },

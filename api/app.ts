@@ -262,7 +262,14 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
   app.use('/portal', limits.portalUploads, portalRouter(deps));
 
   // The team console: a browser app on the public /v1 API (same origin, its own CSP).
-  app.use('/console', consoleRouter(deps.config.CONSOLE_DIST ? { prebuiltDir: deps.config.CONSOLE_DIST } : {}));
+  const { CONSOLE_DIST, OIDC_ISSUER, OIDC_CONSOLE_CLIENT_ID, OIDC_CONSOLE_SCOPES } = deps.config;
+  app.use(
+    '/console',
+    consoleRouter({
+      ...(CONSOLE_DIST ? { prebuiltDir: CONSOLE_DIST } : {}),
+      ...(OIDC_ISSUER && OIDC_CONSOLE_CLIENT_ID ? { sso: { issuer: OIDC_ISSUER, clientId: OIDC_CONSOLE_CLIENT_ID, scopes: OIDC_CONSOLE_SCOPES } } : {}),
+    }),
+  );
 
   const v1 = express.Router();
   // Mounted at the root, so these run for every request outside the portal, unknown routes included.

@@ -79,27 +79,40 @@ function consoleAssets(prebuiltDir: string | undefined): Promise<ConsoleAssets> 
  * The console's Content-Security-Policy: its own script and styles only, calls to this origin,
  * images from itself, data: and blob: (document previews); nothing inline, no framing.
  */
-const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+function consoleCsp(sso: ConsoleSso | undefined): string {
+  // With single sign-on the console also talks to the identity provider (discovery, token endpoint).
+  const idp = sso ? ` ${new URL(sso.issuer).origin}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    `connect-src 'self'${idp}`,
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-function page(title: string): string {
+/** Single sign-on for the console: the identity provider and the console's (public) client id there. */
+export interface ConsoleSso {
+  issuer: string;
+  clientId: string;
+  scopes: string;
+}
+
+const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function page(title: string, sso: ConsoleSso | undefined): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${title}</title>
+${sso ? `<meta name="case-console-sso" content="${escapeAttribute(JSON.stringify(sso))}">\n` : ''}<title>${title}</title>
 <link rel="stylesheet" href="/console/assets/app.css">
 <script type="module" src="/console/assets/app.js"></script>
 </head>
@@ -112,10 +125,11 @@ function page(title: string): string {
 }
 
 /** Serves the console: its assets under /console/assets, and the app's page for every other /console URL (client-side routes). */
-export function consoleRouter(opts: { prebuiltDir?: string } = {}): express.Router {
+export function consoleRouter(opts: { prebuiltDir?: string; sso?: ConsoleSso } = {}): express.Router {
   const router = express.Router();
+  const csp = consoleCsp(opts.sso);
   router.use((_req, res, next) => {
-    res.set('Content-Security-Policy', CONSOLE_CSP);
+    res.set('Content-Security-Policy', csp);
     next();
   });
   router.get('/assets/:file', async (req: Request<{ file: string }>, res: Response) => {
@@ -134,7 +148,7 @@ export function consoleRouter(opts: { prebuiltDir?: string } = {}): express.Rout
   });
   router.get('/{*rest}', (_req, res) => {
     // The page is tiny and never cached, so a new version of the app reaches everyone on reload.
-    res.set('Cache-Control', 'no-store').type('html').send(page('Case console'));
+    res.set('Cache-Control', 'no-store').type('html').send(page('Case console', opts.sso));
   });
   return router;
 }

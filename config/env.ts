@@ -117,6 +117,9 @@ export const envSchema = z.object({
     .transform((list) => (list.length > 0 ? list : [...ASYMMETRIC_JWT_ALGORITHMS]))
     .pipe(z.array(z.enum(ASYMMETRIC_JWT_ALGORITHMS, { message: `must be asymmetric: ${ASYMMETRIC_JWT_ALGORITHMS.join(', ')}` }))),
   /** Claims (a name, or a dotted path such as `realm_access.roles`) that give the actor's id, name, e-mail and roles. */
+  /** The console's client id at the identity provider (a public client, Authorization Code + PKCE); enables "Sign in with single sign-on". */
+  OIDC_CONSOLE_CLIENT_ID: optionalString,
+  OIDC_CONSOLE_SCOPES: z.string().trim().min(1).max(500).default('openid profile email'),
   OIDC_CLAIM_ID: z.string().trim().min(1).max(200).default('sub'),
   OIDC_CLAIM_NAME: z.string().trim().min(1).max(200).default('name'),
   OIDC_CLAIM_EMAIL: z.string().trim().min(1).max(200).default('email'),

@@ -8,6 +8,7 @@ import { ErrorBoundary, LocationProvider, Route, Router, useLocation } from 'pre
 import { api, ApiProblem, onUnauthorized } from './lib/api';
 import { MeContext, type Me } from './lib/me';
 import { currentToken, signOut } from './lib/session';
+import { CALLBACK_PATH, finishSso, ssoConfig } from './lib/sso';
 import { Loading, ProblemMessage } from './components/problem';
 import { SignIn } from './pages/sign-in';
 import { Home } from './pages/home';
@@ -86,8 +87,22 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
 
 type State = { status: 'checking' } | { status: 'signed-out'; error?: ApiProblem } | { status: 'signed-in'; me: Me };
 
+/** Back from the identity provider: finish the sign-in, then replace the callback URL with the page that asked. */
+async function finishSignIn(): Promise<ApiProblem | undefined> {
+  const sso = ssoConfig();
+  try {
+    if (!sso) throw new Error('Single sign-on is not configured');
+    history.replaceState(null, '', await finishSso(sso));
+    return undefined;
+  } catch (err) {
+    history.replaceState(null, '', '/console');
+    return new ApiProblem({ status: 0, code: 'sso_failed', detail: `Single sign-on did not complete: ${(err as Error).message}` });
+  }
+}
+
 export function App() {
-  const [state, setState] = useState<State>(currentToken() ? { status: 'checking' } : { status: 'signed-out' });
+  const callback = location.pathname === CALLBACK_PATH;
+  const [state, setState] = useState<State>(currentToken() || callback ? { status: 'checking' } : { status: 'signed-out' });
 
   const check = async () => {
     if (!currentToken()) return setState({ status: 'signed-out' });
@@ -99,7 +114,11 @@ export function App() {
     }
   };
   useEffect(() => {
-    void check();
+    if (callback) {
+      void finishSignIn().then((error) => (error ? setState({ status: 'signed-out', error }) : check()));
+    } else {
+      void check();
+    }
     return onUnauthorized(() => setState({ status: 'signed-out', error: new ApiProblem({ status: 401, detail: 'Your sign-in is no longer valid. Sign in again.' }) }));
   }, []);
 
@@ -109,7 +128,7 @@ export function App() {
       {state.status === 'signed-out' && (
         <>
           <SignIn onSignedIn={check} />
-          {state.error && state.error.status !== 401 && <ProblemMessage error={state.error} />}
+          {state.error && <ProblemMessage error={state.error} title={state.error.status === 401 ? 'Signed out' : 'Could not sign in'} />}
         </>
       )}
       {state.status === 'signed-in' && (

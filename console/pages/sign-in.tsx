@@ -7,12 +7,27 @@ import { useState } from 'preact/hooks';
 import { api, ApiProblem } from '../lib/api';
 import { signIn, signOut } from '../lib/session';
 import { useTitle } from '../lib/use-api';
+import { ssoConfig, startSso } from '../lib/sso';
 
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   useTitle('Sign in');
   const [token, setToken] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const sso = ssoConfig();
+
+  const singleSignOn = async () => {
+    if (!sso) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      // Back to the page that asked for sign-in (not the callback) once the provider is done.
+      await startSso(sso, location.pathname.startsWith('/console/signed-in') ? '/console' : location.pathname + location.search);
+    } catch (err) {
+      setBusy(false);
+      setError(`Single sign-on is not available: ${(err as Error).message}`);
+    }
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -34,6 +49,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   return (
     <main id="main" class="sign-in">
       <h1>Case console</h1>
+      {sso && (
+        <div class="sso">
+          <button type="button" onClick={singleSignOn} disabled={busy}>
+            Sign in with single sign-on
+          </button>
+          <p class="hint">or paste a token:</p>
+        </div>
+      )}
       <form onSubmit={submit} aria-describedby="sign-in-help">
         <label for="token">API token</label>
         <input

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
@@ -26,6 +27,11 @@ export interface FakeIdentityProvider {
   publish(...keys: SigningKey[]): void;
   /** A signed JWT; `claims` override the defaults (iss, aud, sub, iat, exp in 5 minutes). */
   sign(key: SigningKey, claims?: JWTPayload, header?: Record<string, unknown>): Promise<string>;
+  /**
+   * The person who "signs in" at /authorize (it approves at once): the claims of the access token
+   * its /token endpoint then issues (Authorization Code flow with PKCE, as the console uses it).
+   */
+  signInAs(claims: JWTPayload): void;
   close(): Promise<void>;
 }
 
@@ -33,14 +39,77 @@ export async function startFakeIdentityProvider(audience: string): Promise<FakeI
   let keys: SigningKey[] = [];
   const requests: string[] = [];
   let base = '';
+  let user: JWTPayload = { sub: 'sso-user' };
+  const codes = new Map<string, { clientId: string; redirectUri: string; challenge: string; nonce: string | null; claims: JWTPayload }>();
+  const sign = (key: SigningKey, claims: JWTPayload = {}, header: Record<string, unknown> = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: base, aud: audience, sub: 'sso-user', iat: now, exp: now + 300, ...claims })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...header })
+      .sign(key.privateKey);
+  };
   const server = http.createServer((req, res) => {
     requests.push(req.url ?? '');
+    // Browsers call discovery and the token endpoint from the console's origin.
+    const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'content-type, authorization, dpop', 'Access-Control-Allow-Methods': 'GET, POST' };
     const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...cors });
       res.end(JSON.stringify(body));
     };
-    if (req.url === '/.well-known/openid-configuration') return json(200, { issuer: base, jwks_uri: `${base}/jwks` });
-    if (req.url === '/jwks') return json(200, { keys: keys.map((k) => k.jwk) });
+    const url = new URL(req.url ?? '/', base);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      return res.end();
+    }
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return json(200, {
+        issuer: base,
+        jwks_uri: `${base}/jwks`,
+        authorization_endpoint: `${base}/authorize`,
+        token_endpoint: `${base}/token`,
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
+        id_token_signing_alg_values_supported: ['RS256', 'ES256', 'PS256', 'EdDSA'],
+      });
+    }
+    if (url.pathname === '/jwks') return json(200, { keys: keys.map((k) => k.jwk) });
+    if (url.pathname === '/authorize') {
+      const q = url.searchParams;
+      const redirectUri = q.get('redirect_uri');
+      if (!redirectUri || q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !q.get('client_id')) {
+        return json(400, { error: 'invalid_request' });
+      }
+      const code = randomBytes(16).toString('base64url');
+      codes.set(code, { clientId: q.get('client_id')!, redirectUri, challenge: q.get('code_challenge')!, nonce: q.get('nonce'), claims: user });
+      const back = new URL(redirectUri);
+      back.searchParams.set('code', code);
+      if (q.get('state')) back.searchParams.set('state', q.get('state')!);
+      res.writeHead(302, { Location: back.toString() });
+      return res.end();
+    }
+    if (url.pathname === '/token' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const grant = codes.get(form.get('code') ?? '');
+        codes.delete(form.get('code') ?? '');
+        const verifier = form.get('code_verifier') ?? '';
+        const ok =
+          grant &&
+          form.get('grant_type') === 'authorization_code' &&
+          form.get('redirect_uri') === grant.redirectUri &&
+          form.get('client_id') === grant.clientId &&
+          createHash('sha256').update(verifier).digest('base64url') === grant.challenge;
+        const key = keys[0];
+        if (!ok || !key) return json(400, { error: 'invalid_grant' });
+        void (async () => {
+          const accessToken = await sign(key, grant.claims);
+          const idToken = await sign(key, { sub: grant.claims.sub, aud: grant.clientId, ...(grant.nonce ? { nonce: grant.nonce } : {}) });
+          json(200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, id_token: idToken, scope: 'openid profile email' });
+        })();
+      });
+      return;
+    }
     json(404, { error: 'not_found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -55,12 +124,8 @@ export async function startFakeIdentityProvider(audience: string): Promise<FakeI
       return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
     },
     publish: (...published) => void (keys = published),
-    sign(key, claims = {}, header = {}) {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ iss: base, aud: audience, sub: 'sso-user', iat: now, exp: now + 300, ...claims })
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...header })
-        .sign(key.privateKey);
-    },
+    sign,
+    signInAs: (claims) => void (user = claims),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
