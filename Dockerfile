@@ -6,13 +6,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build
+RUN npm run build && npm run build:console -- dist/console-assets
 
 FROM node:20-slim AS runtime
 ENV NODE_ENV=production
 # glibc's per-thread malloc arenas fragment under the worker's threads (Node, the SDK's Rust core):
 # two arenas cut the worker's RSS per cached case from ~0.36 MB to ~0.22 MB (npm run bench:capacity).
 ENV MALLOC_ARENA_MAX=2
+# The console, bundled at image build (npm run build:console) rather than on first request.
+ENV CONSOLE_DIST=/app/dist/console-assets
 WORKDIR /app
 # A separate production-only install keeps jest, eslint and drizzle-kit out of the image.
 COPY package.json package-lock.json ./

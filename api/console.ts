@@ -65,14 +65,18 @@ function loadPrebuilt(dir: string): ConsoleAssets {
   return { files };
 }
 
-let shared: Promise<ConsoleAssets> | undefined;
-/** One build per process, shared by every app instance (tests start many). */
+const shared = new Map<string, Promise<ConsoleAssets>>();
+/** One build (or load) per process and source, shared by every app instance (tests start many). */
 function consoleAssets(prebuiltDir: string | undefined): Promise<ConsoleAssets> {
-  shared ??= prebuiltDir ? Promise.resolve(loadPrebuilt(prebuiltDir)) : buildConsole();
-  shared.catch(() => {
-    shared = undefined; // a failed build is tried again on the next request
-  });
-  return shared;
+  const key = prebuiltDir ?? '';
+  let assets = shared.get(key);
+  if (!assets) {
+    assets = prebuiltDir ? Promise.resolve().then(() => loadPrebuilt(prebuiltDir)) : buildConsole();
+    // A failed build is tried again on the next request.
+    assets.catch(() => shared.delete(key));
+    shared.set(key, assets);
+  }
+  return assets;
 }
 
 /**
