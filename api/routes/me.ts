@@ -18,7 +18,7 @@ export const meSchema = z
   })
   .meta({ id: 'Me' });
 
-const savedViewSchema = z
+export const savedViewSchema = z
   .object({ name: z.string(), query: z.record(z.string(), z.string()), updatedAt: z.string() })
   .meta({ id: 'SavedView', description: 'A named case list: the GET /v1/cases query parameters it applies' });
 
@@ -53,7 +53,7 @@ const taskInboxQuery = z
   })
   .strict();
 
-const inboxTaskSchema = z
+export const inboxTaskSchema = z
   .object({
     caseKey: z.string(),
     caseTitle: z.string(),
@@ -70,6 +70,9 @@ const inboxTaskSchema = z
     createdAt: z.string(),
   })
   .meta({ id: 'InboxTask' });
+
+export const taskInboxSchema = z.object({ items: z.array(inboxTaskSchema), nextCursor: z.string().nullable() }).meta({ id: 'TaskInbox' });
+export const savedViewListSchema = z.object({ items: z.array(savedViewSchema) }).meta({ id: 'SavedViewList' });
 
 const invalidCursor = () => new Problem('validation_failed', 'The cursor is not one this API returned', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
 
@@ -93,7 +96,7 @@ export function meRoutes({ db }: ApiDeps) {
         'Tasks across every case you may see that are yours to do: assigned to you, or unassigned and meant for one of your roles (`scope`). Overdue first, then by due date (none last), then oldest. Open tasks only of open cases. Served from the read model.',
       tags: ['Me'],
       query: taskInboxQuery,
-      responses: { 200: { description: 'A page of tasks', schema: z.object({ items: z.array(inboxTaskSchema), nextCursor: z.string().nullable() }).meta({ id: 'TaskInbox' }) } },
+      responses: { 200: { description: 'A page of tasks', schema: taskInboxSchema } },
       handler: async ({ query, actor }) => {
         try {
           return { body: await listInboxTasks(db, actor, { scope: query.scope, status: query.status, limit: query.limit, ...(query.overdue !== undefined ? { overdue: query.overdue } : {}), ...(query.cursor ? { cursor: query.cursor } : {}) }) };
@@ -109,7 +112,7 @@ export function meRoutes({ db }: ApiDeps) {
       summary: 'Your saved case-list views',
       description: 'Named GET /v1/cases queries you saved, by name.',
       tags: ['Me'],
-      responses: { 200: { description: 'Your views', schema: z.object({ items: z.array(savedViewSchema) }).meta({ id: 'SavedViewList' }) } },
+      responses: { 200: { description: 'Your views', schema: savedViewListSchema } },
       handler: async ({ actor }) => ({ body: { items: await listSavedViews(db, actor.id) } }),
     }),
     defineRoute({

@@ -2,13 +2,9 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 
-export interface Me {
-  id: string;
-  name: string;
-  kind: 'user' | 'external' | 'system';
-  roles: string[];
-  email?: string;
-}
+import type { MeAnswer } from './types';
+
+export type Me = MeAnswer;
 
 export const MeContext = createContext<Me | undefined>(undefined);
 
