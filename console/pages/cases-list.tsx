@@ -158,31 +158,9 @@ export function CasesList() {
             </span>
           )}
         </div>
-        <div class="filter">
-          <label for="f-status">Status</label>
-          <select id="f-status" value={filters.status ?? ''} onChange={(e) => setFilter({ status: (e.currentTarget as HTMLSelectElement).value || undefined })}>
-            <option value="">Any status</option>
-            <option value="open">Open</option>
-            <option value="closed">Closed</option>
-            <option value="cancelled">Cancelled</option>
-          </select>
-        </div>
-        <div class="filter">
-          <label for="f-overdue">Due</label>
-          <select id="f-overdue" value={filters.overdue ?? ''} onChange={(e) => setFilter({ overdue: (e.currentTarget as HTMLSelectElement).value || undefined })}>
-            <option value="">Overdue or not</option>
-            <option value="true">Overdue only</option>
-            <option value="false">Not overdue</option>
-          </select>
-        </div>
-        <div class="filter">
-          <label for="f-stalled">Activity</label>
-          <select id="f-stalled" value={filters.stalled ?? ''} onChange={(e) => setFilter({ stalled: (e.currentTarget as HTMLSelectElement).value || undefined })}>
-            <option value="">Stalled or not</option>
-            <option value="true">Stalled only</option>
-            <option value="false">Not stalled</option>
-          </select>
-        </div>
+        <SelectFilter id="f-status" label="Status" value={filters.status} onChange={(status) => setFilter({ status })} options={[['', 'Any status'], ['open', 'Open'], ['closed', 'Closed'], ['cancelled', 'Cancelled']]} />
+        <SelectFilter id="f-overdue" label="Due" value={filters.overdue} onChange={(overdue) => setFilter({ overdue })} options={[['', 'Overdue or not'], ['true', 'Overdue only'], ['false', 'Not overdue']]} />
+        <SelectFilter id="f-stalled" label="Activity" value={filters.stalled} onChange={(stalled) => setFilter({ stalled })} options={[['', 'Stalled or not'], ['true', 'Stalled only'], ['false', 'Not stalled']]} />
         <div class="filter">
           <label for="f-owner">Owner</label>
           <input id="f-owner" value={owner} maxLength={200} aria-describedby="f-owner-hint" onInput={(e) => setOwner((e.currentTarget as HTMLInputElement).value)} />
@@ -278,5 +256,21 @@ export function CasesList() {
         </button>
       </nav>
     </main>
+  );
+}
+
+/** One labelled filter whose choices are fixed; '' is "any" and leaves the parameter out. */
+function SelectFilter(props: { id: string; label: string; value: string | undefined; options: Array<[string, string]>; onChange: (value: string | undefined) => void }) {
+  return (
+    <div class="filter">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value ?? ''} onChange={(e) => props.onChange((e.currentTarget as HTMLSelectElement).value || undefined)}>
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
