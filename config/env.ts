@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import path from 'node:path';
+import { isIP } from 'node:net';
+import bytes from 'bytes';
+import { CronExpressionParser } from 'cron-parser';
 import { DEFAULT_TASK_QUEUE } from '../workflows/messages';
 
 const optionalString = z
@@ -14,6 +17,60 @@ const commaList = z
   .default('')
   .transform((v) => v.split(',').map((item) => item.trim()).filter(Boolean));
 
+/** An http(s) URL (optional; empty counts as unset). */
+const httpUrl = optionalString.pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://cases.example.com' }).optional());
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const isHost = (v: string) => isIP(v) !== 0 || HOSTNAME.test(v);
+
+/** `host:port` (an IPv6 host in brackets). */
+const hostPort = optionalString.refine((v) => {
+  if (v === undefined) return true;
+  const m = /^(\[[0-9a-f:.]+\]|[^:\s]+):(\d{1,5})$/i.exec(v);
+  return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535 && (m[1]!.startsWith('[') ? isIP(m[1]!.slice(1, -1)) === 6 : isHost(m[1]!));
+}, 'must be host:port, e.g. temporal.internal:7233');
+
+/** A size such as `1mb`, `512kb` or a number of bytes (the notation of Express's body limit). */
+const size = (dflt: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .default(dflt)
+    .refine((v) => {
+      const n = bytes.parse(v);
+      return typeof n === 'number' && Number.isFinite(n) && n > 0 && n <= max;
+    }, `must be a size like 1mb, 512kb or 1048576, at most ${bytes.format(max)}`);
+
+const timeZone = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: v });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone, e.g. Europe/Berlin or UTC');
+
+const cron = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      CronExpressionParser.parse(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a cron expression, e.g. "0 8 * * mon-fri" (minute hour day-of-month month day-of-week) or @daily');
+
+/** `Name <address>` or a bare address. */
+const mailbox = z
+  .string()
+  .trim()
+  .refine((v) => /^([^<>]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/.test(v), 'must be an address or "Name <address>"');
+
 /** JWS algorithms with a public key: the only ones a bearer JWT may be signed with. */
 export const ASYMMETRIC_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
@@ -27,41 +84,45 @@ export const envSchema = z.object({
    * Where the API listens. Unset: `npm start` binds to 127.0.0.1 (it prints an admin token, so it
    * stays on this machine), `npm run api` to 0.0.0.0 (a container must be reachable).
    */
-  HOST: optionalString,
+  HOST: optionalString.refine((v) => v === undefined || isHost(v), 'must be an IP address or a host name, e.g. 0.0.0.0 or 127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  PUBLIC_URL: optionalString,
+  PUBLIC_URL: httpUrl,
   /** A console prebuilt by `npm run build:console` (the image has one); unset: built in memory on first use. */
   CONSOLE_DIST: optionalString,
-  DATABASE_URL: optionalString,
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// URL, e.g. postgres://user:pass@db:5432/cases' }).optional()),
   DATA_DIR: z.string().default('.data'),
   /** A Temporal frontend (host:port). Unset: 127.0.0.1:7233, and `npm start` runs its own dev server. */
-  TEMPORAL_ADDRESS: optionalString,
-  TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_ADDRESS: hostPort,
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).max(200).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).max(200).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_CLI: optionalString,
   /** `npm start` only: the dev server's gRPC port when TEMPORAL_ADDRESS is not set. */
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-  BODY_LIMIT: z.string().default('1mb'),
+  BODY_LIMIT: size('1mb', 100 * 1024 * 1024),
   /** How long a closed or cancelled case stays reopenable before its workflow completes. */
   CASE_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
 
   /** Resend API key; unset, e-mail goes to the `emails` table only (the development outbox, `GET /v1/outbox`). */
   RESEND_API_KEY: optionalString,
   /** Resend's API base URL (the SDK reads it too); tests point it at a local fake. */
-  RESEND_BASE_URL: optionalString,
-  EMAIL_FROM: z.string().default('Case Orchestrator <cases@example.com>'),
+  RESEND_BASE_URL: httpUrl,
+  EMAIL_FROM: mailbox.default('Case Orchestrator <cases@example.com>'),
   /** Hosts automation webhooks may call, comma-separated (`*.example.com` matches subdomains); empty: none. */
   WEBHOOK_ALLOWED_HOSTS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .refine(
+      (hosts) => hosts.every((h) => /^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h) || isHost(h.replace(/^\*\./, '').replace(/:\d{1,5}$/, ''))),
+      'must be hosts, comma-separated: hooks.example.com, 127.0.0.1:8080, [::1] or *.example.com for subdomains',
+    ),
   /** HMAC-SHA256 key signing webhook payloads (header `X-Case-Signature`). */
   WEBHOOK_SECRET: z.string().min(8).default(DEVELOPMENT_WEBHOOK_SECRET),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
   /** Cron expression of the daily owner digest (a Temporal Schedule created at worker start). */
-  DIGEST_SCHEDULE: z.string().default('0 8 * * *'),
-  DIGEST_TIMEZONE: z.string().default('UTC'),
+  DIGEST_SCHEDULE: cron.default('0 8 * * *'),
+  DIGEST_TIMEZONE: timeZone.default('UTC'),
   /** A case whose deadline is this close counts as "due soon" in the digest. */
   DIGEST_DUE_SOON_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
   /** Largest accepted document upload, in bytes. */
@@ -116,10 +177,10 @@ export const envSchema = z.object({
   OIDC_ALGORITHMS: commaList
     .transform((list) => (list.length > 0 ? list : [...ASYMMETRIC_JWT_ALGORITHMS]))
     .pipe(z.array(z.enum(ASYMMETRIC_JWT_ALGORITHMS, { message: `must be asymmetric: ${ASYMMETRIC_JWT_ALGORITHMS.join(', ')}` }))),
-  /** Claims (a name, or a dotted path such as `realm_access.roles`) that give the actor's id, name, e-mail and roles. */
   /** The console's client id at the identity provider (a public client, Authorization Code + PKCE); enables "Sign in with single sign-on". */
   OIDC_CONSOLE_CLIENT_ID: optionalString,
   OIDC_CONSOLE_SCOPES: z.string().trim().min(1).max(500).default('openid profile email'),
+  /** Claims (a name, or a dotted path such as `realm_access.roles`) that give the actor's id, name, e-mail and roles. */
   OIDC_CLAIM_ID: z.string().trim().min(1).max(200).default('sub'),
   OIDC_CLAIM_NAME: z.string().trim().min(1).max(200).default('name'),
   OIDC_CLAIM_EMAIL: z.string().trim().min(1).max(200).default('email'),
@@ -173,8 +234,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     })
     .safeParse(env);
   if (!parsed.success) {
+    // One message naming every bad variable and what was wrong, so one fix round is enough.
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid configuration:\n${problems}`);
+    throw new Error(`Invalid configuration (${new Set(parsed.error.issues.map((i) => i.path[0])).size} variable(s)):\n${problems}`);
   }
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
 }
