@@ -91,6 +91,17 @@ export const timelineQuery = z
       .optional()
       .transform((t) => (t === undefined ? undefined : (Array.isArray(t) ? t : t.split(',')).map((s) => s.trim()).filter(Boolean)))
       .meta({ description: 'Only these event types (comma-separated or repeated)' }),
+    until: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 instant, e.g. 2027-01-04T09:00:00Z' }).optional().meta({ description: 'Only events up to this instant (inclusive): the timeline as it stood then' }),
+  })
+  .strict();
+
+/** GET /v1/cases/:id?asOf=: the case as it stood at an instant, folded from its timeline. */
+export const caseViewQuery = z
+  .object({
+    asOf: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 instant, e.g. 2027-01-04T09:00:00Z' })
+      .optional()
+      .meta({ description: 'The case as it stood at this instant (between its creation and now), folded from its timeline; marked `historical`' }),
   })
   .strict();
 

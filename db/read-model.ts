@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, ilike, inArray, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, lte, sql, type Column, type SQL } from 'drizzle-orm';
 import type { Actor } from '../domain/actor';
 import type { CaseSort } from '../domain/case-list';
 import type { CaseView } from '../domain/case-view';
@@ -400,11 +400,12 @@ export async function getBoard(db: Database, template: PublishedTemplate, viewer
 export async function getTimeline(
   db: Database,
   caseKey: string,
-  opts: { after?: number; limit?: number; types?: string[] } = {},
+  opts: { after?: number; limit?: number; types?: string[]; until?: Date } = {},
 ): Promise<TimelinePage> {
   const limit = clamp(opts.limit ?? 100, 1, 500);
   const conditions: SQL[] = [eq(caseEvents.caseKey, caseKey)];
   if (opts.after !== undefined) conditions.push(gt(caseEvents.seq, opts.after));
+  if (opts.until !== undefined) conditions.push(lte(caseEvents.at, opts.until));
   if (opts.types !== undefined) {
     if (opts.types.length === 0) return { items: [], nextCursor: null };
     conditions.push(inArray(caseEvents.type, opts.types));
@@ -423,6 +424,16 @@ export async function getTimeline(
     ),
     nextCursor: rows.length > limit && last ? last.seq : null,
   };
+}
+
+/** Every event of a case up to an instant (inclusive), in seq order: what an "as of" view folds. */
+export async function getEventsUntil(db: Database, caseKey: string, until: Date): Promise<CaseEvent[]> {
+  const rows = await db
+    .select()
+    .from(caseEvents)
+    .where(and(eq(caseEvents.caseKey, caseKey), lte(caseEvents.at, until)))
+    .orderBy(asc(caseEvents.seq));
+  return rows.map((r) => ({ seq: r.seq, at: r.at.toISOString(), actor: r.actor, type: r.type, stage: r.stage, data: r.data }) as CaseEvent);
 }
 
 /**

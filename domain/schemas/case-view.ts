@@ -191,3 +191,8 @@ export const allowedActionsSchema = z
 
 /** GET /v1/cases/:id: the view plus what the caller may do with it. */
 export const caseViewWithAllowedSchema = publicCaseViewSchema.extend({ allowed: allowedActionsSchema }).meta({ id: 'CaseViewForCaller' });
+
+/** GET /v1/cases/:id?asOf=: the view as it stood then, which nobody can act on. */
+export const historicalCaseViewSchema = publicCaseViewSchema
+  .extend({ historical: z.literal(true).meta({ description: 'Folded from the timeline up to `asOf`; read-only' }) })
+  .meta({ id: 'HistoricalCaseView' });

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import type { Actor } from '../../domain/actor';
 import { applyDrafts, emptyState, foldEvents, type CaseState } from '../../domain/case-state';
-import { toCaseView } from '../../domain/case-view';
+import { toCaseView, type CaseView } from '../../domain/case-view';
+import { caseAsOf } from '../../domain/case-history';
 import { caseViewSchema } from '../../domain/schemas/case-view';
 import { type CaseCommand } from '../../domain/commands';
 import { caseCommandSchema } from '../../domain/schemas/commands';
@@ -290,6 +291,8 @@ function run(template: TemplateDefinition, steps: StepValue[], stats?: Stats): v
   const published = publish(template);
   let { state, events: all } = startCase(template);
   expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+  /** The view right after each accepted command, as of its instant: what an "as of" fold must give back. */
+  const viewsAfter: Array<{ at: string; view: CaseView }> = [{ at: all[0]!.at, view: toCaseView(state, published, all[0]!.at) }];
 
   steps.forEach((step, i) => {
     const actor = ACTORS[step.actor]!;
@@ -356,7 +359,8 @@ function run(template: TemplateDefinition, steps: StepValue[], stats?: Stats): v
       );
     }
 
-    const { state: next, events } = applyDrafts(state, decision.events, actor, new Date(T0 + (i + 1) * 1000).toISOString());
+    const at = new Date(T0 + (i + 1) * 1000).toISOString();
+    const { state: next, events } = applyDrafts(state, decision.events, actor, at);
     // (1) seq strictly increasing by one, never reused.
     expect(events.map((e) => e.seq)).toEqual(events.map((_, j) => state.lastSeq + 1 + j));
     expect(events[0]!.seq).toBe(all.length + 1);
@@ -371,11 +375,16 @@ function run(template: TemplateDefinition, steps: StepValue[], stats?: Stats): v
     const viewParse = caseViewSchema.safeParse(view);
     if (!viewParse.success) throw new Error(`case view does not parse: ${viewParse.error.message}`);
     expect(view.lastSeq).toBe(state.lastSeq);
+    viewsAfter.push({ at, view: toCaseView(state, published, at) });
   });
 
   // (1) over the whole history, and (3) folding every event rebuilds the live state.
   expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
   expect(foldEvents('GEN-1', all)).toEqual(state);
+  // (7) the case as of each command's instant, folded from the whole timeline, is the view the case
+  // had right after that command; before its first event it did not exist.
+  for (const { at, view } of viewsAfter) expect(caseAsOf('GEN-1', all, published, at)).toEqual(view);
+  expect(caseAsOf('GEN-1', all, published, new Date(T0 - 1).toISOString())).toBeUndefined();
 }
 
 const NUM_RUNS = Number(process.env.DOMAIN_PROPERTY_RUNS ?? 250);
