@@ -59,7 +59,9 @@ export async function startTestStack(
   const database = await createTestDatabase();
   const taskQueue = `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
-  const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, ...opts.env });
+  // Starts and commands wait longer than in production: a loaded 2-core CI machine can take more than
+  // 15 s for a first workflow task. Tests of those deadlines set their own.
+  const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, START_TIMEOUT_MS: '30000', COMMAND_TIMEOUT_MS: '30000', ...opts.env });
   const worker: Worker = await createCaseWorker({
     connection: nativeConnection,
     namespace,
