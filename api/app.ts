@@ -30,6 +30,8 @@ import { tokenRoutes } from './routes/tokens';
 import { documentRoutes, isDocumentUpload } from './routes/documents';
 import { portalLinkRoutes } from './routes/portal-links';
 import { meRoutes } from './routes/me';
+import { reportRoutes } from './routes/reports';
+import { auditRoutes } from './routes/audit';
 import { portalLogSerializers, portalRouter } from './portal/router';
 import { consoleRouter } from './console';
 

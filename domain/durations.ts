@@ -126,6 +126,22 @@ export function businessTimeBetween(fromIso: string, toIso_: string, calendar: B
   return total;
 }
 
+/**
+ * The working intervals (epoch ms, ascending) of every calendar day that meets [fromMs, toMs]: the
+ * same days and clock times `businessTimeBetween` counts, listed once so that many spans can be
+ * measured against them (reports measure thousands of stage visits).
+ */
+export function workingIntervalsBetween(fromMs: number, toMs: number, calendar: BusinessCalendar): Array<{ start: number; end: number }> {
+  const intervals: Array<{ start: number; end: number }> = [];
+  let day = Luxon().fromMillis(fromMs, { zone: calendar.timeZone }).startOf('day');
+  for (let i = 0; i < MAX_DAYS && day.toMillis() <= toMs; i++) {
+    const interval = workingInterval(day, calendar);
+    if (interval && interval.end > interval.start) intervals.push({ start: interval.start.toMillis(), end: interval.end.toMillis() });
+    day = day.plus({ days: 1 });
+  }
+  return intervals;
+}
+
 /** `fromIso` plus a duration written in a template (`2d`, `3 business days`). */
 export function addDuration(fromIso: string, text: string, calendar: BusinessCalendar = DEFAULT_CALENDAR): string {
   const duration = parseDuration(text, calendar);

@@ -29,6 +29,7 @@ const savedViewBody = z
   .object({
     query: z
       .record(z.string().max(50), z.string().max(500))
+      .meta({ maxProperties: 20 })
       .refine((q) => Object.keys(q).length <= 20, 'at most 20 parameters')
       .superRefine((q, ctx) => {
         const parsed = savedViewQuery.safeParse(q);

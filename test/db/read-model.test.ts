@@ -226,6 +226,8 @@ describe('listCases', () => {
       closedAt: v.closedAt,
       dueAt: null,
       overdue: false,
+      stalled: false,
+      openTasks: 0,
       lastSeq: v.lastSeq,
     });
     expect(typeof page.nextCursor).toBe('string');

@@ -27,7 +27,8 @@ async function npmStart(): Promise<Running> {
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const deadline = Date.now() + 150_000;
-  while (!/Ready in/.test(output)) {
+  // The whole banner, not just its first line: it may arrive in several chunks.
+  while (!/Press Ctrl-C to stop/.test(output)) {
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`npm start was not ready in time:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
