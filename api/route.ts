@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Actor } from '../domain/actor';
 import type { PerActorLimit } from './admission';
 import { runMiddleware, type RateLimits } from './rate-limit';
+import { safeError } from '../config/logger';
 import { Problem, problemSchema, type ProblemCode } from './errors';
 
 type AnyObject = z.ZodObject | z.ZodPipe<z.ZodObject, z.ZodType>;
@@ -19,13 +20,20 @@ export interface HandlerContext<P, Q, B, H = Record<string, never>> {
   res: Response;
 }
 
-export interface Reply {
+export interface BodyReply {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
   /** Sends raw content instead of JSON (e.g. the OpenAPI YAML); body must be a string. */
   contentType?: string;
 }
+
+/** The handler wrote the response itself (`streamResponse`): mountRoute does nothing more. */
+export interface StreamedReply {
+  streamed: true;
+}
+
+export type Reply = BodyReply | StreamedReply;
 
 /**
  * One HTTP endpoint described once: its zod schemas validate the request, document it in
@@ -54,7 +62,11 @@ export interface RouteDefinition<
   multipart?: z.ZodType;
   /** Headers the endpoint honours, by lower-case name: documented, validated (400 invalid_header) and handed to the handler. */
   headers?: H;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /**
+   * `schema` documents an application/json answer; `content` documents other media types the
+   * route may answer with instead (content negotiation, streamed exports), each with its schema.
+   */
+  responses: Record<number, { description: string; schema?: z.ZodType; content?: Record<string, z.ZodType> }>;
   /** Problem codes this endpoint may answer with, for the OpenAPI document. */
   problems?: ProblemCode[];
   public?: boolean;
@@ -128,7 +140,17 @@ export function mountRoute(
       if (missing) throw new Problem('validation_failed', 'The request needs a JSON body', { errors: [{ path: 'body', message: 'required' }] });
       body = parse(route.body, req.body, 'body');
     }
-    const reply = await route.handler({ params, query, body, headers, actor: actor as Actor, req, res });
+    let reply: Reply;
+    try {
+      reply = await route.handler({ params, query, body, headers, actor: actor as Actor, req, res });
+    } catch (err) {
+      // Before the first byte, a problem+json answer (the error handler); after it, the status is
+      // gone: cut the response off, so the client sees a truncated body rather than a short one.
+      if (!res.headersSent) throw err;
+      abortResponse(req, res, err);
+      return;
+    }
+    if ('streamed' in reply) return;
     if (reply.headers) res.set(reply.headers);
     res.status(reply.status ?? 200);
     if (reply.contentType) res.type(reply.contentType).send(reply.body);
@@ -137,12 +159,75 @@ export function mountRoute(
   });
 }
 
+/** A response that failed after its first byte: logged, and the connection dropped (no clean end). */
+function abortResponse(req: Request, res: Response, err: unknown): void {
+  // pino-http's request logger (typed loosely: the console's type check does not load pino-http).
+  (req as { log?: { error(obj: object, msg: string): void } }).log?.error({ err: safeError(err), path: req.path }, 'streamed response failed after its first byte');
+  res.destroy();
+}
+
+/** Resolves when the response can take more (`drain`) or will take nothing more (`close`). */
+function writable(res: Response): Promise<void> {
+  // Already gone: 'close' will not come again.
+  if (res.destroyed || res.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Streams `body` as the response, with back-pressure: each chunk is written when the previous one
+ * was taken (`drain` whenever `write` says the buffer is full), so memory holds one chunk whatever
+ * the size of the whole. The first chunk is produced before anything is sent, so a failure there
+ * (a database that is down, a bad parameter found late) is still a problem+json answer; a failure
+ * later ends the response abruptly (mountRoute). A client that goes away stops the stream:
+ * `body` is closed (its `finally` runs) and nothing more is read.
+ */
+export async function streamResponse(
+  res: Response,
+  opts: { contentType: string; headers?: Record<string, string>; status?: number; body: AsyncIterable<string> },
+): Promise<StreamedReply> {
+  const chunks = opts.body[Symbol.asyncIterator]();
+  let next = await chunks.next();
+  let gone = false;
+  const onClose = () => {
+    gone = true;
+  };
+  res.once('close', onClose);
+  try {
+    if (opts.headers) res.set(opts.headers);
+    res.status(opts.status ?? 200).type(opts.contentType);
+    for (;;) {
+      if (gone || res.destroyed) return { streamed: true };
+      if (next.done) break;
+      if (!res.write(next.value)) await writable(res);
+      if (gone || res.destroyed) return { streamed: true };
+      next = await chunks.next();
+    }
+    res.end();
+    return { streamed: true };
+  } finally {
+    res.off('close', onClose);
+    // Left early (client gone, or a failure): let the producer release what it holds.
+    if (!next.done) await chunks.return?.();
+  }
+}
+
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 
 export function documentRoute(registry: OpenAPIRegistry, route: AnyRoute): void {
   const responses: Record<string, ResponseConfig> = {};
   for (const [status, r] of Object.entries(route.responses)) {
-    responses[status] = r.schema ? { description: r.description, content: { 'application/json': { schema: r.schema } } } : { description: r.description };
+    const content: Record<string, { schema: z.ZodType }> = {};
+    if (r.schema) content['application/json'] = { schema: r.schema };
+    for (const [type, schema] of Object.entries(r.content ?? {})) content[type] = { schema };
+    responses[status] = Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
   }
   const problemsByStatus = new Map<number, ProblemCode[]>();
   // Any route may meet an unreachable dependency or a process shutting down; an authenticated one, its per-client limit.

@@ -283,14 +283,8 @@ function sortOrder(sort: CaseSort): SQL[] {
   }
 }
 
-/**
- * The cases a viewer may see, matching the filters. Newest first (the default) pages by keyset on
- * (created_at, key); other orders page by offset (up to 10,000 rows deep), their cursor naming the
- * sort so a cursor of one order is refused by another.
- */
-export async function listCases(db: Database, filter: ListCasesFilter, viewer: Actor): Promise<CaseList> {
-  const limit = clamp(filter.limit ?? 50, 1, 200);
-  const sort = filter.sort ?? '-createdAt';
+/** The conditions of a case list: the viewer's visibility and the filters (shared with the CSV export, db/exports.ts). */
+export function caseListConditions(filter: Omit<ListCasesFilter, 'sort' | 'limit' | 'cursor'>, viewer: Actor): SQL[] {
   const visible = visibleTo(viewer);
   const conditions: SQL[] = visible ? [visible] : [];
   if (filter.template !== undefined) conditions.push(eq(cases.templateKey, filter.template));
@@ -307,6 +301,18 @@ export async function listCases(db: Database, filter: ListCasesFilter, viewer: A
     // Only cases the viewer may see, and never a sensitive value: search_text leaves them out.
     conditions.push(ilike(cases.searchText, pattern));
   }
+  return conditions;
+}
+
+/**
+ * The cases a viewer may see, matching the filters. Newest first (the default) pages by keyset on
+ * (created_at, key); other orders page by offset (up to 10,000 rows deep), their cursor naming the
+ * sort so a cursor of one order is refused by another.
+ */
+export async function listCases(db: Database, filter: ListCasesFilter, viewer: Actor): Promise<CaseList> {
+  const limit = clamp(filter.limit ?? 50, 1, 200);
+  const sort = filter.sort ?? '-createdAt';
+  const conditions = caseListConditions(filter, viewer);
 
   if (sort === '-createdAt') {
     if (filter.cursor !== undefined) conditions.push(olderThan(cases.createdAt, cases.key, filter.cursor));

@@ -1,18 +1,21 @@
 import { z } from 'zod';
 import { viewAsOf, type CaseView } from '../../domain/case-view';
 import { redactEvents, redactView } from '../../domain/redaction';
-import { caseViewWithAllowedSchema, publicCaseViewSchema } from '../../domain/schemas/case-view';
+import { caseViewWithAllowedSchema, historicalCaseViewSchema, publicCaseViewSchema } from '../../domain/schemas/case-view';
+import { caseAsOf } from '../../domain/case-history';
+import type { Actor } from '../../domain/actor';
 import { allowedActions } from '../../domain/allowed-actions';
 import { startCaseInput } from '../../domain/schemas/commands';
 import { maySeeCase } from '../../domain/visibility';
-import { getBoard, getProjectedCaseView, getTimeline, listCases, visibleCaseTemplate, InvalidCursorError } from '../../db/read-model';
+import { getBoard, getEventsUntil, getProjectedCaseView, getTimeline, listCases, visibleCaseTemplate, InvalidCursorError } from '../../db/read-model';
 import { assertMaySee, caseNotFound, pinnedTemplate } from '../case-access';
 import type { ApiDeps } from '../deps';
 import { Problem } from '../errors';
 import { getTemplate } from '../../db/templates';
-import { defineRoute } from '../route';
+import { attachment, casesCsv, CSV_TYPE, today, wantsCsv } from '../exports';
+import { defineRoute, streamResponse } from '../route';
 import { startCase } from '../start-case';
-import { boardParams, boardQuery, boardSchema, caseIdParams, caseListSchema, commandHeaders, listCasesQuery, timelineQuery, timelineSchema } from '../schemas';
+import { boardParams, boardQuery, boardSchema, caseIdParams, caseViewQuery, caseListSchema, commandHeaders, listCasesQuery, timelineQuery, timelineSchema } from '../schemas';
 
 /** What starting a case answers when the starter may not see it (not its owner, participant or a view role). */
 export const startedCaseSchema = z
@@ -25,6 +28,21 @@ export const startedCaseSchema = z
   .meta({ id: 'StartedCase' });
 
 export function caseRoutes({ db, cases, config }: ApiDeps) {
+  /** The case as it stood at `asOf`, folded from its timeline in the read model (domain/case-history.ts). */
+  async function historicalView(caseKey: string, asOf: Date, actor: Actor) {
+    const pinned = await visibleCaseTemplate(db, caseKey, actor);
+    if (!pinned) throw caseNotFound(caseKey);
+    const record = await getTemplate(db, pinned.key, pinned.version);
+    if (!record) throw new Error(`template ${pinned.key} v${pinned.version} is missing from the templates table`);
+    // The definition as the workflow reads it (today's schema over what was published then).
+    const template = { ...record, definition: await pinnedTemplate(db, pinned) };
+    const asOfProblem = (message: string) => new Problem('validation_failed', `asOf ${message}`, { errors: [{ path: 'asOf', message }] });
+    if (asOf.getTime() > Date.now()) throw asOfProblem('is in the future: the case as it stands now is GET without asOf');
+    const view = caseAsOf(caseKey, await getEventsUntil(db, caseKey, asOf), template, asOf.toISOString());
+    if (!view) throw asOfProblem('is before the case was opened');
+    return { ...redactView(view, template.definition, actor), historical: true as const };
+  }
+
   return [
     defineRoute({
       method: 'post',
@@ -50,13 +68,28 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       path: '/v1/cases',
       summary: 'List and filter cases',
       description:
-        'The cases the caller may see, newest first, keyset-paginated: pass nextCursor back as cursor. `q` matches the key, the title and the values of fields that are not sensitive. Served from the read model.',
+        'The cases the caller may see, newest first, keyset-paginated: pass nextCursor back as cursor. `q` matches the key, the title and the values of fields that are not sensitive. Served from the read model.\n\n' +
+        'With `Accept: text/csv` the answer is every matching case (no paging: `limit` and `cursor` do not apply), in the requested `sort`, streamed as a CSV download (UTF-8 with a byte-order mark, RFC 4180 quoting, cells that would start a formula prefixed with `\'`): key, title, template, template version, status, stage, owner, created, updated, closed, due, overdue, open tasks and — with `template` — one column per field of its latest version (label or key; multiselect values joined with `; `; sensitive values the caller may not see read `[redacted]`).',
       tags: ['Cases'],
       query: listCasesQuery,
-      responses: { 200: { description: 'A page of cases', schema: caseListSchema } },
-      handler: async ({ query, actor }) => {
+      responses: {
+        200: {
+          description: 'A page of cases (JSON), or every matching case as CSV (`Accept: text/csv`)',
+          schema: caseListSchema,
+          content: { 'text/csv': z.string().meta({ description: 'CSV, streamed; `Content-Disposition: attachment; filename="cases-<template or all>-<date>.csv"`' }) },
+        },
+      },
+      handler: async ({ query, actor, req, res }) => {
+        if (wantsCsv(req, 'application/json')) {
+          const { limit: _limit, cursor: _cursor, ...filter } = query;
+          return streamResponse(res, {
+            contentType: CSV_TYPE,
+            headers: { Vary: 'Accept', 'Content-Disposition': attachment(`cases-${filter.template ?? 'all'}-${today()}.csv`) },
+            body: casesCsv(db, filter, actor),
+          });
+        }
         try {
-          return { body: await listCases(db, query, actor) };
+          return { body: await listCases(db, query, actor), headers: { Vary: 'Accept' } };
         } catch (err) {
           if (err instanceof InvalidCursorError) {
             throw new Problem('validation_failed', 'The cursor is not one this API returned', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
@@ -70,12 +103,19 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       path: '/v1/cases/:id',
       summary: 'The case view',
       description:
-        'Served by the case workflow itself (strongly consistent). Once an archived case\'s workflow is gone from Temporal, the last projected view is served, marked `Case-Source: read-model`. A case the caller may not see answers 404 exactly like one that does not exist; sensitive values the caller may not see are `{"redacted": true}`.',
+        'Served by the case workflow itself (strongly consistent). Once an archived case\'s workflow is gone from Temporal, the last projected view is served, marked `Case-Source: read-model`. A case the caller may not see answers 404 exactly like one that does not exist; sensitive values the caller may not see are `{"redacted": true}`. With `asOf`, the case as it stood at that instant — stage, fields, tasks, documents and their review, participants, owner, SLA clock — folded from its timeline with the same rules the case workflow applies, marked `historical: true`; an instant before the case was opened or in the future is a 422.',
       tags: ['Cases'],
       params: caseIdParams,
-      responses: { 200: { description: 'The case, and what the caller may do with it now (`allowed`)', schema: caseViewWithAllowedSchema } },
+      query: caseViewQuery,
+      responses: {
+        200: {
+          description: 'The case, and what the caller may do with it now (`allowed`); with `asOf`, the case as it stood then (`historical`)',
+          schema: z.union([caseViewWithAllowedSchema, historicalCaseViewSchema]),
+        },
+      },
       problems: ['case_not_found', 'case_unavailable', 'overloaded'],
-      handler: async ({ params, actor }) => {
+      handler: async ({ params, query, actor }) => {
+        if (query.asOf !== undefined) return { body: await historicalView(params.id, new Date(query.asOf), actor), headers: { 'Case-Source': 'read-model' } };
         let source = 'workflow';
         let view: CaseView;
         try {
@@ -108,6 +148,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
           limit: query.limit,
           ...(query.after !== undefined ? { after: query.after } : {}),
           ...(query.type ? { types: query.type } : {}),
+          ...(query.until ? { until: new Date(query.until) } : {}),
         });
         return { body: { ...page, items: redactEvents(page.items, await pinnedTemplate(db, pinned), actor) } };
       },

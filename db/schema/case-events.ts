@@ -20,6 +20,8 @@ export const caseEvents = pgTable(
     // Reports (db/reports.ts): the event that opened a stage visit, found backwards from the one that ended it…
     index('case_events_visit_bounds_idx').on(t.caseKey, t.seq).where(sql`type in ('stage.entered', 'stage.exited', 'case.closed', 'case.cancelled')`),
     // …and the SLA clock of the visit, between the two.
+    // The audit export (db/exports.ts) walks every event in a time range in (at, case_key, seq) batches.
+    index('case_events_at_idx').on(t.at, t.caseKey, t.seq),
     index('case_events_sla_idx').on(t.caseKey, t.seq).where(sql`type in ('sla.started', 'sla.goal_missed', 'sla.deadline_missed', 'sla.deadline_changed')`),
   ],
 );

@@ -203,6 +203,11 @@ const operations: Record<string, Operation> = {
   'GET /v1/views': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/views' }), allowed: { status: 200 } },
   // A view query that GET /v1/cases would refuse: refused the same way, nothing saved.
   'PUT /v1/views/{name}': { kind: 'authenticated', probe: () => ({ method: 'put', path: '/v1/views/probe', body: { query: { status: 'lost' } } }), allowed: { status: 422, code: 'validation_failed' } },
+  'GET /v1/audit': {
+    kind: 'authenticated',
+    probe: () => ({ method: 'get', path: '/v1/audit?template=access-matrix&from=2000-01-01T00:00:00Z&to=2000-12-31T00:00:00Z' }),
+    allowed: { status: 200 },
+  },
   'GET /v1/reports/{template}': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/reports/access-matrix' }), allowed: { status: 200 } },
   'DELETE /v1/views/{name}': { kind: 'authenticated', probe: () => ({ method: 'delete', path: '/v1/views/nope' }), allowed: { status: 404, code: 'view_not_found' } },
 };

@@ -3,11 +3,13 @@
  * playwright-core) against a real stack: sign in and see my tasks and notifications; move a card
  * on the board by keyboard and be told why it may not move, then by drag and drop once the fields
  * are filled; a move back asks for a reason; a second person's board follows without a reload;
- * find cases by text and by stage, sort, save a view and apply it again; axe-core on every page;
+ * find cases by text and by stage, export the view as CSV, sort, save a view and apply it again; axe-core on every page;
  * and a board of 500 cards, whose render time is measured and printed (never asserted).
  */
+import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { expectNoSeriousAxeViolations, screenshot, startConsoleStack, type ConsoleStack } from '../support/browser';
+import { parseCsv } from '../support/csv';
 import { eventually } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
 
@@ -227,6 +229,21 @@ test('list: find cases by text and by stage, sort by a column, save a view and a
   await table.getByRole('link', { name: dora, exact: true }).waitFor();
   await eventually(async () => (await table.getByRole('link', { name: carla, exact: true }).count()) === 0, 10_000, 'Carla filtered out');
   await expect(table.locator('tbody tr').filter({ hasText: dora }).textContent()).resolves.toContain('Manager review');
+
+  // Export CSV downloads this view (template and stage filters): the list columns, the template's fields by label, Dora's row.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^cases-${TEMPLATE}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  const csv = fs.readFileSync((await download.path())!, 'utf8');
+  expect(csv.startsWith('\uFEFF')).toBe(true);
+  const [header, ...rows] = parseCsv(csv.slice(1));
+  expect(header).toEqual([
+    'key', 'title', 'template', 'template version', 'status', 'stage', 'owner', 'created', 'updated', 'closed', 'due', 'overdue', 'open tasks',
+    'Full name', 'Personal e-mail', 'Start date', 'Contract type', 'Equipment', 'Yearly salary', 'Remote',
+  ]);
+  const doraRow = rows.find((r) => r[0] === dora);
+  expect(doraRow?.slice(1, 6)).toEqual(['Onboard Dora Stagehand', TEMPLATE, '1', 'open', 'review']);
+  expect(doraRow?.slice(13, 17)).toEqual(['Dora Stagehand', '', '2027-02-01', 'contractor']);
+  expect(rows.every((r) => r[5] === 'review')).toBe(true);
 
   // Sorting by title: a header button, with aria-sort saying how.
   await page.getByLabel('Stage').selectOption('');

@@ -1,2 +1,3 @@
 CREATE INDEX "case_events_visit_bounds_idx" ON "case_events" USING btree ("case_key","seq") WHERE type in ('stage.entered', 'stage.exited', 'case.closed', 'case.cancelled');--> statement-breakpoint
+CREATE INDEX "case_events_at_idx" ON "case_events" USING btree ("at","case_key","seq");--> statement-breakpoint
 CREATE INDEX "case_events_sla_idx" ON "case_events" USING btree ("case_key","seq") WHERE type in ('sla.started', 'sla.goal_missed', 'sla.deadline_missed', 'sla.deadline_changed');
