@@ -1,9 +1,8 @@
 import { and, asc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Actor } from '../domain/actor';
 import type { CaseSort } from '../domain/case-list';
-import type { CaseStatus } from '../domain/events';
 import type { Database } from './connection';
-import { caseListConditions, visibleTo, type CaseSummary, type ListCasesFilter } from './read-model';
+import { caseListConditions, summaryColumns, toSummary, visibleTo, type CaseSummary, type ListCasesFilter } from './read-model';
 import { caseEvents, cases } from './schema';
 
 /**
@@ -17,7 +16,7 @@ import { caseEvents, cases } from './schema';
 export const EXPORT_BATCH = 1000;
 
 /** A case as the CSV export writes it: the list's summary and its field values. */
-export interface CaseExportRow extends Omit<CaseSummary, 'stalled' | 'lastSeq'> {
+export interface CaseExportRow extends CaseSummary {
   fields: Record<string, unknown>;
 }
 
@@ -96,19 +95,8 @@ export async function* caseExportBatches(
       : [];
     const rows = await db
       .select({
-        key: cases.key,
-        templateKey: cases.templateKey,
-        templateVersion: cases.templateVersion,
-        title: cases.title,
-        status: cases.status,
-        stage: cases.stage,
-        owner: cases.owner,
-        createdAt: cases.createdAt,
-        updatedAt: cases.updatedAt,
-        closedAt: cases.closedAt,
-        dueAt: cases.dueAt,
+        ...summaryColumns,
         fields: opts.withFields ? cases.fields : sql<null>`null`,
-        openTasks: sql<number>`(select count(*) from tasks t where t.case_key = "cases"."key" and t.status = 'open')`.mapWith(Number),
         keyset: keyText,
       })
       .from(cases)
@@ -116,22 +104,7 @@ export async function* caseExportBatches(
       .orderBy(...order)
       .limit(batchSize);
     if (rows.length === 0) return;
-    const now = Date.now();
-    yield rows.map((r) => ({
-      id: r.key,
-      template: { key: r.templateKey, version: r.templateVersion },
-      title: r.title,
-      status: r.status as CaseStatus,
-      stage: r.stage,
-      owner: r.owner,
-      createdAt: r.createdAt.toISOString(),
-      updatedAt: r.updatedAt.toISOString(),
-      closedAt: r.closedAt ? r.closedAt.toISOString() : null,
-      dueAt: r.dueAt ? r.dueAt.toISOString() : null,
-      overdue: r.status === 'open' && r.dueAt !== null && r.dueAt.getTime() <= now,
-      openTasks: Number(r.openTasks ?? 0),
-      fields: (r.fields ?? {}) as Record<string, unknown>,
-    }));
+    yield rows.map((r) => ({ ...toSummary(r), fields: (r.fields ?? {}) as Record<string, unknown> }));
     if (rows.length < batchSize) return;
     after = JSON.parse(rows[rows.length - 1]!.keyset) as string[];
   }

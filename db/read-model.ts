@@ -209,7 +209,8 @@ export async function projectCase(db: Database, batch: ProjectionBatch, template
   return { projectedThrough: events.length ? projectedThrough : view.lastSeq };
 }
 
-const summaryColumns = {
+/** The columns of a case summary (lists, boards, the CSV export). */
+export const summaryColumns = {
   key: cases.key,
   templateKey: cases.templateKey,
   templateVersion: cases.templateVersion,
@@ -233,7 +234,7 @@ type SummaryRow = Pick<CaseRow, 'key' | 'templateKey' | 'templateVersion' | 'tit
   openTasks: number;
 };
 
-function toSummary(r: SummaryRow): CaseSummary {
+export function toSummary(r: SummaryRow): CaseSummary {
   return {
     id: r.key,
     template: { key: r.templateKey, version: r.templateVersion },

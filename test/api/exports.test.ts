@@ -44,7 +44,7 @@ const template = {
   stages: [{ key: 'intake', name: 'Intake' }, { key: 'done', name: 'Done', terminal: true }],
 };
 // Seen by hr only: absent from the manager's exports.
-const secret = { ...template, key: 'exp-secret', name: 'Export secret', prefix: 'SEC', permissions: { view: ['hr'] } };
+const secret = { ...template, key: 'exp-secret', name: 'Export secret', prefix: 'EXS', permissions: { view: ['hr'] } };
 
 let jane: string;
 let formula: string;

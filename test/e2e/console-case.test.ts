@@ -17,7 +17,8 @@ let c: ConsoleStack;
 beforeAll(async () => {
   // Many requests in the thousand-event test: no per-actor budget in the way.
   c = await startConsoleStack({ env: { RATE_LIMIT: '0' } });
-  await c.api('POST', '/v1/templates', onboardingTemplate());
+  // Its own case prefix: test files share one Temporal server, and case-ONB-1 belongs to another file's case.
+  await c.api('POST', '/v1/templates', onboardingTemplate({ prefix: 'CCS' }));
 }, 180_000);
 
 afterAll(async () => {
@@ -79,7 +80,7 @@ describe('a case worked through the console', () => {
     await email.fill('jane@example.com');
     await page.getByLabel('Yearly salary').fill('64000');
     await page.getByRole('button', { name: 'Start case' }).click();
-    await page.waitForURL(/\/console\/cases\/ONB-\d+$/);
+    await page.waitForURL(/\/console\/cases\/CCS-\d+$/);
     caseKey = page.url().split('/').pop() as string;
     await page.getByRole('heading', { name: `${caseKey} Onboard Jane Doe` }).waitFor();
 

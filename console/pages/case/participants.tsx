@@ -8,6 +8,7 @@ import { ProblemMessage } from '../../components/problem';
 import { api, seg } from '../../lib/api';
 import { formatDateTime } from '../../lib/format';
 import { useCase, type CaseParticipant } from './context';
+import { inputErrors } from '../../components/input-errors';
 import { send, useCommand } from './command';
 
 interface CreatedLink {
@@ -117,19 +118,8 @@ function AddParticipant() {
   const [name, setName] = useState('');
   const [userId, setUserId] = useState('');
   const [email, setEmail] = useState('');
-  const errorOf = (path: string) => cmd.error?.problem.errors?.find((e) => e.path === path || e.path === `participant.${path}`)?.message;
+  const { errorOf, attrs, errorLine } = inputErrors(cmd.error, 'participant');
   const shown = ['role', 'name', 'userId', 'email'].filter((p) => errorOf(p));
-  const attrs = (id: string, path: string) => ({
-    id,
-    'aria-invalid': errorOf(path) ? ('true' as const) : undefined,
-    'aria-describedby': errorOf(path) ? `${id}-error` : undefined,
-  });
-  const errorLine = (id: string, path: string) =>
-    errorOf(path) && (
-      <p id={`${id}-error`} class="field-error">
-        {errorOf(path)}
-      </p>
-    );
   return (
     <form
       class="add-participant"

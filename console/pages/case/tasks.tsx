@@ -11,6 +11,7 @@ import { seg } from '../../lib/api';
 import { knownPeople, stageName, useCase, type CaseTask, type CaseViewForCaller } from './context';
 import { ReasonForm } from './reason-form';
 import { fromLocalInput } from './sla';
+import { inputErrors } from '../../components/input-errors';
 import { send, useCommand } from './command';
 
 /** The task a stage's missing criterion names (a checklist key, or a task id when the stage needs all). */
@@ -96,18 +97,7 @@ function NewTaskForm() {
   const [title, setTitle] = useState('');
   const [assignee, setAssignee] = useState('');
   const [due, setDue] = useState('');
-  const errorOf = (path: string) => cmd.error?.problem.errors?.find((e) => e.path === path)?.message;
-  const input = (id: string, path: string) => ({
-    id,
-    'aria-invalid': errorOf(path) ? ('true' as const) : undefined,
-    'aria-describedby': errorOf(path) ? `${id}-error` : undefined,
-  });
-  const errorLine = (id: string, path: string) =>
-    errorOf(path) && (
-      <p id={`${id}-error`} class="field-error">
-        {errorOf(path)}
-      </p>
-    );
+  const { attrs: input, errorLine } = inputErrors(cmd.error);
   return (
     <form
       class="new-task"
