@@ -26,16 +26,21 @@ async function npmStart(): Promise<Running> {
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
+  // A failed start must not leave npm start running: its open pipes would keep jest from exiting.
+  const fail = (message: string) => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    return new Error(message);
+  };
   const deadline = Date.now() + 150_000;
   // The whole banner, not just its first line: it may arrive in several chunks.
   while (!/Press Ctrl-C to stop/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`npm start was not ready in time:\n${output}`);
+    if (child.exitCode !== null) throw fail(`npm start exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw fail(`npm start was not ready in time:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   const api = /API\s+(http:\/\/\S+)\/v1/.exec(output)?.[1];
   const token = /Dev token\s+(\S+)/.exec(output)?.[1];
-  if (!api || !token) throw new Error(`could not read the URLs from:\n${output}`);
+  if (!api || !token) throw fail(`could not read the URLs from:\n${output}`);
   return { child, output: () => output, api, token };
 }
 
