@@ -139,7 +139,9 @@ test('board: a refused keyboard move says why, a drag moves the card, a move bac
   await expectNoSeriousAxeViolations(page, 'the board with a refused move');
   await screenshot(page, 'console-board-refused');
 
-  // Escape closes the menu and returns focus to its button.
+  // Escape closes the menu and returns focus to its button. (Focus the button again first: the
+  // axe run and the screenshot took a while, and a poll may have re-rendered the board meanwhile.)
+  await moveButton.focus();
   await page.keyboard.press('Enter');
   await menu.waitFor();
   await page.keyboard.press('Escape');
