@@ -15,11 +15,13 @@ export function buildOpenApiDocument(routes: AnyRoute[], serverUrl?: string) {
     info: {
       title: 'Case orchestration API',
       version: '1.0.0',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       description:
         'Start, command and query cases. Errors are RFC 9457 application/problem+json with a stable `code`. ' +
         'Command endpoints answer 200 with the case and the events they appended, or 202 with `Prefer: respond-async`.',
     },
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    // Without PUBLIC_URL, the origin that serves this document (a relative server URL).
+    servers: [serverUrl ? { url: serverUrl, description: 'This API' } : { url: '/', description: 'The origin serving this document (set PUBLIC_URL for an absolute URL)' }],
     security: [{ bearerAuth: [] }],
   });
 }

@@ -48,6 +48,8 @@ export interface RouteDefinition<
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express-style path, e.g. `/v1/cases/:id/advance`. */
   path: string;
+  /** The operation's name in OpenAPI: what generated clients call the method (`advanceCase`). */
+  operationId: string;
   summary: string;
   description?: string;
   tags: string[];
@@ -262,6 +264,7 @@ export function documentRoute(registry: OpenAPIRegistry, route: AnyRoute): void 
   registry.registerPath({
     method: route.method,
     path: toOpenApiPath(route.path),
+    operationId: route.operationId,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags,

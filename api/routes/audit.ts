@@ -46,6 +46,7 @@ export function auditRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/audit',
+      operationId: 'exportAuditTrail',
       summary: 'Export the audit trail',
       description:
         `Every timeline event in [from, to) of the cases the caller may see (optionally of one template), oldest first (by time, case, seq), streamed. ` +

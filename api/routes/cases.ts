@@ -47,6 +47,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/cases',
+      operationId: 'startCase',
       summary: 'Start a case',
       description:
         'Starts a case from the latest version of a template; the case pins that version. Needs one of the template\'s `permissions.start` roles (by default any role it declares; admins always, auditors never: 403). With an Idempotency-Key header a retried request returns the case it started (201) instead of starting another. The answer is the case as the starter may see it; a starter who may not see it (not its owner, an internal participant or one of the template\'s view roles) gets only its id, template and title.',
@@ -66,6 +67,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/cases',
+      operationId: 'listCases',
       summary: 'List and filter cases',
       description:
         'The cases the caller may see, newest first, keyset-paginated: pass nextCursor back as cursor. `q` matches the key, the title and the values of fields that are not sensitive. Served from the read model.\n\n' +
@@ -101,6 +103,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/cases/:id',
+      operationId: 'getCase',
       summary: 'The case view',
       description:
         'Served by the case workflow itself (strongly consistent). Once an archived case\'s workflow is gone from Temporal, the last projected view is served, marked `Case-Source: read-model`. A case the caller may not see answers 404 exactly like one that does not exist; sensitive values the caller may not see are `{"redacted": true}`. With `asOf`, the case as it stood at that instant — stage, fields, tasks, documents and their review, participants, owner, SLA clock — folded from its timeline with the same rules the case workflow applies, marked `historical: true`; an instant before the case was opened or in the future is a 422.',
@@ -134,6 +137,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/cases/:id/timeline',
+      operationId: 'getTimeline',
       summary: 'The full timeline of a case',
       description: 'Oldest first; pass nextCursor back as `after`. Served from the read model. Sensitive values the caller may not see are `{"redacted": true}`.',
       tags: ['Cases'],
@@ -156,6 +160,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/boards/:templateKey',
+      operationId: 'getBoard',
       summary: 'Kanban board of a template',
       description: 'The open cases the caller may see, by stage of the latest template version (newest first, `limit` per stage), with counts of those cases.',
       tags: ['Cases'],

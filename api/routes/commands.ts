@@ -54,6 +54,7 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
   spec: {
     method?: 'post' | 'put' | 'patch' | 'delete';
     path: string;
+    operationId: string;
     summary: string;
     description?: string;
     /** OpenAPI tags; `Case commands` by default. */
@@ -67,6 +68,7 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
   return defineRoute({
     method: spec.method ?? 'post',
     path: spec.path,
+    operationId: spec.operationId,
     summary: spec.summary,
     description: `${spec.description ?? ''} With \`Prefer: respond-async\` the command is sent as a signal and the answer is 202.`.trim(),
     tags: spec.tags ?? ['Case commands'],
@@ -105,6 +107,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
   return [
     commandRoute(deps, {
       path: '/v1/cases/:id/advance',
+      operationId: 'advanceCase',
       summary: 'Move the case to another stage',
       description:
         'Forward, back or skip, as the template allows. Moving forward needs the exit criteria of the stage being left (409 transition_not_allowed lists what is missing); a move back or a skip needs a reason.',
@@ -116,6 +119,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     commandRoute(deps, {
       method: 'patch',
       path: '/v1/cases/:id/fields',
+      operationId: 'setFields',
       summary: 'Set field values',
       description: 'The body maps field keys to values, typed per the template; null clears a value. Each change records its old and new value.',
       params: caseIdParams,
@@ -125,6 +129,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/comments',
+      operationId: 'addComment',
       summary: 'Comment on the case',
       description: '`@user` mentions are recorded on the event.',
       params: caseIdParams,
@@ -133,6 +138,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/decisions',
+      operationId: 'recordDecision',
       summary: 'Record a decision with its justification',
       params: caseIdParams,
       body: decisionInput,
@@ -140,6 +146,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/tasks',
+      operationId: 'createTask',
       summary: 'Create a task',
       params: caseIdParams,
       body: createTaskInput,
@@ -147,6 +154,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/tasks/:taskId/complete',
+      operationId: 'completeTask',
       summary: 'Complete a task',
       description: 'The assignee may complete their own task whatever the stage permissions.',
       params: taskParams,
@@ -156,6 +164,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/tasks/:taskId/reassign',
+      operationId: 'reassignTask',
       summary: 'Reassign a task',
       params: taskParams,
       body: reassignTaskInput,
@@ -164,6 +173,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/tasks/:taskId/reopen',
+      operationId: 'reopenTask',
       summary: 'Reopen a completed task',
       params: taskParams,
       body: reopenTaskInput,
@@ -172,6 +182,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/participants',
+      operationId: 'addParticipant',
       summary: 'Add a participant',
       description: 'Internal participants are users (userId); external ones are people outside (email).',
       params: caseIdParams,
@@ -182,6 +193,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     commandRoute(deps, {
       method: 'delete',
       path: '/v1/cases/:id/participants/:participantId',
+      operationId: 'removeParticipant',
       summary: 'Remove a participant',
       params: participantParams,
       problems: ['participant_not_found'],
@@ -190,6 +202,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     commandRoute(deps, {
       method: 'put',
       path: '/v1/cases/:id/owner',
+      operationId: 'assignOwner',
       summary: 'Assign the case owner',
       description: 'Not in the v1 sketch of DESIGN.md: added because ownership changes hands; null leaves the case unowned.',
       params: caseIdParams,
@@ -199,6 +212,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/close',
+      operationId: 'closeCase',
       summary: 'Close the case',
       description: 'From a terminal stage, or from any stage with a reason.',
       params: caseIdParams,
@@ -208,6 +222,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/reopen',
+      operationId: 'reopenCase',
       summary: 'Reopen a closed or cancelled case',
       params: caseIdParams,
       body: reasonInput,
@@ -216,6 +231,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/cancel',
+      operationId: 'cancelCase',
       summary: 'Cancel the case',
       params: caseIdParams,
       body: reasonInput,
@@ -224,6 +240,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     commandRoute(deps, {
       method: 'put',
       path: '/v1/cases/:id/sla/deadline',
+      operationId: 'changeDeadline',
       summary: "Move the running stage's deadline",
       description:
         'Re-targets the SLA clock of the current stage: the running timer moves, missed-deadline and escalation levels count afresh from the new deadline. While the clock is paused, the new deadline sets the time left when it resumes.',
@@ -234,6 +251,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/sla/pause',
+      operationId: 'pauseClock',
       summary: "Pause the running stage's SLA clock",
       description: 'E.g. "waiting on the client": the time until resume is not counted; goal, deadline and escalations move out by it.',
       params: caseIdParams,
@@ -243,6 +261,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/sla/resume',
+      operationId: 'resumeClock',
       summary: "Resume the stage's paused SLA clock",
       params: caseIdParams,
       body: resumeClockInput,

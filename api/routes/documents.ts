@@ -60,6 +60,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/cases/:id/documents',
+      operationId: 'listDocuments',
       summary: 'List document slots with their versions',
       description:
         'Every slot of the case template, with each uploaded version (metadata only) and the review status of the latest. The file name, type, size, hash and review reason of a sensitive slot the caller may not see are `{"redacted": true}`.',
@@ -93,6 +94,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/cases/:id/documents/:slot',
+      operationId: 'uploadDocument',
       summary: 'Upload a new version of a document',
       description:
         'multipart/form-data with one file in a field named `file` (at most DOCUMENT_MAX_BYTES). The part\'s Content-Type must be in the slot\'s `contentTypes` when the template lists them (415); the file name must be a plain name — one with a path, control characters or only dots is refused (400 invalid_file_name). The bytes are stored and their sha256 computed before the version is recorded with the `uploadDocument` command; a refused upload leaves nothing stored. An `Idempotency-Key` makes a retried upload record one version. Always answered synchronously (no `Prefer: respond-async`).',
@@ -117,6 +119,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/cases/:id/documents/:slot',
+      operationId: 'downloadDocument',
       summary: 'Download the latest version of a document',
       description:
         'Answers the bytes with their Content-Type, `Content-Disposition: attachment` (RFC 6266, with `filename*`) and `ETag` (the sha256); `If-None-Match` gives 304. The documents of a sensitive slot are for admins, auditors and its visibleTo roles (403 for other readers of the case).',
@@ -132,6 +135,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/cases/:id/documents/:slot/versions/:version',
+      operationId: 'downloadDocumentVersion',
       summary: 'Download one version of a document',
       description: 'As the latest-version download, for any version (1, 2, …).',
       tags: ['Documents'],
@@ -145,6 +149,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
     }),
     commandRoute(deps, {
       path: '/v1/cases/:id/documents/:docId/review',
+      operationId: 'reviewDocument',
       summary: 'Approve or reject a document version',
       description:
         'Only the latest version of a slot can be reviewed, once. A rejection needs a reason, which the portal shows to external participants as what to fix.',
@@ -157,6 +162,7 @@ export function documentRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/cases/:id/generate-document',
+      operationId: 'generateDocument',
       summary: 'Generate a PDF from a document template',
       description:
         'Renders one of the case template\'s `documentTemplates` (mustache over `case`, `fields`, `stage`) into a PDF and records it as a new version of the template\'s slot, with `generatedFrom` set. The same rendering as the `generateDocument` automation action. An `Idempotency-Key` makes a retry record one version.',

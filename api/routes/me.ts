@@ -83,6 +83,7 @@ export function meRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/me',
+      operationId: 'getMe',
       summary: 'Who you are',
       description: 'The actor your credential maps to: id, name, roles (and e-mail when single sign-on gives one). Clients use it to check a token and to label "my" work.',
       tags: ['Me'],
@@ -92,6 +93,7 @@ export function meRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/tasks',
+      operationId: 'listMyTasks',
       summary: 'Your task inbox',
       description:
         'Tasks across every case you may see that are yours to do: assigned to you, or unassigned and meant for one of your roles (`scope`). Overdue first, then by due date (none last), then oldest. Open tasks only of open cases. Served from the read model.',
@@ -110,6 +112,7 @@ export function meRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/views',
+      operationId: 'listSavedViews',
       summary: 'Your saved case-list views',
       description: 'Named GET /v1/cases queries you saved, by name.',
       tags: ['Me'],
@@ -119,6 +122,7 @@ export function meRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/views/:name',
+      operationId: 'saveView',
       summary: 'Save a case-list view',
       description: `Creates (201) or replaces (200) your view of this name. \`query\` holds GET /v1/cases parameters (not \`cursor\` or \`limit\`), validated like that endpoint's. At most ${MAX_SAVED_VIEWS} views per user.`,
       tags: ['Me'],
@@ -139,6 +143,7 @@ export function meRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/views/:name',
+      operationId: 'deleteSavedView',
       summary: 'Delete a saved view',
       tags: ['Me'],
       params: viewParams,

@@ -40,6 +40,7 @@ export function notificationRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/notifications',
+      operationId: 'listNotifications',
       summary: "The caller's notifications",
       description: 'Notifications addressed to the authenticated user (automations, owner digests), newest first, keyset-paginated.',
       tags: ['Automations'],
@@ -59,6 +60,7 @@ export function notificationRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/notifications/:notificationId/read',
+      operationId: 'markNotificationRead',
       summary: 'Mark one of your notifications read',
       description: 'Idempotent: marking it again keeps the first read time. Another user’s notification is answered 404, like an unknown one.',
       tags: ['Automations'],

@@ -50,6 +50,7 @@ export function outboxRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/outbox',
+      operationId: 'listOutbox',
       summary: 'Every e-mail the service sent or stored',
       description:
         'The `emails` ledger, newest first, keyset-paginated (pass nextCursor back as cursor). Without RESEND_API_KEY this is the development outbox: messages have status `outbox` and go nowhere else. Admins see every e-mail; anyone else only those addressed to the e-mail address their token or identity carries (none without one).',

@@ -67,6 +67,7 @@ export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/cases/:id/portal-links',
+      operationId: 'createPortalLink',
       summary: 'Create a portal magic link for an external participant',
       description:
         'The link opens `/portal/<token>` for this one case and participant, without an account. The token is random (256 bits), shown once and stored hashed; it expires after PORTAL_LINK_TTL_DAYS and can be revoked. Needs the right to act in the current stage.',
@@ -96,6 +97,7 @@ export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/cases/:id/portal-links',
+      operationId: 'listPortalLinks',
       summary: 'List the portal links of a case',
       description: 'Oldest first, without tokens; revoked and expired links included. For those who may see the case.',
       tags: ['Portal'],
@@ -110,6 +112,7 @@ export function portalLinkRoutes(deps: ApiDeps): AnyRoute[] {
     defineRoute({
       method: 'delete',
       path: '/v1/cases/:id/portal-links/:linkId',
+      operationId: 'revokePortalLink',
       summary: 'Revoke a portal link',
       description:
         'The link then answers 404, like an unknown one. Revoking twice keeps the first time. Needs the right to hand out links: to see the case and act in its current stage.',

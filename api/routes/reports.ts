@@ -112,6 +112,7 @@ export function reportRoutes({ db }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/reports/:template',
+      operationId: 'getStageReport',
       summary: 'Stage report of a template',
       description: `Per stage of the latest version: cases that entered it, cycle time (median, p90) and business time of the visits that ended in the range, SLA goal and deadline met/missed, escalations, open and overdue cases now; cases started, closed and cancelled per ISO week. Only cases the caller may see. \`from\` inclusive, \`to\` exclusive, at most ${REPORT_MAX_RANGE_DAYS} days (default: the last ${REPORT_DEFAULT_RANGE_DAYS} days). Computed from the read model.`,
       tags: ['Reports'],

@@ -226,6 +226,7 @@ export function templateRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/templates',
+      operationId: 'publishTemplate',
       summary: 'Publish a template',
       description:
         'Publishes a template definition (JSON, or YAML with a YAML content type). Publishing an existing key makes a new immutable version; ' +
@@ -262,6 +263,7 @@ export function templateRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/templates',
+      operationId: 'listTemplates',
       summary: 'List templates (latest version of each)',
       tags: ['Templates'],
       responses: { 200: { description: 'Templates', schema: templateListSchema } },
@@ -270,6 +272,7 @@ export function templateRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/templates/:key',
+      operationId: 'getTemplate',
       summary: 'The latest version of a template',
       tags: ['Templates'],
       params: templateKeyParams,
@@ -284,6 +287,7 @@ export function templateRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/templates/:key/versions',
+      operationId: 'listTemplateVersions',
       summary: 'Every published version of a template',
       tags: ['Templates'],
       params: templateKeyParams,
@@ -298,6 +302,7 @@ export function templateRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/templates/:key/versions/:v',
+      operationId: 'getTemplateVersion',
       summary: 'One version of a template',
       tags: ['Templates'],
       params: templateVersionParams,

@@ -15,6 +15,7 @@ export function tokenRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/tokens',
+      operationId: 'createToken',
       summary: 'Create an API token for an actor',
       description: `The token is shown once; only its hash is stored. Without \`expiresAt\` it expires after API_TOKEN_TTL_DAYS (${config.API_TOKEN_TTL_DAYS > 0 ? `${config.API_TOKEN_TTL_DAYS} days` : 'never: 0'}). Requires the admin role.`,
       tags: ['Tokens'],
@@ -39,6 +40,7 @@ export function tokenRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/tokens',
+      operationId: 'listTokens',
       summary: 'List API tokens (never their secrets)',
       tags: ['Tokens'],
       responses: { 200: { description: 'Tokens', schema: z.object({ items: z.array(tokenSchema) }) } },
@@ -51,6 +53,7 @@ export function tokenRoutes({ db, config }: ApiDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/tokens/:tokenId',
+      operationId: 'revokeToken',
       summary: 'Revoke an API token',
       tags: ['Tokens'],
       params: z.object({ tokenId: z.string().min(1).max(100) }),
