@@ -141,10 +141,14 @@ export function toEmailInfo(row: EmailRow): EmailInfo {
   };
 }
 
-/** Newest first, keyset-paginated (`nextCursor` goes back as `cursor`). */
-export async function listEmails(db: Database, filter: ListEmailsFilter = {}): Promise<{ items: EmailInfo[]; nextCursor: string | null }> {
+/**
+ * Newest first, keyset-paginated (`nextCursor` goes back as `cursor`); with `to`, only the
+ * e-mails addressed to that address (compared case-insensitively).
+ */
+export async function listEmails(db: Database, filter: ListEmailsFilter = {}, to?: string): Promise<{ items: EmailInfo[]; nextCursor: string | null }> {
   const limit = clampLimit(filter.limit, 50, 200);
   const conditions: SQL[] = [];
+  if (to !== undefined) conditions.push(sql`exists (select 1 from jsonb_array_elements_text(${emails.to}) as r(address) where lower(r.address) = lower(${to}))`);
   if (filter.caseKey !== undefined) conditions.push(eq(emails.caseKey, filter.caseKey));
   if (filter.status !== undefined) conditions.push(eq(emails.status, filter.status));
   if (filter.cursor !== undefined) conditions.push(olderThan(emails.createdAt, emails.id, filter.cursor));
