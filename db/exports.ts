@@ -1,8 +1,7 @@
 import { and, asc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Actor } from '../domain/actor';
-import type { CaseSort } from '../domain/case-list';
 import type { Database } from './connection';
-import { caseListConditions, summaryColumns, toSummary, visibleTo, type CaseSummary, type ListCasesFilter } from './read-model';
+import { caseListConditions, caseSortKey, summaryColumns, toSummary, visibleTo, type CaseSummary, type KeyPart, type ListCasesFilter } from './read-model';
 import { caseEvents, cases } from './schema';
 
 /**
@@ -22,41 +21,6 @@ export interface CaseExportRow extends CaseSummary {
 
 export type CaseExportFilter = Omit<ListCasesFilter, 'limit' | 'cursor'>;
 
-/** One column of a sort's keyset: an expression, and the type its text form is read back as. */
-interface KeyPart {
-  expr: SQL;
-  type: 'timestamptz' | 'text' | 'bigint';
-}
-
-/**
- * The order of each sort as keyset columns, all in one direction (so a row comparison resumes
- * after a row), the same order as `listCases`: `-createdAt` by (created_at, key) descending, the
- * others by their column and then the key's prefix and number, and finally the key itself.
- * `dueAt` puts cases without a deadline last either way: ±infinity in their place orders alike.
- */
-function keyset(sort: CaseSort): { descending: boolean; parts: KeyPart[] } {
-  const descending = sort.startsWith('-');
-  const key: KeyPart = { expr: sql`${cases.key}`, type: 'text' };
-  if (sort === '-createdAt') return { descending, parts: [{ expr: sql`${cases.createdAt}`, type: 'timestamptz' }, key] };
-  const keyOrder: KeyPart[] = [
-    { expr: sql`split_part(${cases.key}, '-', 1)`, type: 'text' },
-    { expr: sql`split_part(${cases.key}, '-', 2)::bigint`, type: 'bigint' },
-    key,
-  ];
-  switch (sort.replace(/^-/, '')) {
-    case 'updatedAt':
-      return { descending, parts: [{ expr: sql`${cases.updatedAt}`, type: 'timestamptz' }, ...keyOrder] };
-    case 'dueAt':
-      return { descending, parts: [{ expr: descending ? sql`coalesce(${cases.dueAt}, '-infinity')` : sql`coalesce(${cases.dueAt}, 'infinity')`, type: 'timestamptz' }, ...keyOrder] };
-    case 'title':
-      return { descending, parts: [{ expr: sql`lower(${cases.title})`, type: 'text' }, ...keyOrder] };
-    case 'key':
-      return { descending, parts: keyOrder };
-    default:
-      return { descending, parts: [{ expr: sql`${cases.createdAt}`, type: 'timestamptz' }, ...keyOrder] };
-  }
-}
-
 const castTo = (value: string, type: KeyPart['type']): SQL =>
   type === 'timestamptz' ? sql`${value}::timestamptz` : type === 'bigint' ? sql`${value}::bigint` : sql`${value}::text`;
 
@@ -71,7 +35,7 @@ export async function* caseExportBatches(
   opts: { withFields?: boolean; batchSize?: number } = {},
 ): AsyncGenerator<CaseExportRow[]> {
   const batchSize = opts.batchSize ?? EXPORT_BATCH;
-  const { descending, parts } = keyset(filter.sort ?? '-createdAt');
+  const { descending, parts } = caseSortKey(filter.sort ?? '-createdAt');
   const conditions = caseListConditions(filter, viewer);
   const row = sql.join(
     parts.map((p) => p.expr),

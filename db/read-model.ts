@@ -264,24 +264,45 @@ export function visibleTo(viewer: Actor): SQL | undefined {
   return sql`${cases.access} && array[${sql.join(terms, sql`, `)}]::text[]`;
 }
 
-/** The ORDER BY of each sort; the case key breaks ties so pages never overlap. */
-function sortOrder(sort: CaseSort): SQL[] {
-  const dir = (descending: boolean) => (descending ? sql`desc` : sql`asc`);
+/** One column of a sort's keyset: an expression, and the type its text form is read back as. */
+export interface KeyPart {
+  expr: SQL;
+  type: 'timestamptz' | 'text' | 'bigint';
+}
+
+/**
+ * The order of each sort as keyset columns, all in one direction (so a row comparison resumes
+ * after a row), for `listCases` and the CSV export (db/exports.ts): `-createdAt` by (created_at,
+ * key) descending, the others by their column, then the key's prefix and number, then the key.
+ * `dueAt` puts cases without a deadline last either way: ±infinity in their place orders alike.
+ */
+export function caseSortKey(sort: CaseSort): { descending: boolean; parts: KeyPart[] } {
   const descending = sort.startsWith('-');
-  const keyOrder = sql`split_part(${cases.key}, '-', 1) ${dir(descending)}, split_part(${cases.key}, '-', 2)::bigint ${dir(descending)}`;
+  const key: KeyPart = { expr: sql`${cases.key}`, type: 'text' };
+  if (sort === '-createdAt') return { descending, parts: [{ expr: sql`${cases.createdAt}`, type: 'timestamptz' }, key] };
+  const keyOrder: KeyPart[] = [
+    { expr: sql`split_part(${cases.key}, '-', 1)`, type: 'text' },
+    { expr: sql`split_part(${cases.key}, '-', 2)::bigint`, type: 'bigint' },
+    key,
+  ];
   switch (sort.replace(/^-/, '')) {
     case 'updatedAt':
-      return [sql`${cases.updatedAt} ${dir(descending)}`, keyOrder];
+      return { descending, parts: [{ expr: sql`${cases.updatedAt}`, type: 'timestamptz' }, ...keyOrder] };
     case 'dueAt':
-      // Cases without a deadline come last either way.
-      return [sql`${cases.dueAt} ${dir(descending)} nulls last`, keyOrder];
+      return { descending, parts: [{ expr: descending ? sql`coalesce(${cases.dueAt}, '-infinity')` : sql`coalesce(${cases.dueAt}, 'infinity')`, type: 'timestamptz' }, ...keyOrder] };
     case 'title':
-      return [sql`lower(${cases.title}) ${dir(descending)}`, keyOrder];
+      return { descending, parts: [{ expr: sql`lower(${cases.title})`, type: 'text' }, ...keyOrder] };
     case 'key':
-      return [keyOrder];
+      return { descending, parts: keyOrder };
     default:
-      return [sql`${cases.createdAt} ${dir(descending)}`, keyOrder];
+      return { descending, parts: [{ expr: sql`${cases.createdAt}`, type: 'timestamptz' }, ...keyOrder] };
   }
+}
+
+/** The ORDER BY of each sort. */
+function sortOrder(sort: CaseSort): SQL[] {
+  const { descending, parts } = caseSortKey(sort);
+  return parts.map((p) => (descending ? sql`${p.expr} desc` : sql`${p.expr} asc`));
 }
 
 /** The conditions of a case list: the viewer's visibility and the filters (shared with the CSV export, db/exports.ts). */
