@@ -9,6 +9,7 @@ import { knownPeople, stageName, useCase } from './context';
 import { MentionTextarea } from './mention';
 import { send, useCommand } from './command';
 import type { CaseEvents } from './events';
+import { inputErrors } from '../../components/input-errors';
 import { CommentText } from './timeline-entry';
 
 const RECENT_COMMENTS = 5;
@@ -95,7 +96,7 @@ function Decisions() {
   const cmd = useCommand();
   const [decision, setDecision] = useState('');
   const [justification, setJustification] = useState('');
-  const errorOf = (path: string) => cmd.error?.problem.errors?.find((e) => e.path === path)?.message;
+  const { errorOf, attrs, errorLine } = inputErrors(cmd.error);
   const decisions = [...view.decisions].reverse();
   return (
     <>
@@ -131,37 +132,13 @@ function Decisions() {
           <h4 id="decision-form-title">Record a decision</h4>
           <div class="field">
             <label for="decision-text">Decision</label>
-            <input
-              id="decision-text"
-              type="text"
-              maxLength={500}
-              value={decision}
-              aria-invalid={errorOf('decision') ? 'true' : undefined}
-              aria-describedby={errorOf('decision') ? 'decision-text-error' : undefined}
-              onInput={(e) => setDecision(e.currentTarget.value)}
-            />
-            {errorOf('decision') && (
-              <p id="decision-text-error" class="field-error">
-                {errorOf('decision')}
-              </p>
-            )}
+            <input {...attrs('decision-text', 'decision')} type="text" maxLength={500} value={decision} onInput={(e) => setDecision(e.currentTarget.value)} />
+            {errorLine('decision-text', 'decision')}
           </div>
           <div class="field">
             <label for="decision-justification">Justification</label>
-            <textarea
-              id="decision-justification"
-              rows={3}
-              maxLength={10_000}
-              value={justification}
-              aria-invalid={errorOf('justification') ? 'true' : undefined}
-              aria-describedby={errorOf('justification') ? 'decision-justification-error' : undefined}
-              onInput={(e) => setJustification(e.currentTarget.value)}
-            />
-            {errorOf('justification') && (
-              <p id="decision-justification-error" class="field-error">
-                {errorOf('justification')}
-              </p>
-            )}
+            <textarea {...attrs('decision-justification', 'justification')} rows={3} maxLength={10_000} value={justification} onInput={(e) => setJustification(e.currentTarget.value)} />
+            {errorLine('decision-justification', 'justification')}
           </div>
           {cmd.error && !errorOf('decision') && !errorOf('justification') && <ProblemMessage error={cmd.error} title="The decision was not recorded" />}
           <button type="submit" disabled={cmd.pending}>
