@@ -1,28 +1,24 @@
 /**
  * Throughput of the audit export (GET /v1/audit) over ~200,000 events, NDJSON and CSV:
- *   npx tsx scripts/bench-exports.ts [--events 200000] [--viewer admin|role] [--index] [--url postgres://…] [--pglite]
+ *   npx tsx scripts/bench-exports.ts [--events 200000] [--viewer admin|role] [--url postgres://…] [--pglite]
  * Fills a fresh database (on --url / TEST_DATABASE_URL / postgres://postgres@127.0.0.1:5432/postgres,
  * dropped afterwards; `--pglite` uses an embedded one in a temporary directory) with cases of one
  * template (a sensitive field, so redaction runs for a `role` viewer) and their events, serves the
  * real route (api/routes/audit.ts through route.ts's mountRoute) on a local port, and reads the
- * whole export over HTTP as fast as it comes. Prints events/s and MB/s. `--index` first creates an
- * index on case_events (at, case_key, seq), to compare.
+ * whole export over HTTP as fast as it comes. Prints events/s and MB/s. (The export's index on case_events (at,
+ * case_key, seq) comes with the migrations.)
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
+import { freshBenchDatabase } from './bench/fresh-database';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import express from 'express';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import type { ApiDeps } from '../api/deps';
 import { errorHandler } from '../api/errors';
 import { mountRoute } from '../api/route';
 import { auditRoutes } from '../api/routes/audit';
-import { openDatabase, type Database, type DatabaseHandle } from '../db/connection';
+import type { Database } from '../db/connection';
 import { publishTemplate } from '../db/templates';
 import type { Actor } from '../domain/actor';
 import { templateDefinitionSchema } from '../domain/schemas/template';
@@ -34,7 +30,6 @@ const { values } = parseArgs({
     viewer: { type: 'string', default: 'role' },
     url: { type: 'string' },
     pglite: { type: 'boolean', default: false },
-    index: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(values.events);
@@ -55,31 +50,6 @@ const definition = templateDefinitionSchema.parse({
 
 const viewer: Actor = values.viewer === 'admin' ? { id: 'ada', name: 'Ada Admin', roles: ['admin'], kind: 'user' } : { id: 'max', name: 'Max Manager', roles: ['manager'], kind: 'user' };
 
-async function freshDatabase(): Promise<{ handle: DatabaseHandle; drop: () => Promise<void>; driver: string }> {
-  if (values.pglite) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-exports-'));
-    const handle = await openDatabase({ dataDir: dir });
-    await handle.migrate();
-    return { handle, driver: 'pglite', drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-  }
-  const server = values.url ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_exports_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(server, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database "${name}"`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString() });
-  await handle.migrate();
-  return {
-    handle,
-    driver: 'postgres',
-    drop: async () => {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end({ timeout: 5 });
-    },
-  };
-}
-
 async function fill(db: Database): Promise<void> {
   await publishTemplate(db, { definition, publishedBy: 'bench' });
   const cases = Math.ceil(EVENTS / PER_CASE);
@@ -98,7 +68,6 @@ async function fill(db: Database): Promise<void> {
                 when g % 5 = 1 then jsonb_build_object('field', 'salary', 'old', null, 'new', g)
                 else jsonb_build_object('field', 'note', 'old', 'before ' || g, 'new', 'after ' || g) end
     from generate_series(1, ${EVENTS}) g`);
-  if (values.index) await db.execute(sql`create index bench_case_events_at_idx on case_events (at, case_key, seq)`);
   await db.execute(sql`analyze`);
 }
 
@@ -121,11 +90,11 @@ async function measure(port: number, accept: string): Promise<{ ms: number; byte
 }
 
 async function main() {
-  const { handle, drop, driver } = await freshDatabase();
+  const { handle, drop, driver } = await freshBenchDatabase({ prefix: 'bench-exports', pglite: values.pglite, ...(values.url ? { url: values.url } : {}) });
   try {
     const filled = performance.now();
     await fill(handle.db);
-    console.log(`${driver}: ${EVENTS} events in ${Math.ceil(EVENTS / PER_CASE)} cases written in ${((performance.now() - filled) / 1000).toFixed(1)} s${values.index ? ' (with an index on case_events (at, case_key, seq))' : ''}`);
+    console.log(`${driver}: ${EVENTS} events in ${Math.ceil(EVENTS / PER_CASE)} cases written in ${((performance.now() - filled) / 1000).toFixed(1)} s`);
     const app = express();
     const router = express.Router();
     const log = pino({ level: 'warn' });

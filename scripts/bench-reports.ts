@@ -8,14 +8,10 @@
  * default range (90 days) and a full year. Prints the median of the rounds; `--explain` prints
  * EXPLAIN ANALYZE of the report's heaviest query.
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { freshBenchDatabase } from './bench/fresh-database';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
-import { openDatabase, type Database, type DatabaseHandle } from '../db/connection';
+import type { Database } from '../db/connection';
 import { REPORT_DEFAULT_RANGE_DAYS, stageReport } from '../db/reports';
 import { caseEvents, cases } from '../db/schema';
 import { publishTemplate } from '../db/templates';
@@ -160,34 +156,9 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function openBenchDatabase(): Promise<{ handle: DatabaseHandle; drop: () => Promise<void> }> {
-  if (values.pglite) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-reports-'));
-    const handle = await openDatabase({ dataDir: dir });
-    return { handle, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-  }
-  const serverUrl = values.url ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_reports_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database "${name}"`);
-  await admin.end({ timeout: 5 });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString() });
-  return {
-    handle,
-    drop: async () => {
-      const a = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-      await a.unsafe(`drop database if exists "${name}" with (force)`);
-      await a.end({ timeout: 5 });
-    },
-  };
-}
-
 async function main() {
-  const { handle, drop } = await openBenchDatabase();
+  const { handle, drop } = await freshBenchDatabase({ prefix: 'bench-reports', pglite: values.pglite, ...(values.url ? { url: values.url } : {}) });
   try {
-    await handle.migrate();
     const db = handle.db;
     const filling = Date.now();
     const events = await fill(db);
