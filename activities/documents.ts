@@ -1,79 +1,9 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Database } from '../db/connection';
 import { PostgresDocumentStore, type DocumentStore } from '../db/document-store';
-import type { GeneratedDocument, GenerateDocumentEffect, RenderContext } from '../domain/effects';
-import { RenderBudgetExceeded } from '../domain/logic-budget';
-import { renderTemplate } from '../domain/render';
-import type { DocumentTemplate } from '../domain/template';
+import type { GeneratedDocument, GenerateDocumentEffect } from '../domain/effects';
+import { generatedDocumentId, renderAndStoreDocument } from '../documents/generate';
 import { permanentIfOverBudget } from './email';
-import type { ActivityDeps } from './index';
-import { renderPdf } from './pdf';
-
-export const PDF_CONTENT_TYPE = 'application/pdf';
-
-export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-
-/** The document id of an effect's PDF: the same effect (a retry, a re-dispatch) always maps to the same id. */
-export const generatedDocumentId = (effectKey: string) => `gen_${sha256Hex(effectKey).slice(0, 40)}`;
-
-/** A generated file name: no path separators, control characters or leading dots; ends in .pdf. */
-export function generatedFileName(rendered: string, fallback: string): string {
-  const cleaned = rendered
-    .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f/\\]/g, '-')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^[.\s-]+/, '')
-    .slice(0, 200)
-    .trim();
-  const name = cleaned || fallback;
-  return /\.pdf$/i.test(name) ? name : `${name}.pdf`;
-}
-
-export interface RenderAndStoreInput {
-  documentId: string;
-  caseKey: string;
-  template: DocumentTemplate;
-  context: RenderContext | Record<string, unknown>;
-  /** The PDF's creation date; pass a date from the case (an event time) for reproducible bytes. */
-  createdAt: Date;
-}
-
-/** Renders one text of a document template; a budget error says which text it was. */
-function renderPart(template: DocumentTemplate, part: 'title' | 'body' | 'fileName', context: object): string {
-  try {
-    return renderTemplate(template[part] ?? '', context, 'text');
-  } catch (err) {
-    if (err instanceof RenderBudgetExceeded) throw new RenderBudgetExceeded(`document template "${template.key}" ${part}: ${err.message}`);
-    throw err;
-  }
-}
-
-/**
- * Renders a document template (mustache, as text) into a PDF and stores it under `documentId`.
- * Idempotent: when the id is already stored, the stored document is kept and described.
- * The generate-document activity and the API's generate command both go through here.
- * A text over its run-time budget throws `RenderBudgetExceeded` before anything is stored.
- */
-export async function renderAndStoreDocument(store: DocumentStore, input: RenderAndStoreInput): Promise<GeneratedDocument> {
-  const { template, context } = input;
-  const title = renderPart(template, 'title', context).trim() || template.title;
-  const body = renderPart(template, 'body', context);
-  const fileName = generatedFileName(renderPart(template, 'fileName', context), template.key);
-  const existing = await store.stat(input.documentId);
-  if (existing) return { documentId: existing.id, fileName, contentType: existing.contentType, size: existing.size, sha256: existing.sha256 };
-  const bytes = await renderPdf({ title, body, createdAt: input.createdAt });
-  const { info } = await store.put({
-    id: input.documentId,
-    caseKey: input.caseKey,
-    slot: template.slot,
-    contentType: PDF_CONTENT_TYPE,
-    size: bytes.length,
-    sha256: sha256Hex(bytes),
-    bytes,
-  });
-  return { documentId: info.id, fileName, contentType: info.contentType, size: info.size, sha256: info.sha256 };
-}
 
 /**
  * Activity for the `generateDocument` automation action: renders the effect's document template
@@ -81,7 +11,7 @@ export async function renderAndStoreDocument(store: DocumentStore, input: Render
  * effect key, so retries store it once. The workflow records the returned metadata as a new
  * version of the template's slot.
  */
-export function generateDocumentActivity(deps: Pick<ActivityDeps, 'db'> & { store?: DocumentStore }) {
+export function generateDocumentActivity(deps: { db: Database; store?: DocumentStore }) {
   const store = deps.store ?? new PostgresDocumentStore(deps.db);
   return async (effect: GenerateDocumentEffect): Promise<GeneratedDocument> => {
     const createdAt = new Date(effect.context.event.at);

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import multer from 'multer';
-import { generatedDocumentId, renderAndStoreDocument, sha256Hex } from '../activities/documents';
 import { PostgresDocumentStore, type DocumentStore } from '../db/document-store';
 import { getProjectedCaseView } from '../db/read-model';
+import { generatedDocumentId, renderAndStoreDocument, sha256Hex } from '../documents/generate';
 import type { Actor } from '../domain/actor';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CaseCommand } from '../domain/commands';

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { isIP } from 'node:net';
 import bytes from 'bytes';
 import { CronExpressionParser } from 'cron-parser';
-import { DEFAULT_TASK_QUEUE } from '../workflows/messages';
 
 const optionalString = z
   .string()
@@ -75,6 +74,13 @@ const mailbox = z
 export const ASYMMETRIC_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
 const DEVELOPMENT_WEBHOOK_SECRET = 'development-webhook-secret';
+
+/**
+ * The task queue the worker polls and the API starts cases on when TEMPORAL_TASK_QUEUE is unset.
+ * It is a deployment setting, not part of the workflow's contract, so it is defined here: config/
+ * sits below every other layer and imports none of them.
+ */
+export const DEFAULT_TASK_QUEUE = 'cases';
 
 /** Every environment variable the service reads; documented in README "Configuration". */
 export const envSchema = z.object({

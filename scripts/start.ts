@@ -6,11 +6,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runApi } from '../api/run';
-import { loadConfig, temporalAddress } from '../config/env';
-import { createLogger } from '../config/logger';
-import { HARD_STOP_MS } from '../config/shutdown';
-import { migrateDatabase, openDatabase, type DatabaseHandle } from '../db/connection';
+import { temporalAddress } from '../config/env';
+import type { DatabaseHandle } from '../db/connection';
 import { createApiToken, defaultTokenExpiry, resolveApiToken } from '../db/tokens';
+import { loadProcessConfig, openMigratedDatabase } from '../startup/service';
+import { StopStack, type StopReport } from '../startup/stop-stack';
 import { runWorker } from '../worker/run';
 import { ensureTemporalCli } from './temporal-cli';
 import { checkTemporalReachable, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
@@ -34,40 +34,29 @@ async function devToken(db: DatabaseHandle['db'], dataDir: string, ttlDays: numb
   return token;
 }
 
+/** The stop, told to the person at the terminal: a line per part, in the order they stop. */
+const terminalReport: StopReport = {
+  stopping: () => say('\nStopping…'),
+  stopped: (part) => say(`  stopped ${part}`),
+  failed: (part, err) => say(`  ${part} did not stop cleanly: ${(err as Error).message}`),
+  finished: () => undefined,
+  hurried: () => undefined,
+  tooLong: (afterMs) => say(`  still stopping after ${afterMs / 1000}s: exiting now`),
+};
+
 async function main() {
   const startedAt = Date.now();
-  const config = loadConfig();
-  const log = createLogger(config, 'cases');
+  const { config, log } = loadProcessConfig('cases');
   await fs.mkdir(config.dataDir, { recursive: true });
-  const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];
-
-  let stopping = false;
-  // In reverse order of start: the API drains its requests (SHUTDOWN_GRACE_MS) while the worker
-  // still runs their commands, then the worker, the database and last the Temporal dev server.
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    say('\nStopping…');
-    const hard = setTimeout(() => {
-      say(`  still stopping after ${HARD_STOP_MS / 1000}s: exiting now`);
-      process.exit(code || 1);
-    }, HARD_STOP_MS);
-    hard.unref();
-    for (const part of stack.reverse()) {
-      try {
-        await part.stop();
-        say(`  stopped ${part.name}`);
-      } catch (err) {
-        say(`  ${part.name} did not stop cleanly: ${(err as Error).message}`);
-      }
-    }
-    process.exit(code);
-  };
-  process.on('SIGINT', () => {
-    if (stopping) process.exit(130); // a second Ctrl-C does not wait
-    void stopAll(0);
+  const stack = new StopStack({
+    report: terminalReport,
+    // A second Ctrl-C is the person saying "now"; a repeated SIGTERM waits for the stop under way,
+    // which the hard stop bounds.
+    hurryOn: ['SIGINT'],
+    // A part that did not stop cleanly is printed above; the exit code stays the one asked for.
+    uncleanStopFails: false,
   });
-  process.on('SIGTERM', () => void stopAll(0));
+  stack.stopOnSignals();
 
   try {
     // Temporal: an explicitly configured server, or the dev server.
@@ -89,29 +78,23 @@ async function main() {
         logFile: path.join(config.dataDir, 'temporal.log'),
         log: (line) => say(`[temporal] ${line}`),
       });
-      stack.push({ name: 'Temporal dev server', stop: () => server.stop() });
+      stack.push('Temporal dev server', () => server.stop());
       temporalUi = server.uiUrl;
       address = server.address;
     }
 
-    const database = await openDatabase(
-      config.DATABASE_URL
-        ? { url: config.DATABASE_URL, connectTimeoutS: config.DATABASE_CONNECT_TIMEOUT_S, maxConnections: config.DATABASE_POOL_SIZE }
-        : { dataDir: config.dataDir },
-    );
-    stack.push({ name: `database (${database.driver})`, stop: () => database.close() });
-    await migrateDatabase(database);
+    const database = await openMigratedDatabase(config, stack);
 
     const worker = await runWorker({ config, log, db: database.db, temporalAddress: address });
     worker.done.catch((err: unknown) => {
       log.error({ err }, 'worker failed');
-      void stopAll(1);
+      void stack.stop(1);
     });
-    stack.push({ name: 'worker', stop: () => worker.stop() });
+    stack.push('worker', () => worker.stop());
 
     // This process prints an admin token: it listens on this machine only unless HOST says otherwise.
     const api = await runApi({ config, log, db: database.db, temporalAddress: address, defaultHost: '127.0.0.1' });
-    stack.push({ name: 'API', stop: () => api.stop() });
+    stack.push('API', () => api.stop());
 
     const token = await devToken(database.db, config.dataDir, config.API_TOKEN_TTL_DAYS);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
@@ -132,7 +115,7 @@ async function main() {
     say('Press Ctrl-C to stop.');
   } catch (err) {
     say(`Start-up failed: ${(err as Error).stack ?? String(err)}`);
-    await stopAll(1);
+    await stack.stop(1);
   }
 }
 
