@@ -7,10 +7,10 @@ import { openDatabase, type DatabaseHandle } from '../../db/connection';
 
 /**
  * A throwaway, migrated database for a benchmark: embedded PGlite in a temporary directory, or a
- * new database on a PostgreSQL server (`url`, else TEST_DATABASE_URL, else the local one).
- * `drop` removes it.
+ * new database on a PostgreSQL server (`url`, else TEST_DATABASE_URL, else the local one), whose
+ * own URL is returned for processes that connect to it themselves. `drop` removes it.
  */
-export async function freshBenchDatabase(opts: { prefix: string; pglite?: boolean; url?: string }): Promise<{ handle: DatabaseHandle; driver: 'pglite' | 'postgres'; drop: () => Promise<void> }> {
+export async function freshBenchDatabase(opts: { prefix: string; pglite?: boolean; url?: string }): Promise<{ handle: DatabaseHandle; driver: 'pglite' | 'postgres'; url?: string; drop: () => Promise<void> }> {
   if (opts.pglite) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${opts.prefix}-`));
     const handle = await openDatabase({ dataDir: dir });
@@ -28,6 +28,7 @@ export async function freshBenchDatabase(opts: { prefix: string; pglite?: boolea
   return {
     handle,
     driver: 'postgres',
+    url: url.toString(),
     drop: async () => {
       await admin.unsafe(`drop database if exists "${name}" with (force)`);
       await admin.end({ timeout: 5 });
