@@ -1,4 +1,4 @@
-import type { EffectActivities } from '../workflows/case-workflow';
+import type { EffectActivities } from '../domain/effects';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { createLogger } from '../config/logger';

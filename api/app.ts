@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { caseRetentionMs, type Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { answerProjection } from './answer-projection';
 import { CaseClient, caseClientOptions } from './case-client';
 import pinoHttp from 'pino-http';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
@@ -41,7 +42,7 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return createApp({
     db,
-    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log)),
+    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log))),
     temporal: connection,
     config: { ...config, archiveAfterMs: caseRetentionMs(config) },
     log,

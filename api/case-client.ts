@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CommandRequest } from '../domain/commands';
 import type { Rejection } from '../domain/rejections';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
-import type { caseWorkflow } from '../workflows';
-import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, type CaseWorkflowInput } from '../workflows/messages';
-import { CaseKey, CaseOwner, CaseStage, CaseStatus, CaseTemplate } from '../workflows/search-attributes';
+import { caseWorkflow } from '../workflows';
+import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, openedUpdate, type CaseWorkflowInput } from '../workflows/messages';
 import { Admission, AdmissionRefused } from './admission';
+import type { AnswerProjection } from './answer-projection';
 import { caseNotFound } from './case-access';
 import { Problem } from './errors';
 import { classifyTemporalError, type ClassifiedTemporalError } from './temporal-errors';
@@ -23,6 +24,8 @@ export interface CaseClientOptions {
   startTimeoutMs: number;
   /** Bounds Temporal calls in flight in this process. */
   admission: Admission;
+  /** Writes a command's answer to the read model (api/answer-projection.ts); the workflow does otherwise. */
+  projectAnswer?: AnswerProjection;
   log?: Logger;
 }
 
@@ -30,8 +33,10 @@ export interface CaseClientOptions {
 export function caseClientOptions(
   config: Pick<Config, 'TEMPORAL_CALL_TIMEOUT_MS' | 'COMMAND_TIMEOUT_MS' | 'START_TIMEOUT_MS' | 'TEMPORAL_MAX_INFLIGHT' | 'ADMISSION_WAIT_MS'>,
   log?: Logger,
+  projectAnswer?: AnswerProjection,
 ): CaseClientOptions {
   return {
+    ...(projectAnswer ? { projectAnswer } : {}),
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
     startTimeoutMs: config.START_TIMEOUT_MS,
@@ -85,30 +90,37 @@ export class CaseClient {
       });
   }
 
-  /** Starts the case workflow; a repeated start of the same key (an idempotent retry) is not an error. */
-  async start(input: CaseWorkflowInput): Promise<void> {
+  /**
+   * Starts a case and answers its first view in one round trip (Update-with-Start: the `opened`
+   * update rides with the start and is answered by the first workflow task). A repeated start of
+   * the same key — an idempotent retry — answers the running case's view. Past START_TIMEOUT_MS
+   * the answer is 504 with the case key: the case may exist, and a retry with the same
+   * Idempotency-Key returns it.
+   */
+  async open(input: CaseWorkflowInput, searchAttributes: SearchAttributePair[]): Promise<CaseView> {
     const { caseKey, template, start } = input;
+    const startWorkflowOperation = new WithStartWorkflowOperation(caseWorkflow, {
+      taskQueue: this.taskQueue,
+      workflowId: caseWorkflowId(caseKey),
+      args: [input],
+      // A retry attaches to the running case; an archived one under the key is not started again.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `${caseKey} · ${start.title}`,
+      staticDetails: `Case **${caseKey}** from template *${template.definition.name}* (${template.key} v${template.version}), opened by ${start.actor.name}.`,
+      typedSearchAttributes: searchAttributes,
+    });
     try {
-      await this.call(this.options.callTimeoutMs, () =>
-        this.client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
-          taskQueue: this.taskQueue,
-          workflowId: caseWorkflowId(caseKey),
-          args: [input],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: `${caseKey} · ${start.title}`,
-          staticDetails: `Case **${caseKey}** from template *${template.definition.name}* (${template.key} v${template.version}), opened by ${start.actor.name}.`,
-          typedSearchAttributes: [
-            { key: CaseKey, value: caseKey },
-            { key: CaseTemplate, value: template.key },
-            { key: CaseStage, value: template.definition.stages[0]?.key ?? '' },
-            { key: CaseStatus, value: 'open' },
-            ...(start.owner ? [{ key: CaseOwner, value: start.owner }] : []),
-          ],
-        }),
-      );
+      const opened = await this.call(this.options.startTimeoutMs, () => this.client.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation }));
+      // Awaited, unlike a command's: whoever creates a case expects to find it in lists right away.
+      await this.options.projectAnswer?.(caseKey, opened);
+      return opened.case;
     } catch (err) {
       const classified = classifyTemporalError(err);
-      if (classified.kind === 'already_started') return;
+      // The key belongs to an archived case, or a worker that predates `opened` refused the
+      // update after starting the case: either way the case exists — read it.
+      if (classified.kind === 'already_started' || (err instanceof WorkflowUpdateFailedError && classified.kind !== 'rejected')) return this.viewWhenReady(caseKey);
+      if (classified.kind === 'timeout' && (await this.serverAnswers())) throw startTimeout(caseKey, this.options.startTimeoutMs);
       throw await this.toProblem(err, classified, caseKey);
     }
   }
@@ -122,9 +134,8 @@ export class CaseClient {
   }
 
   /**
-   * The case view right after a start: the first workflow task may still be running. Past
-   * START_TIMEOUT_MS the answer is 504 with the case key: the case exists, and a retry with the
-   * same Idempotency-Key returns it.
+   * The case view of a case just started without `opened` (see `open`): its first workflow task
+   * may still be running. Past START_TIMEOUT_MS the answer is 504 with the case key.
    */
   async viewWhenReady(caseKey: string, timeoutMs = this.options.startTimeoutMs): Promise<CaseView> {
     const deadline = Date.now() + timeoutMs;
@@ -136,13 +147,7 @@ export class CaseClient {
         // query (a busy worker): only a definite answer ends the wait early.
         const waiting = err instanceof Problem && ['case_not_found', 'case_unavailable', 'dependency_unavailable', 'overloaded'].includes(err.code);
         if (!waiting) throw err;
-        if (Date.now() + delay > deadline) {
-          throw new Problem('start_timeout', `Case ${caseKey} was created but did not answer within ${Math.round(timeoutMs / 1000)} s; retry with the same Idempotency-Key, or GET /v1/cases/${caseKey}`, {
-            caseKey,
-            location: `/v1/cases/${caseKey}`,
-            retryAfter: RETRY_AFTER_S,
-          });
-        }
+        if (Date.now() + delay > deadline) throw startTimeout(caseKey, timeoutMs);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -159,7 +164,10 @@ export class CaseClient {
     const updateId = senderScoped(request, requestId);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(commandUpdate, { args: [message], updateId }));
+        const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(commandUpdate, { args: [message], updateId }));
+        // Not awaited: the caller answers while the read model is written (the lag is a few ms).
+        void this.options.projectAnswer?.(caseKey, result);
+        return result;
       } catch (err) {
         const classified = classifyTemporalError(err);
         // The server drops updates admitted into a workflow task it then fails (a signal arriving
@@ -293,6 +301,14 @@ function fromRejection(rejection: Rejection, caseKey: string): Problem {
  */
 function senderScoped(request: CommandRequest, requestId: string): string {
   return `${request.actor.kind}:${request.actor.id}:${requestId}`;
+}
+
+function startTimeout(caseKey: string, timeoutMs: number): Problem {
+  return new Problem('start_timeout', `Case ${caseKey} was created but did not answer within ${Math.round(timeoutMs / 1000)} s; retry with the same Idempotency-Key, or GET /v1/cases/${caseKey}`, {
+    caseKey,
+    location: `/v1/cases/${caseKey}`,
+    retryAfter: RETRY_AFTER_S,
+  });
 }
 
 function assertCommandSize(message: CommandRequest): void {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../domain/actor';
-import { applyDrafts, emptyState } from '../domain/case-state';
+import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
+import { caseDueAt } from '../domain/sla';
 import { commandBudgetProblem } from '../domain/budgets';
 import type { EventDraft } from '../domain/events';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
@@ -13,6 +14,7 @@ import { isReadOnly, mayStartCase, startRoles } from '../domain/visibility';
 import { nextCaseKey } from '../db/case-keys';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
 import { getTemplate, toPublishedTemplate } from '../db/templates';
+import { startSearchAttributes } from '../workflows/search-attributes';
 import { pinnedTemplate } from './case-access';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
@@ -53,7 +55,7 @@ export async function startCase(
   // The workflow applies the same rule; checking here answers 422 before a case key is spent.
   const opening = decideStart(template.definition, start, emptyState(''));
   if (!opening.ok) throw Problem.fromRejection(opening.rejection);
-  checkStartBudget(start, opening.events, actor);
+  const opened = checkStartBudget(start, opening.events, actor);
 
   let caseKey = earlier?.result.caseKey;
   if (!caseKey) {
@@ -66,14 +68,16 @@ export async function startCase(
       }
     }
   }
-  await cases.start({
-    caseKey,
-    template,
-    templateCurrent: current,
-    start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
-    ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
-  });
-  const view = await cases.viewWhenReady(caseKey);
+  const view = await cases.open(
+    {
+      caseKey,
+      template,
+      templateCurrent: current,
+      start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
+      ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
+    },
+    startSearchAttributes({ ...opened, key: caseKey }, current ? caseDueAt(opened) : undefined),
+  );
   // A retry may find the case started from an earlier version: answer with the one it pinned.
   return { view, template: view.template.version === template.version ? definition : await pinnedTemplate(db, view.template) };
 }
@@ -84,8 +88,8 @@ function assertMayStart(actor: Actor, template: TemplateDefinition): void {
   throw new Problem('forbidden', `${actor.name} may not start a case of "${template.key}": ${why}`);
 }
 
-/** A start carries no more than a command may, and opens a case within its byte budget. */
-function checkStartBudget(start: object, drafts: EventDraft[], actor: Actor): void {
+/** A start carries no more than a command may, and opens a case within its byte budget: the opening state. */
+function checkStartBudget(start: object, drafts: EventDraft[], actor: Actor): CaseState {
   const bytes = jsonBytes(start);
   if (bytes > BYTES.command) {
     throw new Problem('command_too_large', `The start is ${formatBytes(bytes)}; it may carry at most ${formatBytes(BYTES.command)}`, { limit: BYTES.command });
@@ -93,4 +97,5 @@ function checkStartBudget(start: object, drafts: EventDraft[], actor: Actor): vo
   const opened = applyDrafts(emptyState(''), drafts, actor, new Date().toISOString());
   const problem = commandBudgetProblem(emptyState(''), opened.state, opened.events);
   if (problem) throw Problem.fromRejection(problem);
+  return opened.state;
 }

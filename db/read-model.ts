@@ -97,13 +97,30 @@ const excluded = (column: Column): SQL => sql.raw(`excluded."${column.name}"`);
  * `template` is the definition the case pinned: who may see the case (`access`) and what `q` may
  * search (`search_text`, without sensitive values) are derived from it with the view.
  */
-export async function projectCase(db: Database, batch: ProjectionBatch, template: TemplateDefinition): Promise<{ projectedThrough: number }> {
+export async function projectCase(
+  db: Database,
+  batch: ProjectionBatch,
+  template: TemplateDefinition,
+  options: { contiguous?: boolean } = {},
+): Promise<{ projectedThrough: number; skipped?: true }> {
   const { caseKey, view, events } = withoutNul(batch);
   if (view.id !== caseKey) throw new InvalidProjectionError(`projection of ${caseKey} carries the view of ${view.id}`);
   const stray = events.find((e) => !Number.isInteger(e.seq) || e.seq < 1);
   if (stray) throw new InvalidProjectionError(`projection of ${caseKey} carries an event with invalid seq ${String(stray.seq)}`);
 
-  await db.transaction(async (tx) => {
+  const written = await db.transaction(async (tx) => {
+    if (options.contiguous && events.length > 0) {
+      // Under the case row's lock (writers of one case queue here): only right after what is
+      // stored. A timeline is read by `after=seq` cursors, so a gap filled later would be missed.
+      const [row] = await tx
+        .select({ last: sql<number | null>`(select max(${caseEvents.seq}) from ${caseEvents} where ${caseEvents.caseKey} = ${caseKey})` })
+        .from(cases)
+        .where(eq(cases.key, caseKey))
+        .for('update');
+      const through = row ? Number(row.last ?? 0) : 0;
+      // A case not projected yet takes its opening (seq 1) only.
+      if (through < events[0]!.seq - 1) return false;
+    }
     for (const chunk of chunks(events)) {
       await tx
         .insert(caseEvents)
@@ -166,7 +183,7 @@ export async function projectCase(db: Database, batch: ProjectionBatch, template
         setWhere: sql`${cases.lastSeq} < excluded.last_seq`,
       })
       .returning({ key: cases.key });
-    if (newer.length === 0) return;
+    if (newer.length === 0) return true;
 
     await tx.delete(tasks).where(eq(tasks.caseKey, caseKey));
     for (const chunk of chunks(view.tasks)) {
@@ -203,7 +220,9 @@ export async function projectCase(db: Database, batch: ProjectionBatch, template
         })),
       );
     }
+    return true;
   });
+  if (!written) return { projectedThrough: 0, skipped: true };
 
   const projectedThrough = events.reduce((max, e) => Math.max(max, e.seq), 0);
   return { projectedThrough: events.length ? projectedThrough : view.lastSeq };

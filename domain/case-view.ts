@@ -9,8 +9,12 @@ import { stageName, type PublishedTemplate } from './template';
 /** The one-case view served by the workflow query (its zod schema, for OpenAPI, is in domain/schemas). */
 export type CaseView = z.infer<typeof caseViewSchema>;
 
-/** Answer of every command: the case after it, and the events it appended. */
-export type CommandResult = { case: CaseView; events: CaseEvent[] };
+/**
+ * Answer of every command: the case after it, and the events it appended. `project`: the workflow
+ * leaves writing these events to the read model to the caller, which has them at hand (the
+ * workflow writes them itself a moment later if the caller does not); absent, it writes them now.
+ */
+export type CommandResult = { case: CaseView; events: CaseEvent[]; project?: boolean };
 
 /** The view as the API answers it: sensitive values redacted for who may not see them (domain/redaction.ts). */
 export type PublicCaseView = z.infer<typeof publicCaseViewSchema>;

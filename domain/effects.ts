@@ -91,3 +91,11 @@ export interface GeneratedDocument {
   size: number;
   sha256: string;
 }
+
+/** The activities effects run through: the worker registers them (activities/index.ts), the case workflow calls them. */
+export interface EffectActivities {
+  sendEmail(effect: EmailEffect): Promise<EmailResult>;
+  notifyUser(effect: NotifyEffect): Promise<NotifyResult>;
+  callWebhook(effect: WebhookEffect): Promise<WebhookResult>;
+  generateDocument(effect: GenerateDocumentEffect): Promise<GeneratedDocument>;
+}

@@ -89,6 +89,15 @@ export const EVENTS_PER_RUN = 8_000;
 export const PROCESSED_REQUESTS = 1_000;
 /** Events in one projection batch (also bounded by BYTES.projectionBatch). */
 export const PROJECTION_BATCH_EVENTS = 200;
+
+/**
+ * How long the case workflow leaves an update's events to its caller (the API writes them to the
+ * read model as it answers) before it writes them itself — what a lost caller costs in read-model
+ * lag. Longer means fewer workflow tasks per command; a backlog over PROMPT_PROJECTION_BYTES or
+ * any event the caller does not have (signals, deadlines, effects) is written at once.
+ */
+export const CALLER_PROJECTION_GRACE_MS = 2_000;
+export const PROMPT_PROJECTION_BYTES = 32 * KiB;
 /** Recent events kept by the workflow (also bounded by BYTES.recentEvents). */
 export const RECENT_EVENTS = 100;
 

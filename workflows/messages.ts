@@ -14,8 +14,6 @@ import type { ProcessedRequest } from '../domain/budgets';
 import type { Rejection } from '../domain/rejections';
 import type { PublishedTemplate } from '../domain/template';
 
-export const DEFAULT_TASK_QUEUE = 'cases';
-
 /** Workflow id of a case: readable in the Temporal UI, unique per case key. */
 export function caseWorkflowId(caseKey: string): string {
   return `case-${caseKey}`;
@@ -26,6 +24,12 @@ export const commandUpdate = defineUpdate<CommandResult, [CommandRequest]>('comm
 /** The same command, fire-and-forget: a refused one lands on the timeline as `command.rejected`. */
 export const commandSignal = defineSignal<[CommandRequest]>('command');
 export const caseViewQuery = defineQuery<CaseView>('view');
+/**
+ * Sent with the start (Update-with-Start), it answers the new case's first view and its opening
+ * events in the same round trip — no polling until the first workflow task has run — and the API
+ * writes them to the read model (`project`), so the first workflow task runs no activity.
+ */
+export const openedUpdate = defineUpdate<CommandResult>('opened');
 /**
  * A dry run of a command against the live case: the refusal it would get now, or null. The API
  * asks before it sends a command as a signal, so an asynchronous command gets the same 403/422 up

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../config/env';
 import { redactingStream } from '../../config/logger';
+import { answerProjection } from '../../api/answer-projection';
 import { CaseClient } from '../../api/case-client';
 import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
@@ -75,7 +76,7 @@ export async function startTestStack(
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   await pollersSeen(connection, namespace, taskQueue);
-  const cases = new CaseClient(client, taskQueue);
+  const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db) });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
   // Secrets are redacted from these lines as from the service's (config/logger.ts).
   const log =

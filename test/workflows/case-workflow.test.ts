@@ -27,12 +27,15 @@ afterAll(() => stack?.close());
 
 async function startCase(fields: Record<string, unknown> = { fullName: 'Jane Doe' }) {
   const caseKey = `WF-${++counter}${Date.now() % 100000}`;
-  await stack.cases.start({
-    caseKey,
-    template,
-    start: { title: 'Workflow test', templateKey: template.key, templateVersion: template.version, fields, actor: hr },
-    archiveAfterMs: 1500,
-  });
+  await stack.cases.open(
+    {
+      caseKey,
+      template,
+      start: { title: 'Workflow test', templateKey: template.key, templateVersion: template.version, fields, actor: hr },
+      archiveAfterMs: 1500,
+    },
+    [],
+  );
   return { caseKey, handle: stack.client.workflow.getHandle(caseWorkflowId(caseKey)) };
 }
 

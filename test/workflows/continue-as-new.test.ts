@@ -39,11 +39,14 @@ afterAll(async () => {
 
 test('a case driven through hundreds of commands continues as new and loses nothing', async () => {
   const caseKey = 'CAN-1';
-  await stack.cases.start({
-    caseKey,
-    template,
-    start: { title: 'Long-lived case', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane' }, actor: hr },
-  });
+  await stack.cases.open(
+    {
+      caseKey,
+      template,
+      start: { title: 'Long-lived case', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane' }, actor: hr },
+    },
+    [],
+  );
   const handle = stack.client.workflow.getHandle(caseWorkflowId(caseKey));
   const firstRunId = (await handle.describe()).runId;
   const comment = (text: string, requestId?: string): CommandRequest => ({ actor: hr, command: { type: 'comment', text }, ...(requestId ? { requestId } : {}) });

@@ -19,6 +19,7 @@ import type { Actor } from '../../domain/actor';
 import { readPinnedDefinition } from '../../domain/schemas/template';
 import type { PublishedTemplate } from '../../domain/template';
 import { validateTemplate } from '../../domain/template-validation';
+import type { caseWorkflow } from '../../workflows';
 import { caseViewQuery, caseWorkflowId, type CaseWorkflowInput } from '../../workflows/messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
@@ -119,8 +120,7 @@ async function failedTasks(workflowId: string): Promise<number> {
 
 test('a case started the way the API starts it never loads zod or luxon', async () => {
   const caseKey = `LIT-${Date.now() % 1_000_000}`;
-  await cases.start(input(caseKey, true));
-  expect((await cases.viewWhenReady(caseKey, 30_000)).stage.key).toBe('intake');
+  expect((await cases.open(input(caseKey, true), [])).stage.key).toBe('intake');
   await cases.execute(caseKey, { actor, command: { type: 'setFields', values: { startDate: '2027-01-04', level: 5 } } });
   await cases.execute(caseKey, { actor, command: { type: 'comment', text: 'Hello @ada' } });
   await cases.signal(caseKey, { actor, command: { type: 'createTask', title: 'By signal' } });
@@ -133,7 +133,8 @@ test('a case started the way the API starts it never loads zod or luxon', async 
 
 test('control: a case without templateCurrent reads its template with zod, and here fails its task', async () => {
   const caseKey = `LIT-${(Date.now() % 1_000_000) + 1}`;
-  await cases.start(input(caseKey, undefined));
+  // Started bare: the first task fails, so Update-with-Start would only wait for it.
+  await client.workflow.start<typeof caseWorkflow>('caseWorkflow', { taskQueue, workflowId: caseWorkflowId(caseKey), args: [input(caseKey, undefined)] });
   await eventually(async () => (await failedTasks(caseWorkflowId(caseKey))) > 0, 30_000, 'a failed workflow task');
   // A case whose workflow task keeps failing answers 503 case_unavailable, never 500.
   const fast = new CaseClient(client, taskQueue, { callTimeoutMs: 2_000, commandTimeoutMs: 3_000 });

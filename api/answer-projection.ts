@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { Database } from '../db/connection';
+import { projectCase } from '../db/read-model';
+import { getPinnedDefinition } from '../db/templates';
+import type { CommandResult } from '../domain/case-view';
+
+/** Writes a command's answer to the read model; never throws (the case workflow is the backstop). */
+export type AnswerProjection = (caseKey: string, result: CommandResult) => Promise<void>;
+
+/**
+ * The API writes the events of a command it has just been answered to the read model itself: it
+ * has them at hand, and the case workflow then needs no second workflow task per command to do it
+ * (it writes them itself CALLER_PROJECTION_GRACE_MS later if this write is lost). Only right after
+ * what the read model holds (`contiguous`): a write that would leave a gap is left to the workflow.
+ */
+export function answerProjection(db: Database, log?: Logger): AnswerProjection {
+  return async (caseKey, result) => {
+    if (!result.project || result.events.length === 0) return;
+    try {
+      const { key, version } = result.case.template;
+      const template = await getPinnedDefinition(db, key, version);
+      if (!template) return;
+      await projectCase(db, { caseKey, view: result.case, events: result.events }, template, { contiguous: true });
+    } catch (err) {
+      log?.warn({ err, caseKey }, 'writing a command to the read model failed; the case workflow writes it shortly');
+    }
+  };
+}

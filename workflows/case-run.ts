@@ -1,0 +1,484 @@
+import {
+  ApplicationFailure,
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  log,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { systemActor, type Actor } from '../domain/actor';
+import { react } from '../domain/automations';
+import { busyRejection, commandBudgetProblem, keepProcessed, type ProcessedRequest } from '../domain/budgets';
+import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
+import { toCaseView, type CaseView, type CommandResult } from '../domain/case-view';
+import { checkActor, checkCommandRequest, type CommandRequest, type ParsedCommandRequest } from '../domain/commands';
+import { decide, decideStart, findDocument } from '../domain/decide';
+import { effectOutcomeEvents, outcomeDepth, type EffectOutcome, type EffectResult } from '../domain/effect-outcomes';
+import type { Effect } from '../domain/effects';
+import type { CaseEvent, EventDraft } from '../domain/events';
+import { BYTES, CALLER_PROJECTION_GRACE_MS, EVENTS_PER_RUN, PROMPT_PROJECTION_BYTES, formatBytes, jsonBytes } from '../domain/limits';
+import { reject, type Rejection } from '../domain/rejections';
+import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
+import type { TemplateDefinition, PublishedTemplate } from '../domain/template';
+import { commandRefusal, reviewRefusal } from '../domain/visibility';
+import { documents, messaging, projectCase, projectCaseLocally, webhooks } from './activity-proxies';
+import { Backlog } from './backlog';
+import { COMMAND_REJECTED, type CaseWorkflowInput } from './messages';
+import { RecentEvents } from './recent-events';
+import { caseSearchAttributes, searchAttributesOf } from './search-attributes';
+import { WakeTimer } from './wake-timer';
+
+const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
+
+type Verdict = { ok: true; request: ParsedCommandRequest; applied: { state: CaseState; events: CaseEvent[] } } | { ok: false; rejection: Rejection };
+
+/**
+ * One run of a case: its state and everything the run does with it. The workflow function
+ * (case-workflow.ts) wires Temporal's messages to these methods and runs `run()`.
+ *
+ * A command costs one workflow task: the update's validator decides it (the handler reuses that
+ * verdict), the handler records its events, and the read model gets them through a local activity
+ * in the same task — so the answer leaves once the read model has the command.
+ */
+export class CaseRun {
+  private state: CaseState;
+  /** The newest events (count- and byte-bounded): the recent-timeline query and idempotent replies. */
+  private readonly recent: RecentEvents;
+  /** Events not yet in the read model; over its byte budget, new commands are refused (`case_busy`). */
+  private readonly backlog: Backlog;
+  private processed: ProcessedRequest[];
+  /** Effects asked for by automations and not finished yet; carried across continue-as-new. */
+  private effects: Effect[];
+  /** Signals refused while even refusals could not be recorded (backlog over its hard budget). */
+  private droppedSignals: number;
+  private readonly running = new Set<string>();
+  private readonly timer = new WakeTimer();
+  private readonly template: PublishedTemplate;
+  /** Search attributes last upserted (serialized): upserted again only when they change. */
+  private published = '';
+  /** The validator's verdict on the update now running, for its handler (same task, same state). */
+  private verdict: { updateId: string; seq: number; verdict: Verdict } | undefined;
+  /** The view of the state at `seq` and time `at`: the update's answer and the projection share it. */
+  private cachedView: { seq: number; at: string; view: CaseView } | undefined;
+  /** Events the caller does not have (signals, deadlines, effects, the opening) wait in the backlog: project now. */
+  private projectNow = false;
+  /** When events left to an update's caller are projected by the run anyway (the caller may have failed). */
+  private projectBy: number | undefined;
+  /** The opening's events, until the start's `opened` update takes them to the read model (first run only). */
+  private opening: CaseEvent[] | undefined;
+
+  /**
+   * @param current whether the pinned definition fits today's template schema: one that does not
+   * (automation actions written before they were validated) runs without automations and timers.
+   */
+  constructor(
+    private readonly input: CaseWorkflowInput,
+    private readonly definition: TemplateDefinition,
+    private readonly current: boolean,
+  ) {
+    this.template = { ...input.template, definition };
+    const carried = input.carried;
+    this.state = carried?.state ?? emptyState(input.caseKey);
+    this.recent = new RecentEvents(carried?.recent);
+    this.backlog = new Backlog(carried?.unprojected);
+    this.processed = carried?.processed ?? [];
+    this.effects = carried?.effects ?? [];
+    this.droppedSignals = carried?.droppedSignals ?? 0;
+    // What the run started with (the API's start, or the previous run): upserted only if it differs.
+    this.published = serializeAttributes(caseSearchAttributes.map((key) => ({ key, value: workflowInfo().typedSearchAttributes.get(key) ?? null })));
+    if (!carried) this.open();
+    // Carried events may have been left to callers of the last run: give them the same grace.
+    else if (this.backlog.length > 0) this.projectBy = Date.now() + CALLER_PROJECTION_GRACE_MS;
+    this.afterChange();
+  }
+
+  /** The first run of a case: its opening events (refused openings fail the workflow). */
+  private open(): void {
+    const { actor, requestId, ...start } = this.input.start;
+    const opening = decideStart(this.definition, start, this.state, now());
+    if (!opening.ok) throw rejectionFailure(opening.rejection);
+    // Left to the API, which started the case with `opened` and writes what it answers (see `opened`).
+    this.opening = this.commit(applyDrafts(this.state, opening.events, actor, now()), 0, true);
+    this.remember(requestId, this.opening);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  /**
+   * The start's answer (Update-with-Start): the case view, and the first time its opening events,
+   * for the API to write to the read model. A retried start gets the view alone.
+   */
+  opened(): CommandResult {
+    const events = this.opening ?? [];
+    this.opening = undefined;
+    return { case: this.view(), events, ...(events.length ? { project: true } : {}) };
+  }
+
+  view(): CaseView {
+    const at = now();
+    if (this.cachedView?.seq !== this.state.lastSeq || this.cachedView.at !== at) {
+      this.cachedView = { seq: this.state.lastSeq, at, view: toCaseView(this.state, this.template, at) };
+    }
+    return this.cachedView.view;
+  }
+
+  recentTimeline(limit?: number): CaseEvent[] {
+    return this.recent.newest(limit);
+  }
+
+  /** Runs before the update is written to history: a refused command leaves no trace. */
+  validateCommand(raw: CommandRequest): void {
+    // Before the duplicate check: a retried key must not show the case to one who may not see it.
+    const refused = this.accessRefusal(raw);
+    if (refused) throw rejectionFailure(refused);
+    if (this.duplicateOf(raw.requestId)) return;
+    const verdict = this.check(raw);
+    if (!verdict.ok) throw rejectionFailure(verdict.rejection);
+    const updateId = currentUpdateInfo()?.id;
+    if (updateId) this.verdict = { updateId, seq: this.state.lastSeq, verdict };
+  }
+
+  executeCommand(raw: CommandRequest): CommandResult {
+    const earlier = this.duplicateOf(raw.requestId);
+    if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq) };
+    const verdict = this.validatedVerdict() ?? this.check(raw);
+    if (!verdict.ok) throw rejectionFailure(verdict.rejection);
+    // With other events waiting to be projected now, these go in the same batch; else the caller writes them.
+    const leftToCaller = !this.projectNow;
+    const events = this.commit(verdict.applied, 0, leftToCaller);
+    this.remember(verdict.request.requestId, events);
+    this.afterChange();
+    return { case: this.view(), events, ...(leftToCaller ? { project: true } : {}) };
+  }
+
+  /** A fire-and-forget command: a refused one is recorded on the timeline, never fails the task. */
+  signalCommand(raw: CommandRequest): void {
+    if (this.duplicateOf(raw?.requestId)) return;
+    const verdict = this.check(raw);
+    if (verdict.ok) {
+      this.remember(verdict.request.requestId, this.commit(verdict.applied));
+      this.afterChange();
+      return;
+    }
+    // A small event, and none at all once the backlog is over its hard budget (then only counted).
+    if (this.backlog.full) {
+      this.droppedSignals++;
+      return;
+    }
+    const requestId = typeof raw?.requestId === 'string' ? raw.requestId.slice(0, 200) : undefined;
+    const command = typeof raw?.command?.type === 'string' ? raw.command.type.slice(0, 100) : 'unknown';
+    const actor: Actor = checkActor(raw?.actor) ?? { id: 'unknown', name: 'Unknown sender', roles: [], kind: 'system' };
+    const detail = verdict.rejection.detail.slice(0, 500);
+    this.remember(requestId, this.append([{ type: 'command.rejected', data: { command, code: verdict.rejection.code, detail, ...(requestId ? { requestId } : {}) } }], actor));
+  }
+
+  /** A dry run of a command against the live case (the API asks before it signals one). */
+  checkCommand(raw: CommandRequest): Rejection | null {
+    const refused = this.accessRefusal(raw);
+    if (refused) return refused;
+    if (this.duplicateOf(raw?.requestId)) return null;
+    const verdict = this.check(raw);
+    return verdict.ok ? null : verdict.rejection;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The run
+
+  /** Applies due deadlines, runs effects, projects, and waits for work until the case is archived. */
+  async run(): Promise<CaseState> {
+    // Started without `opened` (another client, the Temporal UI): nobody else writes the opening.
+    if (this.opening) {
+      this.opening = undefined;
+      this.projectNow = true;
+    }
+    for (;;) {
+      // Checked first: under a steady stream of commands there is always something to project.
+      if (this.runIsLong()) return this.continueAsNew();
+      if (this.current) {
+        const due = dueTimerEvents(this.state, this.definition, now());
+        if (due.length > 0) {
+          this.append(due, systemActor);
+          this.afterChange();
+          continue;
+        }
+        this.startEffects();
+      }
+      const archiveAt = this.archiveAt();
+      const archived = archiveAt !== undefined && archiveAt <= Date.now();
+      if (this.backlog.length > 0 && (archived || this.projectionDue())) {
+        await this.project();
+        continue;
+      }
+      if (archived && this.effects.length === 0) {
+        await condition(allHandlersFinished);
+        return this.state;
+      }
+      this.timer.arm(earliest(archiveAt === undefined ? (this.current ? nextWakeAt(this.state, this.definition) : undefined) : archived ? undefined : new Date(archiveAt).toISOString(), this.projectBy));
+      const seen = this.state.lastSeq;
+      await condition(() => this.timer.fired || this.projectNow || this.state.lastSeq !== seen || this.runIsLong() || this.effects.some((e) => !this.running.has(e.key)));
+      this.timer.consume();
+    }
+  }
+
+  /** Events wait no longer: some the caller does not have, too many bytes of them, or the grace is over. */
+  private projectionDue(): boolean {
+    return this.projectNow || this.backlog.bytes > PROMPT_PROJECTION_BYTES || (this.projectBy !== undefined && Date.now() >= this.projectBy);
+  }
+
+  /** When a closed case is archived (its workflow completes), or undefined while it is open. */
+  private archiveAt(): number | undefined {
+    if (this.state.status === 'open' || !this.state.closedAt) return undefined;
+    return Date.parse(this.state.closedAt) + (this.input.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS);
+  }
+
+  /** Time for a fresh run: the server suggests it, or this run's history passed the case's own limits. */
+  private runIsLong(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > EVENTS_PER_RUN || info.historySize > BYTES.historyPerRun;
+  }
+
+  private async continueAsNew(): Promise<never> {
+    await condition(allHandlersFinished);
+    // Effects still running are abandoned and started again by the next run: their keys make that safe.
+    return continueAsNew<(input: CaseWorkflowInput) => Promise<CaseState>>({
+      ...this.input,
+      template: this.template,
+      templateCurrent: this.current,
+      carried: {
+        state: this.state,
+        recent: this.recent.toArray(),
+        unprojected: this.backlog.toArray(),
+        processed: this.processed,
+        effects: this.effects,
+        droppedSignals: this.droppedSignals,
+      },
+    });
+  }
+
+  /**
+   * Writes the oldest waiting events and the current view to the read model. Locally first (same
+   * workflow task); if that fails, through a regular activity that retries until PostgreSQL is back
+   * without holding the workflow task, so commands keep being answered meanwhile.
+   */
+  private async project(): Promise<void> {
+    const events = this.backlog.batch();
+    const batch = { caseKey: this.state.key, view: this.view(), events };
+    try {
+      await projectCaseLocally(batch);
+    } catch (local) {
+      log.warn('local projection failed; projecting through a retried activity', { caseKey: this.state.key, error: failureReason(local) });
+      try {
+        await projectCase(batch);
+      } catch (err) {
+        // Only a non-retryable failure gets here; keep the events and try again later.
+        log.error('projection failed; retrying in a minute', { caseKey: this.state.key, error: failureReason(err) });
+        await sleep('1 minute');
+        return;
+      }
+    }
+    this.backlog.acknowledge(events[events.length - 1]!.seq);
+    if (this.backlog.length === 0) {
+      this.projectNow = false;
+      this.projectBy = undefined;
+    }
+    this.reportDroppedSignals();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Effects
+
+  private startEffects(): void {
+    for (const effect of this.effects) {
+      if (this.running.has(effect.key)) continue;
+      this.running.add(effect.key);
+      void this.runEffect(effect).finally(() => {
+        this.running.delete(effect.key);
+        this.effects = this.effects.filter((e) => e.key !== effect.key);
+      });
+    }
+  }
+
+  /** Runs one effect to its end and records the outcome; a failure never fails the workflow. */
+  private async runEffect(effect: Effect): Promise<void> {
+    let outcome: EffectOutcome;
+    try {
+      outcome = { ok: true, result: await callEffect(effect) };
+    } catch (err) {
+      outcome = { ok: false, reason: failureReason(err) };
+    }
+    this.append(effectOutcomeEvents(this.state, this.definition, effect, outcome, now()), systemActor, outcomeDepth(effect, outcome));
+    this.afterChange();
+  }
+
+  /**
+   * Queues effects within the byte budget of pending effects (they are carried across
+   * continue-as-new); one that does not fit is an `automation.failed` on the timeline instead.
+   */
+  private admitEffects(asked: Effect[], leftToCaller: boolean): CaseEvent[] {
+    const drafts: EventDraft[] = [];
+    let pending = this.effects.length ? jsonBytes(this.effects) : 0;
+    for (const effect of asked) {
+      const size = jsonBytes(effect);
+      const why =
+        size > BYTES.effect
+          ? `the ${effect.kind} would carry ${formatBytes(size)}; one effect may carry at most ${formatBytes(BYTES.effect)}`
+          : pending + size > BYTES.pendingEffects
+            ? `${formatBytes(pending)} of effects are still waiting to run (limit ${formatBytes(BYTES.pendingEffects)})`
+            : undefined;
+      if (why) {
+        drafts.push({ type: 'automation.failed', data: { ...effect.ref, action: effect.kind, reason: why } });
+        continue;
+      }
+      this.effects.push(effect);
+      pending += size;
+    }
+    return drafts.length ? this.record(applyDrafts(this.state, drafts, systemActor, now()), leftToCaller) : [];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State changes
+
+  /** Applies events, then lets automations react to them (`depth` steps into a chain). */
+  private append(drafts: EventDraft[], actor: Actor, depth = 0): CaseEvent[] {
+    return this.commit(applyDrafts(this.state, drafts, actor, now()), depth);
+  }
+
+  /**
+   * Takes events already applied to the current state, then the automations' reaction to them.
+   * `leftToCaller`: an update's caller gets them all in its answer and writes them to the read model.
+   */
+  private commit(applied: { state: CaseState; events: CaseEvent[] }, depth = 0, leftToCaller = false): CaseEvent[] {
+    const events = this.record(applied, leftToCaller);
+    if (!this.current) return events;
+    const reaction = react(this.state, this.definition, events, now(), depth);
+    const reacted = this.record(reaction, leftToCaller);
+    return [...events, ...reacted, ...this.admitEffects(reaction.effects, leftToCaller)];
+  }
+
+  private record(applied: { state: CaseState; events: CaseEvent[] }, leftToCaller = false): CaseEvent[] {
+    this.state = applied.state;
+    this.recent.push(applied.events);
+    this.backlog.push(applied.events);
+    if (applied.events.length > 0) {
+      if (leftToCaller) this.projectBy ??= Date.now() + CALLER_PROJECTION_GRACE_MS;
+      else this.projectNow = true;
+    }
+    return applied.events;
+  }
+
+  private remember(requestId: string | undefined, events: CaseEvent[]): void {
+    if (!requestId || events.length === 0) return;
+    this.processed = keepProcessed([...this.processed, { requestId, firstSeq: events[0]!.seq, lastSeq: events[events.length - 1]!.seq }]);
+  }
+
+  private afterChange(): void {
+    const pairs = searchAttributesOf(this.state, this.current ? caseDueAt(this.state) : undefined);
+    const serialized = serializeAttributes(pairs);
+    if (serialized === this.published) return;
+    this.published = serialized;
+    upsertSearchAttributes(pairs);
+  }
+
+  /** Once the backlog has drained, says on the timeline how many signals were dropped uncounted. */
+  private reportDroppedSignals(): void {
+    if (this.droppedSignals === 0 || this.backlog.busy) return;
+    const n = this.droppedSignals;
+    this.droppedSignals = 0;
+    this.append(
+      [{ type: 'command.rejected', data: { command: 'signal', code: 'case_busy', detail: `${n} signalled command${n === 1 ? ' was' : 's were'} refused while the case's backlog was over its budget` } }],
+      systemActor,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Verdicts
+
+  private duplicateOf(requestId: string | undefined): ProcessedRequest | undefined {
+    return requestId ? this.processed.find((p) => p.requestId === requestId) : undefined;
+  }
+
+  /** The validator's verdict, if it was given for this update on this very state. */
+  private validatedVerdict(): Verdict | undefined {
+    const kept = this.verdict;
+    this.verdict = undefined;
+    const updateId = currentUpdateInfo()?.id;
+    return kept && updateId === kept.updateId && kept.seq === this.state.lastSeq ? kept.verdict : undefined;
+  }
+
+  /**
+   * The verdict on a command, the same for updates and signals: its shape and size, the case's
+   * backlog, the domain rules, then the byte budgets of what it would record and leave behind.
+   */
+  private check(raw: CommandRequest): Verdict {
+    const parsed = checkCommandRequest(raw);
+    if (!parsed.ok) {
+      const detail = parsed.tooLarge ? `the command ${parsed.problems[0]?.message ?? 'is too large'}` : 'the command is malformed';
+      return { ok: false, rejection: parsed.tooLarge ? reject('command_too_large', detail) : reject('invalid_command', detail, { errors: parsed.problems }) };
+    }
+    if (this.backlog.busy) return { ok: false, rejection: busyRejection(this.backlog.bytes) };
+    const { command, actor } = parsed.request;
+    const decision = decide(this.state, this.definition, command, actor, now());
+    if (!decision.ok) return decision;
+    const applied = applyDrafts(this.state, decision.events, actor, now());
+    const overBudget = commandBudgetProblem(this.state, applied.state, applied.events);
+    return overBudget ? { ok: false, rejection: overBudget } : { ok: true, request: parsed.request, applied };
+  }
+
+  /**
+   * Whether the sender may command this case at all: one who may not see it is refused as if it
+   * did not exist, an auditor as read-only. Asked in the update's validator and the dry run only —
+   * never in the handlers, which replay recorded histories; a signal sent around the API (the
+   * Temporal UI, another system) is trusted as it always was.
+   */
+  private accessRefusal(raw: CommandRequest | undefined): Rejection | undefined {
+    const actor = checkActor(raw?.actor);
+    // A malformed actor is the command's problem: `check` reports it.
+    if (!actor) return undefined;
+    const refused = commandRefusal(actor, this.state.key, { owner: this.state.owner, participants: Object.values(this.state.participants) }, this.definition);
+    if (refused) return refused;
+    const command = raw?.command;
+    const reviewed = command?.type === 'reviewDocument' && typeof command.documentId === 'string' ? findDocument(this.state, command.documentId) : undefined;
+    return reviewed ? reviewRefusal(actor, this.definition, reviewed.item.slot) : undefined;
+  }
+}
+
+const now = () => new Date().toISOString();
+
+/** The earlier of an instant and an epoch time, as an instant. */
+function earliest(at: string | undefined, epochMs: number | undefined): string | undefined {
+  if (epochMs === undefined) return at;
+  return at !== undefined && Date.parse(at) <= epochMs ? at : new Date(epochMs).toISOString();
+}
+
+/** Attribute values in a comparable form (keys in a fixed order, absent as null). */
+function serializeAttributes(pairs: ReadonlyArray<{ key: { name: string }; value: unknown }>): string {
+  const values = new Map<string, unknown>(pairs.map((p) => [p.key.name, p.value instanceof Date ? p.value.toISOString() : p.value]));
+  return JSON.stringify(caseSearchAttributes.map((key) => values.get(key.name) ?? null));
+}
+
+function rejectionFailure(rejection: Rejection): ApplicationFailure {
+  return ApplicationFailure.create({ type: COMMAND_REJECTED, message: rejection.detail, details: [rejection], nonRetryable: true });
+}
+
+function callEffect(effect: Effect): Promise<EffectResult> {
+  switch (effect.kind) {
+    case 'email':
+      return messaging.sendEmail(effect);
+    case 'notify':
+      return messaging.notifyUser(effect);
+    case 'webhook':
+      return webhooks.callWebhook(effect);
+    case 'generateDocument':
+      return documents.generateDocument(effect);
+  }
+}
+
+function failureReason(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return (cause instanceof Error ? cause.message : String(cause)).slice(0, 2000);
+}
