@@ -6,11 +6,30 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 
 // Recorded runs of caseWorkflow (regenerate with RECORD_HISTORIES=1 npm test). Replaying them
 // through the current code fails with a DeterminismViolationError when a change would break
-// running cases; guard such changes with patched() instead.
+// running cases; guard such changes with patched() instead. `v1-*` were recorded before CaseRun
+// (no `case-run` patch marker): they replay on workflows/legacy/case-workflow-v1.ts; the others
+// on CaseRun. Keep both sets while runs of either may be open.
 const files = fs.readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
 
 test('there are recorded histories to replay', () => {
   expect(files.length).toBeGreaterThanOrEqual(2);
+});
+
+/** Whether a recorded history carries the `case-run` patch marker (patch ids ride base64 JSON payloads). */
+function runsCaseRun(history: { events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads?: Array<{ data?: string }> }> } }> }): boolean {
+  return history.events.some((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((d) => d.payloads?.some((p) => Buffer.from(p.data ?? '', 'base64').toString().includes('"case-run"'))),
+  );
+}
+
+test('both workflow versions have recorded histories, told apart by the case-run marker', () => {
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(historiesDir, f), 'utf8'));
+  const v1 = files.filter((f) => f.startsWith('v1-'));
+  const current = files.filter((f) => !f.startsWith('v1-'));
+  expect(v1.length).toBeGreaterThanOrEqual(2);
+  expect(current.length).toBeGreaterThanOrEqual(2);
+  for (const f of v1) expect([f, runsCaseRun(read(f))]).toEqual([f, false]);
+  for (const f of current) expect([f, runsCaseRun(read(f))]).toEqual([f, true]);
 });
 
 test.each(files)('replays %s deterministically', async (file) => {
