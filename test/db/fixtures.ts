@@ -39,11 +39,11 @@ export function published(def: TemplateDefinition, version = 1): PublishedTempla
 }
 
 /** Projects a batch with the definition its case pinned, as the projection activity does. */
-export function project(db: Database, batch: ProjectionBatch): Promise<{ projectedThrough: number }> {
+export function project(db: Database, batch: ProjectionBatch, options?: { contiguous?: boolean }): Promise<{ projectedThrough: number; skipped?: true }> {
   const { key, version } = batch.view.template;
   const definition = publishedDefinitions.get(`${key}@${version}`);
   if (!definition) throw new Error(`no fixture template ${key} v${version}: make it with published()`);
-  return projectCase(db, batch, definition);
+  return projectCase(db, batch, definition, options);
 }
 
 /** A case driven through the domain: every step returns the events it appended. */

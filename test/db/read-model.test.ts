@@ -47,6 +47,28 @@ describe('projectCase', () => {
     return { c, first };
   }
 
+  it('contiguous writes (a command answer the API writes) never leave a gap in the timeline', async () => {
+    const c = new SimCase('PRJ-9', template, { title: 'Gap', fields: { fullName: 'Gap' } }, minute(0));
+    const opening = [...c.events];
+    const second = c.run({ type: 'comment', text: 'second' }, minute(1));
+    const third = c.run({ type: 'comment', text: 'third' }, minute(2));
+    // Not projected yet: only the opening may be written (a later answer would start with a gap).
+    expect(await project(t.db, { ...c.batch(third) }, { contiguous: true })).toEqual({ projectedThrough: 0, skipped: true });
+    expect((await rowsOf('PRJ-9')).case).toBeUndefined();
+    expect(await project(t.db, { ...c.batch(opening) }, { contiguous: true })).toEqual({ projectedThrough: opening.at(-1)!.seq });
+    // The third answer arrives before the second: refused, and the case row keeps the older view.
+    expect((await project(t.db, c.batch(third), { contiguous: true })).skipped).toBe(true);
+    expect((await rowsOf('PRJ-9')).events.map((e) => e.seq)).toEqual(opening.map((e) => e.seq));
+    expect(await project(t.db, c.batch(second), { contiguous: true })).toEqual({ projectedThrough: second.at(-1)!.seq });
+    expect(await project(t.db, c.batch(third), { contiguous: true })).toEqual({ projectedThrough: third.at(-1)!.seq });
+    const rows = await rowsOf('PRJ-9');
+    expect(rows.events.map((e) => e.seq)).toEqual(c.events.map((e) => e.seq));
+    expect(rows.case?.lastSeq).toBe(c.state.lastSeq);
+    // Repeated: written again as a no-op, nothing doubled.
+    expect((await project(t.db, c.batch(second), { contiguous: true })).skipped).toBeUndefined();
+    expect((await rowsOf('PRJ-9')).events).toHaveLength(c.events.length);
+  });
+
   it('writes the case, its events, tasks and participants', async () => {
     const { c } = busyCase('PRJ-1');
     const result = await project(t.db, c.batch());
