@@ -109,17 +109,23 @@ export async function projectCase(
   if (stray) throw new InvalidProjectionError(`projection of ${caseKey} carries an event with invalid seq ${String(stray.seq)}`);
 
   const written = await db.transaction(async (tx) => {
+    /** The stored tasks and participants are those of this view already (see below). */
+    let listsCurrent = false;
     if (options.contiguous && events.length > 0) {
       // Under the case row's lock (writers of one case queue here): only right after what is
       // stored. A timeline is read by `after=seq` cursors, so a gap filled later would be missed.
       const [row] = await tx
-        .select({ last: sql<number | null>`(select max(${caseEvents.seq}) from ${caseEvents} where ${caseEvents.caseKey} = ${caseKey})` })
+        .select({ last: sql<number | null>`(select max(${caseEvents.seq}) from ${caseEvents} where ${caseEvents.caseKey} = ${caseKey})`, viewSeq: cases.lastSeq })
         .from(cases)
         .where(eq(cases.key, caseKey))
         .for('update');
       const through = row ? Number(row.last ?? 0) : 0;
       // A case not projected yet takes its opening (seq 1) only.
       if (through < events[0]!.seq - 1) return false;
+      // The stored view is the state right before these events, the new view right after them, and
+      // none of them touches a task or a participant: those rows stay as they are (the usual command).
+      listsCurrent =
+        row?.viewSeq === events[0]!.seq - 1 && view.lastSeq === events[events.length - 1]!.seq && !events.some((e) => e.type.startsWith('task.') || e.type.startsWith('participant.'));
     }
     for (const chunk of chunks(events)) {
       await tx
@@ -183,7 +189,7 @@ export async function projectCase(
         setWhere: sql`${cases.lastSeq} < excluded.last_seq`,
       })
       .returning({ key: cases.key });
-    if (newer.length === 0) return true;
+    if (newer.length === 0 || listsCurrent) return true;
 
     await tx.delete(tasks).where(eq(tasks.caseKey, caseKey));
     for (const chunk of chunks(view.tasks)) {

@@ -10,6 +10,32 @@ export const TOKEN_PREFIX = 'cot_';
 // last_used_at is informative: writing it on every request would turn reads into writes.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * How long a resolved token is trusted without asking the database again: every request starts
+ * with this lookup. A revocation through this process takes effect at once; one made by another
+ * API process within this time (README "Limits"). Expiry is exact: it is cached with the token.
+ */
+export const TOKEN_CACHE_MS = 10_000;
+const TOKEN_CACHE_SIZE = 10_000;
+
+interface CachedToken {
+  actor: Actor;
+  expiresAt: number | null;
+  until: number;
+}
+const tokenCache = new WeakMap<Database, Map<string, CachedToken>>();
+
+/** Forgets every resolved token, so the next lookup of each asks the database (revocation does this). */
+export function forgetResolvedTokens(db: Database): void {
+  cacheOf(db).clear();
+}
+
+function cacheOf(db: Database): Map<string, CachedToken> {
+  let cache = tokenCache.get(db);
+  if (!cache) tokenCache.set(db, (cache = new Map()));
+  return cache;
+}
+
 /** A token as listed: everything but its secret and hash. */
 export interface ApiTokenInfo {
   id: string;
@@ -79,6 +105,11 @@ export async function registerApiToken(db: Database, input: NewApiToken & { toke
 /** The actor a token stands for, or null when it is unknown, revoked or expired. */
 export async function resolveApiToken(db: Database, token: string): Promise<Actor | null> {
   if (!token) return null;
+  const hash = hashToken(token);
+  const cache = cacheOf(db);
+  const now = Date.now();
+  const cached = cache.get(hash);
+  if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now)) return cached.actor;
   const [row] = await db
     .select({
       id: apiTokens.id,
@@ -86,11 +117,12 @@ export async function resolveApiToken(db: Database, token: string): Promise<Acto
       actorName: apiTokens.actorName,
       roles: apiTokens.roles,
       lastUsedAt: apiTokens.lastUsedAt,
+      expiresAt: apiTokens.expiresAt,
     })
     .from(apiTokens)
     .where(
       and(
-        eq(apiTokens.tokenHash, hashToken(token)),
+        eq(apiTokens.tokenHash, hash),
         isNull(apiTokens.revokedAt),
         or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
       ),
@@ -107,16 +139,25 @@ export async function resolveApiToken(db: Database, token: string): Promise<Acto
         ),
       );
   }
-  return { id: row.actorId, name: row.actorName, roles: row.roles, kind: 'user' };
+  const actor: Actor = { id: row.actorId, name: row.actorName, roles: row.roles, kind: 'user' };
+  // Oldest out first: a Map iterates in insertion order.
+  cache.delete(hash);
+  if (cache.size >= TOKEN_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(hash, { actor, expiresAt: row.expiresAt ? row.expiresAt.getTime() : null, until: now + TOKEN_CACHE_MS });
+  return actor;
 }
 
 /** Revokes a token; false when no token has this id. Revoking twice keeps the first time. */
 export async function revokeApiToken(db: Database, id: string): Promise<boolean> {
+  // The cache is keyed by hash, which a revocation by id does not give: forget them all.
+  forgetResolvedTokens(db);
   const rows = await db
     .update(apiTokens)
     .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
     .where(eq(apiTokens.id, id))
     .returning({ id: apiTokens.id });
+  // Again: a lookup that read the token before the revocation committed may have cached it.
+  forgetResolvedTokens(db);
   return rows.length > 0;
 }
 

@@ -18,7 +18,7 @@ import { loadConfig } from '../../config/env';
 import { redactSecrets, safeError, temporalLogLine } from '../../config/logger';
 import { getEmailByKey } from '../../db/emails';
 import { emails } from '../../db/schema';
-import { defaultTokenExpiry } from '../../db/tokens';
+import { defaultTokenExpiry, TOKEN_CACHE_MS } from '../../db/tokens';
 import type { EmailEffect } from '../../domain/effects';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { captureLogs } from '../support/logs';
@@ -300,11 +300,19 @@ describe('API tokens', () => {
     expect((await stack.http().get('/v1/templates').set(auth(created.body.token as string))).status).toBe(200);
     expect((await listed())?.lastUsedAt).toBe(used);
 
-    await stack.db.execute(sql`update api_tokens set expires_at = now() - interval '1 second' where id = ${created.body.id as string}`);
-    const expired = await stack.http().get('/v1/templates').set(auth(created.body.token as string));
+    // Refused from its expiry on, although the API process keeps resolved tokens for a while.
+    const shortLived = await stack.http().post('/v1/tokens').set(auth(stack.tokens.admin)).send({ actorId: 'sid', actorName: 'Sid', expiresAt: new Date(Date.now() + 2_000).toISOString() });
+    secrets.add(shortLived.body.token as string);
+    expect((await stack.http().get('/v1/templates').set(auth(shortLived.body.token as string))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(shortLived.body.expiresAt as string) - Date.now()) + 50));
+    const expired = await stack.http().get('/v1/templates').set(auth(shortLived.body.token as string));
     expect(expired.status).toBe(401);
     expect(expired.body.code).toBe('unauthorized');
-  });
+    // One expired in the database (by an operator, or by time on another API process) is refused once the cache lets go.
+    await stack.db.execute(sql`update api_tokens set expires_at = now() - interval '1 second' where id = ${created.body.id as string}`);
+    await new Promise((resolve) => setTimeout(resolve, TOKEN_CACHE_MS + 50));
+    expect((await stack.http().get('/v1/templates').set(auth(created.body.token as string))).status).toBe(401);
+  }, 40_000);
 
   test('API_TOKEN_TTL_DAYS=0: no default expiry', () => {
     expect(defaultTokenExpiry(0)).toBeUndefined();

@@ -67,6 +67,16 @@ describe('projectCase', () => {
     // Repeated: written again as a no-op, nothing doubled.
     expect((await project(t.db, c.batch(second), { contiguous: true })).skipped).toBeUndefined();
     expect((await rowsOf('PRJ-9')).events).toHaveLength(c.events.length);
+    // A task is written with its command; a later comment leaves the task rows alone, and right.
+    await project(t.db, c.batch(c.run({ type: 'createTask', title: 'Call', assignee: 'hana' }, minute(3))), { contiguous: true });
+    await project(t.db, c.batch(c.run({ type: 'comment', text: 'fourth' }, minute(4))), { contiguous: true });
+    await project(t.db, c.batch(c.run({ type: 'addParticipant', participant: { kind: 'internal', role: 'hr', name: 'Hana', userId: 'hana' } }, minute(5))), { contiguous: true });
+    await project(t.db, c.batch(c.run({ type: 'completeTask', taskId: 'T-1' }, minute(6))), { contiguous: true });
+    await project(t.db, c.batch(c.run({ type: 'comment', text: 'fifth' }, minute(7))), { contiguous: true });
+    const after = await rowsOf('PRJ-9');
+    expect(after.tasks.map((x) => [x.taskId, x.status])).toEqual([['T-1', 'completed']]);
+    expect(after.participants.map((x) => x.name)).toEqual(['Hana']);
+    expect(after.case?.lastSeq).toBe(c.state.lastSeq);
   });
 
   it('writes the case, its events, tasks and participants', async () => {

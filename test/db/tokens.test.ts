@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { apiTokens } from '../../db/schema';
-import { createApiToken, hashToken, listApiTokens, registerApiToken, resolveApiToken, revokeApiToken } from '../../db/tokens';
+import { createApiToken, forgetResolvedTokens, hashToken, listApiTokens, registerApiToken, resolveApiToken, revokeApiToken } from '../../db/tokens';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let t: TestDatabase;
@@ -39,8 +39,23 @@ describe('API tokens', () => {
     expect((await rowOf(id))?.lastUsedAt).toEqual(first);
 
     await t.db.update(apiTokens).set({ lastUsedAt: new Date(Date.now() - 120_000) }).where(eq(apiTokens.id, id));
+    forgetResolvedTokens(t.db);
     await resolveApiToken(t.db, token);
     expect((await rowOf(id))!.lastUsedAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('serves a resolved token from memory until TOKEN_CACHE_MS has passed; revoking here forgets it at once', async () => {
+    const { id, token } = await createApiToken(t.db, { actorId: 'u-6', actorName: 'Gus', roles: [] });
+    expect(await resolveApiToken(t.db, token)).toMatchObject({ id: 'u-6' });
+    // Revoked behind this process's back (another API process): still served from memory, for a while.
+    await t.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.id, id));
+    expect(await resolveApiToken(t.db, token)).toMatchObject({ id: 'u-6' });
+    forgetResolvedTokens(t.db);
+    expect(await resolveApiToken(t.db, token)).toBeNull();
+    const again = await createApiToken(t.db, { actorId: 'u-7', actorName: 'Hal', roles: [] });
+    expect(await resolveApiToken(t.db, again.token)).toMatchObject({ id: 'u-7' });
+    expect(await revokeApiToken(t.db, again.id)).toBe(true);
+    expect(await resolveApiToken(t.db, again.token)).toBeNull();
   });
 
   it('rejects revoked and expired tokens', async () => {
