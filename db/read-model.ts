@@ -111,6 +111,8 @@ export async function projectCase(
   const written = await db.transaction(async (tx) => {
     /** The stored tasks and participants are those of this view already (see below). */
     let listsCurrent = false;
+    /** The case has no row yet (checked under `contiguous`): it has no task or participant rows either. */
+    let firstWrite = false;
     if (options.contiguous && events.length > 0) {
       // Under the case row's lock (writers of one case queue here): only right after what is
       // stored. A timeline is read by `after=seq` cursors, so a gap filled later would be missed.
@@ -120,6 +122,7 @@ export async function projectCase(
         .where(eq(cases.key, caseKey))
         .for('update');
       const through = row ? Number(row.last ?? 0) : 0;
+      firstWrite = !row;
       // A case not projected yet takes its opening (seq 1) only.
       if (through < events[0]!.seq - 1) return false;
       // The stored view is the state right before these events, the new view right after them, and
@@ -191,7 +194,7 @@ export async function projectCase(
       .returning({ key: cases.key });
     if (newer.length === 0 || listsCurrent) return true;
 
-    await tx.delete(tasks).where(eq(tasks.caseKey, caseKey));
+    if (!firstWrite) await tx.delete(tasks).where(eq(tasks.caseKey, caseKey));
     for (const chunk of chunks(view.tasks)) {
       await tx.insert(tasks).values(
         chunk.map((t) => ({
@@ -211,7 +214,7 @@ export async function projectCase(
         })),
       );
     }
-    await tx.delete(participants).where(eq(participants.caseKey, caseKey));
+    if (!firstWrite) await tx.delete(participants).where(eq(participants.caseKey, caseKey));
     for (const chunk of chunks(view.participants)) {
       await tx.insert(participants).values(
         chunk.map((p) => ({
