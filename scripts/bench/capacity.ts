@@ -31,6 +31,7 @@ import { createApiToken } from '../../db/tokens';
 import { ensureTemporalCli } from '../temporal-cli';
 import { startTemporalDevServer } from '../temporal-dev-server';
 import { startTcpProxy } from './tcp-proxy';
+import { BENCH_TEMPLATE } from './bench-template';
 
 const { values: opt } = parseArgs({
   options: {
@@ -156,16 +157,6 @@ async function paced<T>(n: number, rate: number, concurrency: number, task: (i: 
   return results;
 }
 
-const BENCH_TEMPLATE = {
-  key: 'perf-bench',
-  name: 'Perf bench',
-  prefix: 'PB',
-  fields: [
-    { key: 'note', type: 'text' },
-    { key: 'counter', type: 'number' },
-  ],
-  stages: [{ key: 'open' }, { key: 'working' }, { key: 'done', terminal: true }],
-};
 
 async function main() {
   fs.rmSync(WORK, { recursive: true, force: true });

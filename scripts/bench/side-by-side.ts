@@ -37,6 +37,7 @@ import { eventsSince, firstTaskRunMsOf, runsOf } from './history';
 import { alternate, CpuMeter, type KindResult, type OpResult } from './measure';
 import { npmScriptCommand, onInterrupt, startProcess, stopAll, waitForLog, type BenchProcess } from './processes';
 import { ratio, round, sleep, summarize, type Summary } from './stats';
+import { BENCH_TEMPLATE } from './bench-template';
 
 const ALL_PHASES = ['starts', 'commands', 'reads', 'freshness', 'long'] as const;
 const { values: opt } = parseArgs({
@@ -141,16 +142,6 @@ function api(method: string, url: string, opts: { body?: unknown; headers?: Reco
 
 const problem = (r: Answer) => r.error ?? `${r.status} ${String((r.json as { code?: string } | undefined)?.code ?? '')}`.trim();
 
-const BENCH_TEMPLATE = {
-  key: 'perf-bench',
-  name: 'Perf bench',
-  prefix: 'PB',
-  fields: [
-    { key: 'note', type: 'text' },
-    { key: 'counter', type: 'number' },
-  ],
-  stages: [{ key: 'open' }, { key: 'working' }, { key: 'done', terminal: true }],
-};
 
 interface StartResult extends OpResult {
   workflowId?: string;
