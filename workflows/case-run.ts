@@ -12,19 +12,19 @@ import {
 } from '@temporalio/workflow';
 import { systemActor, type Actor } from '../domain/actor';
 import { react } from '../domain/automations';
-import { busyRejection, commandBudgetProblem, keepProcessed, type ProcessedRequest } from '../domain/budgets';
+import { keepProcessed, type ProcessedRequest } from '../domain/budgets';
 import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
 import { toCaseView, type CaseView, type CommandResult } from '../domain/case-view';
-import { checkActor, checkCommandRequest, type CommandRequest, type ParsedCommandRequest } from '../domain/commands';
-import { decide, decideStart, findDocument } from '../domain/decide';
+import { commandAccessRefusal, commandVerdict, type CommandVerdict } from '../domain/command-verdict';
+import { checkActor, type CommandRequest } from '../domain/commands';
+import { decideStart } from '../domain/decide';
 import { effectOutcomeEvents, outcomeDepth, type EffectOutcome, type EffectResult } from '../domain/effect-outcomes';
 import type { Effect } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
 import { BYTES, CALLER_PROJECTION_GRACE_MS, EVENTS_PER_RUN, PROMPT_PROJECTION_BYTES, formatBytes, jsonBytes } from '../domain/limits';
-import { reject, type Rejection } from '../domain/rejections';
+import type { Rejection } from '../domain/rejections';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
 import type { TemplateDefinition, PublishedTemplate } from '../domain/template';
-import { commandRefusal, reviewRefusal } from '../domain/visibility';
 import { documents, messaging, projectCase, projectCaseLocally, webhooks } from './activity-proxies';
 import { Backlog } from './backlog';
 import { COMMAND_REJECTED, type CaseWorkflowInput } from './messages';
@@ -34,7 +34,6 @@ import { WakeTimer } from './wake-timer';
 
 const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
 
-type Verdict = { ok: true; request: ParsedCommandRequest; applied: { state: CaseState; events: CaseEvent[] } } | { ok: false; rejection: Rejection };
 
 /**
  * One run of a case: its state and everything the run does with it. The workflow function
@@ -61,7 +60,7 @@ export class CaseRun {
   /** Search attributes last upserted (serialized): upserted again only when they change. */
   private published = '';
   /** The validator's verdict on the update now running, for its handler (same task, same state). */
-  private verdict: { updateId: string; seq: number; verdict: Verdict } | undefined;
+  private verdict: { updateId: string; seq: number; verdict: CommandVerdict } | undefined;
   /** The view of the state at `seq` and time `at`: the update's answer and the projection share it. */
   private cachedView: { seq: number; at: string; view: CaseView } | undefined;
   /** Events the caller does not have (signals, deadlines, effects, the opening) wait in the backlog: project now. */
@@ -134,10 +133,10 @@ export class CaseRun {
   /** Runs before the update is written to history: a refused command leaves no trace. */
   validateCommand(raw: CommandRequest): void {
     // Before the duplicate check: a retried key must not show the case to one who may not see it.
-    const refused = this.accessRefusal(raw);
+    const refused = commandAccessRefusal(this.state, this.definition, raw);
     if (refused) throw rejectionFailure(refused);
     if (this.duplicateOf(raw.requestId)) return;
-    const verdict = this.check(raw);
+    const verdict = commandVerdict(this.state, this.definition, raw, now(), this.backlog);
     if (!verdict.ok) throw rejectionFailure(verdict.rejection);
     const updateId = currentUpdateInfo()?.id;
     if (updateId) this.verdict = { updateId, seq: this.state.lastSeq, verdict };
@@ -146,7 +145,7 @@ export class CaseRun {
   executeCommand(raw: CommandRequest): CommandResult {
     const earlier = this.duplicateOf(raw.requestId);
     if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq) };
-    const verdict = this.validatedVerdict() ?? this.check(raw);
+    const verdict = this.validatedVerdict() ?? commandVerdict(this.state, this.definition, raw, now(), this.backlog);
     if (!verdict.ok) throw rejectionFailure(verdict.rejection);
     // With other events waiting to be projected now, these go in the same batch; else the caller writes them.
     const leftToCaller = !this.projectNow;
@@ -159,7 +158,7 @@ export class CaseRun {
   /** A fire-and-forget command: a refused one is recorded on the timeline, never fails the task. */
   signalCommand(raw: CommandRequest): void {
     if (this.duplicateOf(raw?.requestId)) return;
-    const verdict = this.check(raw);
+    const verdict = commandVerdict(this.state, this.definition, raw, now(), this.backlog);
     if (verdict.ok) {
       this.remember(verdict.request.requestId, this.commit(verdict.applied));
       this.afterChange();
@@ -179,10 +178,10 @@ export class CaseRun {
 
   /** A dry run of a command against the live case (the API asks before it signals one). */
   checkCommand(raw: CommandRequest): Rejection | null {
-    const refused = this.accessRefusal(raw);
+    const refused = commandAccessRefusal(this.state, this.definition, raw);
     if (refused) return refused;
     if (this.duplicateOf(raw?.requestId)) return null;
-    const verdict = this.check(raw);
+    const verdict = commandVerdict(this.state, this.definition, raw, now(), this.backlog);
     return verdict.ok ? null : verdict.rejection;
   }
 
@@ -403,47 +402,11 @@ export class CaseRun {
   }
 
   /** The validator's verdict, if it was given for this update on this very state. */
-  private validatedVerdict(): Verdict | undefined {
+  private validatedVerdict(): CommandVerdict | undefined {
     const kept = this.verdict;
     this.verdict = undefined;
     const updateId = currentUpdateInfo()?.id;
     return kept && updateId === kept.updateId && kept.seq === this.state.lastSeq ? kept.verdict : undefined;
-  }
-
-  /**
-   * The verdict on a command, the same for updates and signals: its shape and size, the case's
-   * backlog, the domain rules, then the byte budgets of what it would record and leave behind.
-   */
-  private check(raw: CommandRequest): Verdict {
-    const parsed = checkCommandRequest(raw);
-    if (!parsed.ok) {
-      const detail = parsed.tooLarge ? `the command ${parsed.problems[0]?.message ?? 'is too large'}` : 'the command is malformed';
-      return { ok: false, rejection: parsed.tooLarge ? reject('command_too_large', detail) : reject('invalid_command', detail, { errors: parsed.problems }) };
-    }
-    if (this.backlog.busy) return { ok: false, rejection: busyRejection(this.backlog.bytes) };
-    const { command, actor } = parsed.request;
-    const decision = decide(this.state, this.definition, command, actor, now());
-    if (!decision.ok) return decision;
-    const applied = applyDrafts(this.state, decision.events, actor, now());
-    const overBudget = commandBudgetProblem(this.state, applied.state, applied.events);
-    return overBudget ? { ok: false, rejection: overBudget } : { ok: true, request: parsed.request, applied };
-  }
-
-  /**
-   * Whether the sender may command this case at all: one who may not see it is refused as if it
-   * did not exist, an auditor as read-only. Asked in the update's validator and the dry run only —
-   * never in the handlers, which replay recorded histories; a signal sent around the API (the
-   * Temporal UI, another system) is trusted as it always was.
-   */
-  private accessRefusal(raw: CommandRequest | undefined): Rejection | undefined {
-    const actor = checkActor(raw?.actor);
-    // A malformed actor is the command's problem: `check` reports it.
-    if (!actor) return undefined;
-    const refused = commandRefusal(actor, this.state.key, { owner: this.state.owner, participants: Object.values(this.state.participants) }, this.definition);
-    if (refused) return refused;
-    const command = raw?.command;
-    const reviewed = command?.type === 'reviewDocument' && typeof command.documentId === 'string' ? findDocument(this.state, command.documentId) : undefined;
-    return reviewed ? reviewRefusal(actor, this.definition, reviewed.item.slot) : undefined;
   }
 }
 

@@ -34,6 +34,10 @@ describe('PGlite (embedded) database', () => {
       c.run({ type: 'comment', text: 'hello' }, minute(1));
       await projectCase(first.db, c.batch(), template.definition);
       await projectCase(first.db, c.batch(), template.definition);
+      // A command's answer as the API writes it (one statement: jsonb_to_recordset, data-modifying CTEs).
+      const answer = c.run({ type: 'comment', text: 'answered' }, minute(2));
+      expect(await projectCase(first.db, c.batch(answer), template.definition, { contiguous: true })).toEqual({ projectedThrough: answer.at(-1)!.seq });
+      expect((await getTimeline(first.db, key, {})).items.at(-1)).toMatchObject({ seq: c.state.lastSeq, data: { text: 'answered' } });
       expect((await listCases(first.db, { q: 'pat' }, admin)).items.map((i) => i.id)).toEqual(['EMB-1']);
       // Visibility is an array overlap on cases.access: PGlite answers it like PostgreSQL.
       const reader = (id: string) => ({ id, name: id, roles: ['hr'], kind: 'user' as const });
@@ -59,9 +63,10 @@ describe('PGlite (embedded) database', () => {
       expect(await getTemplate(second.db, 'embedded')).toMatchObject({ version: 5, prefix: 'EMB' });
       expect(await getTemplate(second.db, 'embedded', 1)).toMatchObject({ version: 1, definition: { name: 'Template embedded' } });
       const list = await listCases(second.db, { template: 'embedded' }, admin);
-      expect(list.items).toEqual([expect.objectContaining({ id: 'EMB-1', title: 'Embedded case', stage: 'intake', createdAt: minute(0), updatedAt: minute(1) })]);
+      expect(list.items).toEqual([expect.objectContaining({ id: 'EMB-1', title: 'Embedded case', stage: 'intake', createdAt: minute(0), updatedAt: minute(2) })]);
       expect((await getTimeline(second.db, 'EMB-1', { types: ['comment.added'] })).items).toEqual([
         expect.objectContaining({ type: 'comment.added', at: minute(1), data: expect.objectContaining({ text: 'hello' }) }),
+        expect.objectContaining({ type: 'comment.added', at: minute(2), data: expect.objectContaining({ text: 'answered' }) }),
       ]);
       expect(await resolveApiToken(second.db, token)).toEqual({ id: 'u', name: 'U', roles: ['hr', 'admin'], kind: 'user' });
       expect(await nextCaseKey(second.db, { prefix: 'EMB', templateKey: 'embedded' })).toBe('EMB-12');

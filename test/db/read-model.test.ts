@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { caseExists, getBoard, getTimeline, InvalidCursorError, listCases as listCasesAs, type CaseSummary } from '../../db/read-model';
 import { caseEvents, cases, participants, tasks } from '../../db/schema';
+import { searchText } from '../../domain/redaction';
+import { caseAccessList } from '../../domain/visibility';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { admin, definition, minute, project, published, shuffled, SimCase } from './fixtures';
 
@@ -77,6 +79,21 @@ describe('projectCase', () => {
     expect(after.tasks.map((x) => [x.taskId, x.status])).toEqual([['T-1', 'completed']]);
     expect(after.participants.map((x) => x.name)).toEqual(['Hana']);
     expect(after.case?.lastSeq).toBe(c.state.lastSeq);
+    // The last comment took the one-statement path: every column as the general path writes it.
+    const view = c.view();
+    expect(after.case).toMatchObject({
+      title: 'Gap',
+      status: 'open',
+      stage: view.stage.key,
+      owner: view.owner,
+      fields: view.fields,
+      access: caseAccessList(view, template.definition),
+      searchText: searchText(view, template.definition),
+      updatedAt: new Date(view.updatedAt),
+      createdAt: new Date(view.createdAt),
+    });
+    expect(after.case?.view).toEqual(JSON.parse(JSON.stringify(view)));
+    expect(after.events.at(-1)).toMatchObject({ type: 'comment.added', at: new Date(minute(7)), data: { text: 'fifth' } });
   });
 
   it('writes the case, its events, tasks and participants', async () => {
