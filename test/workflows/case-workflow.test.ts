@@ -1,4 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { CaseClient } from '../../api/case-client';
 import type { Actor } from '../../domain/actor';
 import type { CommandRequest } from '../../domain/commands';
 import { publishTemplate } from '../../db/templates';
@@ -11,6 +13,8 @@ import { recordHistory } from '../support/histories';
 import { testTemporalAddress } from '../support/temporal';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
+
+const EventType = temporal.api.enums.v1.EventType;
 
 let stack: TestStack;
 let template: PublishedTemplate;
@@ -90,6 +94,31 @@ test('malformed and refused signals become command.rejected events, never failed
     return page.items.length === 2 ? page.items : undefined;
   });
   expect(projected[0]!.actor.id).toBe('hana');
+});
+
+test('what is left to a caller that never writes it reaches the read model by the workflow, after the grace', async () => {
+  // A client that writes nothing to the read model: an API that crashed between the answer and its write.
+  const forgetful = new CaseClient(stack.client, stack.taskQueue);
+  const caseKey = `WF-LOST-${Date.now() % 100000}`;
+  const opened = await forgetful.open(
+    { caseKey, template, start: { title: 'Lost writes', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane Doe' }, actor: hr } },
+    [],
+  );
+  const answer = await forgetful.execute(caseKey, command({ type: 'comment', text: 'left to the caller' }));
+  expect(answer.project).toBe(true);
+  const lastSeq = answer.events.at(-1)!.seq;
+  expect(lastSeq).toBeGreaterThan(opened.lastSeq);
+  const timeline = await eventually(async () => {
+    const page = await getTimeline(stack.db, caseKey, {});
+    return page.items.length === lastSeq && page.items;
+  }, 20_000, 'the workflow to project what the caller did not');
+  expect(timeline.map((e) => e.seq)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+  expect(timeline.at(-1)).toMatchObject({ type: 'comment.added', data: { text: 'left to the caller' } });
+  // By the grace timer and a local activity, not a second workflow task per command.
+  const types = await historyEventTypes(caseWorkflowId(caseKey));
+  expect(types.filter((t) => t === String(EventType.EVENT_TYPE_TIMER_FIRED))).toHaveLength(1);
+  expect(types.filter((t) => t === String(EventType.EVENT_TYPE_MARKER_RECORDED)).length).toBeGreaterThanOrEqual(2); // the patch, the projection
+  expect(types).not.toContain(String(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED));
 });
 
 test('search attributes follow the stage and status', async () => {
