@@ -527,7 +527,8 @@ const NUL = /\u0000/g;
  * The usual command answer in one statement (no transaction round trips): its events right after
  * what is stored, the stored view exactly the state before them, and none of them touching a task
  * or a participant. Under the case row's lock, like `projectCase`; false (nothing written) when
- * any of that does not hold, and `projectCase` takes the general path.
+ * any of that does not hold, and `projectCase` takes the general path. A case's opening likewise,
+ * while the case has no row.
  */
 async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionBatch, template: TemplateDefinition): Promise<boolean> {
   const first = events[0]?.seq;
@@ -536,32 +537,66 @@ async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionB
   for (const e of events) instant(e.at, `event ${e.seq} at`);
   const at = (value: string | null | undefined, what: string) => (value ? instant(value, what).toISOString() : null);
   const rows = events.map((e) => ({ seq: e.seq, at: e.at, type: e.type, stage: e.stage, actor: e.actor, data: e.data }));
+  const columns = {
+    templateKey: view.template.key,
+    templateVersion: view.template.version,
+    fields: JSON.stringify(view.fields),
+    view: JSON.stringify(view),
+    createdAt: at(view.createdAt, 'view.createdAt'),
+    updatedAt: at(view.updatedAt, 'view.updatedAt'),
+    closedAt: at(view.closedAt, 'view.closedAt'),
+    dueAt: at(view.dueAt, 'view.dueAt'),
+    access: JSON.stringify(caseAccessList(view, template)),
+    searchText: searchText(view, template),
+  };
+  const insertEvents = sql`
+      insert into ${caseEvents} (case_key, seq, at, type, stage, actor, data)
+      select ${caseKey}, e.seq, e.at, e.type, e.stage, e.actor, e.data
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(seq integer, at timestamptz, type text, stage text, actor jsonb, data jsonb)
+      where exists (select 1 from fits)
+      on conflict (case_key, seq) do nothing`;
+  if (first === 1) {
+    // The opening of a case not in the read model yet: its row and its first events, or nothing.
+    const opened = await db.execute(sql`
+      with fits as (
+        select 1 where not exists (select 1 from ${cases} where ${cases.key} = ${caseKey})
+      ), added as (${insertEvents}
+      ), inserted as (
+        insert into ${cases} (key, template_key, template_version, title, status, stage, owner, fields, view, last_seq, created_at, updated_at, closed_at, due_at, access, search_text)
+        select ${caseKey}, ${columns.templateKey}, ${columns.templateVersion}, ${view.title}, ${view.status}, ${view.stage.key}, ${view.owner}, ${columns.fields}::jsonb,
+          ${columns.view}::jsonb, ${view.lastSeq}, ${columns.createdAt}::timestamptz, ${columns.updatedAt}::timestamptz, ${columns.closedAt}::timestamptz,
+          ${columns.dueAt}::timestamptz, array(select jsonb_array_elements_text(${columns.access}::jsonb)), ${columns.searchText}
+        where exists (select 1 from fits)
+        on conflict (key) do nothing
+      )
+      select exists (select 1 from fits) as fits`);
+    return firstRow<{ fits: boolean }>(opened)?.fits === true;
+  }
   const result = await db.execute(sql`
     with stored as (
       select ${cases.lastSeq} as last_seq, (select max(${caseEvents.seq}) from ${caseEvents} where ${caseEvents.caseKey} = ${caseKey}) as through
       from ${cases} where ${cases.key} = ${caseKey} for update
     ), fits as (
       select 1 from stored where last_seq = ${first - 1} and coalesce(through, 0) >= ${first - 1}
-    ), added as (
-      insert into ${caseEvents} (case_key, seq, at, type, stage, actor, data)
-      select ${caseKey}, e.seq, e.at, e.type, e.stage, e.actor, e.data
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(seq integer, at timestamptz, type text, stage text, actor jsonb, data jsonb)
-      where exists (select 1 from fits)
-      on conflict (case_key, seq) do nothing
+    ), added as (${insertEvents}
     ), updated as (
       update ${cases} set
-        template_key = ${view.template.key}, template_version = ${view.template.version}, title = ${view.title},
-        status = ${view.status}, stage = ${view.stage.key}, owner = ${view.owner}, fields = ${JSON.stringify(view.fields)}::jsonb,
-        view = ${JSON.stringify(view)}::jsonb, last_seq = ${view.lastSeq},
-        created_at = ${at(view.createdAt, 'view.createdAt')}::timestamptz, updated_at = ${at(view.updatedAt, 'view.updatedAt')}::timestamptz,
-        closed_at = ${at(view.closedAt, 'view.closedAt')}::timestamptz, due_at = ${at(view.dueAt, 'view.dueAt')}::timestamptz,
-        access = array(select jsonb_array_elements_text(${JSON.stringify(caseAccessList(view, template))}::jsonb)),
-        search_text = ${searchText(view, template)}
+        template_key = ${columns.templateKey}, template_version = ${columns.templateVersion}, title = ${view.title},
+        status = ${view.status}, stage = ${view.stage.key}, owner = ${view.owner}, fields = ${columns.fields}::jsonb,
+        view = ${columns.view}::jsonb, last_seq = ${view.lastSeq},
+        created_at = ${columns.createdAt}::timestamptz, updated_at = ${columns.updatedAt}::timestamptz,
+        closed_at = ${columns.closedAt}::timestamptz, due_at = ${columns.dueAt}::timestamptz,
+        access = array(select jsonb_array_elements_text(${columns.access}::jsonb)),
+        search_text = ${columns.searchText}
       where ${cases.key} = ${caseKey} and ${cases.lastSeq} < ${view.lastSeq} and exists (select 1 from fits)
     )
     select exists (select 1 from fits) as fits`);
-  const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ fits: boolean }>;
-  return row?.fits === true;
+  return firstRow<{ fits: boolean }>(result)?.fits === true;
+}
+
+/** The first row of `db.execute`, whose shape differs between postgres.js (an array) and PGlite (`{ rows }`). */
+function firstRow<T>(result: unknown): T | undefined {
+  return ((Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[])[0];
 }
 
 function withoutNul<T>(value: T): T {

@@ -96,6 +96,24 @@ describe('projectCase', () => {
     expect(after.events.at(-1)).toMatchObject({ type: 'comment.added', at: new Date(minute(7)), data: { text: 'fifth' } });
   });
 
+  it("a case's opening, written by the one-statement path, is stored as the general path stores it", async () => {
+    const start = { title: 'Opening', fields: { fullName: 'Olga' }, owner: 'hr-1' };
+    const fast = new SimCase('PRJ-10', template, start, minute(0));
+    const general = new SimCase('PRJ-11', template, start, minute(0));
+    expect(await project(t.db, fast.batch(), { contiguous: true })).toEqual({ projectedThrough: fast.state.lastSeq });
+    await project(t.db, general.batch());
+    // Once there, an opening is not written again (a late or repeated writer changes nothing).
+    expect((await project(t.db, fast.batch(), { contiguous: true })).skipped).toBeUndefined();
+    const [a, b] = [await rowsOf('PRJ-10'), await rowsOf('PRJ-11')];
+    const { key: _a, view: viewA, access: accessA, searchText: textA, ...restA } = a.case!;
+    const { key: _b, view: viewB, access: accessB, searchText: textB, ...restB } = b.case!;
+    expect(restA).toEqual(restB);
+    expect({ ...viewA, id: 'X' }).toEqual({ ...viewB, id: 'X' });
+    expect(accessA).toEqual(accessB);
+    expect(textA.replace('PRJ-10', 'PRJ-11')).toEqual(textB);
+    expect(a.events.map(({ caseKey: _k, ...e }) => e)).toEqual(b.events.map(({ caseKey: _k, ...e }) => e));
+  });
+
   it('writes the case, its events, tasks and participants', async () => {
     const { c } = busyCase('PRJ-1');
     const result = await project(t.db, c.batch());
