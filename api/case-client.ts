@@ -165,8 +165,10 @@ export class CaseClient {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(commandUpdate, { args: [message], updateId }));
-        // Not awaited: the caller answers while the read model is written (the lag is a few ms).
-        void this.options.projectAnswer?.(caseKey, result);
+        // After the caller has answered (the write's preparation is CPU the answer need not wait
+        // for); the read model has it a few ms later.
+        const project = this.options.projectAnswer;
+        if (project && result.project) setImmediate(() => void project(caseKey, result));
         return result;
       } catch (err) {
         const classified = classifyTemporalError(err);
