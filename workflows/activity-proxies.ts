@@ -17,10 +17,10 @@ export const { projectCase } = proxyActivities<Activities>({
 });
 
 /**
- * Projection as a local activity: it runs inside the workflow task that recorded the events, so a
- * command costs one workflow task instead of two and its answer leaves only once the read model
- * has it. Short and few attempts: a read model that is away must not hold the case's workflow
- * task (and every command behind it) for long — the regular activity above takes over.
+ * Projection as a local activity: it runs inside the workflow task that recorded the events (a
+ * signal, a deadline, an effect's outcome), so writing them costs no second workflow task. Short
+ * and few attempts: a read model that is away must not hold the case's workflow task (and every
+ * command behind it) for long — the regular activity above takes over.
  */
 export const { projectCase: projectCaseLocally } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 seconds',

@@ -34,14 +34,15 @@ import { WakeTimer } from './wake-timer';
 
 const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
 
-
 /**
  * One run of a case: its state and everything the run does with it. The workflow function
  * (case-workflow.ts) wires Temporal's messages to these methods and runs `run()`.
  *
  * A command costs one workflow task: the update's validator decides it (the handler reuses that
- * verdict), the handler records its events, and the read model gets them through a local activity
- * in the same task — so the answer leaves once the read model has the command.
+ * verdict) and the handler records its events. Its caller, which gets them in the answer, writes
+ * them to the read model; the run writes (through a local activity, in the task that recorded
+ * them) only what no caller has — signals, deadlines, effects — and, after a grace, anything a
+ * caller may have failed to write.
  */
 export class CaseRun {
   private state: CaseState;
