@@ -117,8 +117,16 @@ export const boardSchema = z
   .meta({ id: 'Board' });
 
 export const acceptedSchema = z
-  .object({ accepted: z.literal(true), requestId: z.string(), case: z.string() })
-  .meta({ id: 'Accepted', description: 'The command was sent as a signal; a refusal appears on the timeline as command.rejected' });
+  .object({
+    accepted: z.literal(true),
+    requestId: z.string().meta({ description: 'The Idempotency-Key, or one made for the command: send it again to be answered without a second application', example: '7f9c2b1e-5d4a-4c1b-9e3f-2a6d8c0b4e71' }),
+    caseKey: z.string().meta({ description: 'The case the command was sent to (`GET /v1/cases/{id}` shows its effect)', example: 'ONB-42' }),
+  })
+  .meta({
+    id: 'Accepted',
+    description:
+      'The command passed the same checks as a synchronous one and was sent as a signal. Only a case that changed in between can still refuse it: that refusal lands on its timeline as command.rejected. (Was `case`, the same property name as the case view of a 200 answer: renamed `caseKey` so the two answers cannot be confused.)',
+  });
 
 /** A header value the API keeps or acts on: bounded, and without NUL (PostgreSQL cannot store it). */
 const headerText = (max: number) =>

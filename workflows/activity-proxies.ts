@@ -1,4 +1,4 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { EffectActivities } from '../domain/effects';
 
@@ -6,25 +6,10 @@ export type { EffectActivities } from '../domain/effects';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/**
- * Projection as a regular activity: retried until the read model takes it, without holding the
- * case's workflow task. The fallback when the local projection fails (PostgreSQL away), and how
- * runs recorded before local projection project.
- */
+/** Projection: retried until the read model takes it, without holding the case's workflow task. */
 export const { projectCase } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/**
- * Projection as a local activity: it runs inside the workflow task that recorded the events (a
- * signal, a deadline, an effect's outcome), so writing them costs no second workflow task. Short
- * and few attempts: a read model that is away must not hold the case's workflow task (and every
- * command behind it) for long — the regular activity above takes over.
- */
-export const { projectCase: projectCaseLocally } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '2 seconds',
-  retry: { initialInterval: '50 milliseconds', backoffCoefficient: 4, maximumAttempts: 2 },
 });
 
 // Each effect is idempotent by its key, so retries are safe; after the last attempt the failure

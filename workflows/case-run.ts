@@ -25,7 +25,7 @@ import { BYTES, CALLER_PROJECTION_GRACE_MS, EVENTS_PER_RUN, PROMPT_PROJECTION_BY
 import type { Rejection } from '../domain/rejections';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
 import type { TemplateDefinition, PublishedTemplate } from '../domain/template';
-import { documents, messaging, projectCase, projectCaseLocally, webhooks } from './activity-proxies';
+import { documents, messaging, projectCase, webhooks } from './activity-proxies';
 import { Backlog } from './backlog';
 import { COMMAND_REJECTED, type CaseWorkflowInput } from './messages';
 import { RecentEvents } from './recent-events';
@@ -40,9 +40,8 @@ const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
  *
  * A command costs one workflow task: the update's validator decides it (the handler reuses that
  * verdict) and the handler records its events. Its caller, which gets them in the answer, writes
- * them to the read model; the run writes (through a local activity, in the task that recorded
- * them) only what no caller has — signals, deadlines, effects — and, after a grace, anything a
- * caller may have failed to write.
+ * them to the read model; the run writes (through an activity) only what no caller has — signals,
+ * deadlines, effects — and, after a grace, anything a caller may have failed to write.
  */
 export class CaseRun {
   private state: CaseState;
@@ -261,25 +260,20 @@ export class CaseRun {
   }
 
   /**
-   * Writes the oldest waiting events and the current view to the read model. Locally first (same
-   * workflow task); if that fails, through a regular activity that retries until PostgreSQL is back
-   * without holding the workflow task, so commands keep being answered meanwhile.
+   * Writes the oldest waiting events and the current view to the read model, through an activity
+   * retried until PostgreSQL takes them; commands keep being answered meanwhile. (Not a local
+   * activity: under floods of updates, local activities in the same task made the SDK's core fail
+   * workflow tasks with "History is out of order".)
    */
   private async project(): Promise<void> {
     const events = this.backlog.batch();
-    const batch = { caseKey: this.state.key, view: this.view(), events };
     try {
-      await projectCaseLocally(batch);
-    } catch (local) {
-      log.warn('local projection failed; projecting through a retried activity', { caseKey: this.state.key, error: failureReason(local) });
-      try {
-        await projectCase(batch);
-      } catch (err) {
-        // Only a non-retryable failure gets here; keep the events and try again later.
-        log.error('projection failed; retrying in a minute', { caseKey: this.state.key, error: failureReason(err) });
-        await sleep('1 minute');
-        return;
-      }
+      await projectCase({ caseKey: this.state.key, view: this.view(), events });
+    } catch (err) {
+      // Only a non-retryable failure gets here; keep the events and try again later.
+      log.error('projection failed; retrying in a minute', { caseKey: this.state.key, error: failureReason(err) });
+      await sleep('1 minute');
+      return;
     }
     this.backlog.acknowledge(events[events.length - 1]!.seq);
     if (this.backlog.length === 0) {

@@ -90,7 +90,7 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
         return {
           status: 202,
           headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${caseKey}` },
-          body: { accepted: true, requestId: sent, case: caseKey },
+          body: { accepted: true, requestId: sent, caseKey },
         };
       }
       const result = await deps.cases.execute(caseKey, request).catch(async (err: unknown) => {
@@ -204,7 +204,7 @@ export function commandRoutes(deps: ApiDeps): AnyRoute[] {
       path: '/v1/cases/:id/owner',
       operationId: 'assignOwner',
       summary: 'Assign the case owner',
-      description: 'Not in the v1 sketch of DESIGN.md: added because ownership changes hands; null leaves the case unowned.',
+      description: 'Hands the case to another owner (a user id); null leaves the case unowned.',
       params: caseIdParams,
       body: assignOwnerInput,
       problems: ['no_change'],

@@ -226,6 +226,7 @@ describe('commands are validated against the live case', () => {
     const ok = await stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ text: 'async hello' });
     expect(ok.status).toBe(202);
     expect(ok.headers['preference-applied']).toBe('respond-async');
+    expect(ok.body).toEqual({ accepted: true, requestId: expect.any(String), caseKey: id });
     // Refused up front, exactly as a synchronous command would be: nothing is sent.
     const bad = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ to: 'review' });
     expect(bad.status).toBe(409);
