@@ -17,7 +17,10 @@ const slotParams = caseIdParams.extend({ slot: keySchema });
 const versionParams = slotParams.extend({ version: z.coerce.number().int().positive() });
 const documentIdParams = caseIdParams.extend({ docId: z.string().min(1).max(100) });
 
-export const generateDocumentInput = z.object({ template: keySchema.meta({ description: 'Key of one of the case template\'s documentTemplates' }) }).strict();
+export const generateDocumentInput = z
+  .object({ template: keySchema.meta({ description: 'Key of one of the case template\'s documentTemplates' }) })
+  .strict()
+  .meta({ example: { template: 'offerLetter' } });
 
 const uploadForm = z
   .object({ file: z.string().meta({ format: 'binary', description: 'The file; its part Content-Type and file name are recorded' }) })

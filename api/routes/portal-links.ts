@@ -15,7 +15,7 @@ import { caseIdParams } from '../schemas';
 export const portalLinkInput = z
   .object({ participantId: z.string().regex(/^P-[1-9][0-9]*$/, 'must be a participant id like P-2') })
   .strict()
-  .meta({ id: 'PortalLinkInput' });
+  .meta({ id: 'PortalLinkInput', example: { participantId: 'P-2' } });
 
 const linkSchema = z
   .object({

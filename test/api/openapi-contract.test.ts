@@ -5,6 +5,7 @@
 import { apiRoutes } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { buildOpenApiDocument } from '../../api/openapi';
+import { z } from 'zod';
 
 const doc = (publicUrl?: string) =>
   buildOpenApiDocument(apiRoutes({ config: {} } as unknown as ApiDeps), publicUrl) as unknown as {
@@ -27,4 +28,30 @@ test('every operation has a unique camelCase operationId', () => {
 test('the document names its server: PUBLIC_URL, or the origin that serves it', () => {
   expect(doc('https://cases.example.com').servers).toEqual([expect.objectContaining({ url: 'https://cases.example.com' })]);
   expect(doc().servers).toEqual([expect.objectContaining({ url: '/' })]);
+});
+
+test('every JSON request body has a realistic example that its own schema accepts', () => {
+  const routes = apiRoutes({ config: {} } as unknown as ApiDeps).filter((r) => r.body);
+  expect(routes.length).toBeGreaterThan(15);
+  const missing: string[] = [];
+  for (const route of routes) {
+    const example = (z.globalRegistry.get(route.body!) as { example?: unknown } | undefined)?.example;
+    if (example === undefined) {
+      missing.push(`${route.method} ${route.path}`);
+      continue;
+    }
+    const parsed = route.body!.safeParse(example);
+    expect({ at: `${route.method} ${route.path}`, ok: parsed.success }).toEqual({ at: `${route.method} ${route.path}`, ok: true });
+  }
+  // Bodies that are a template (JSON or YAML), saved views and token requests document themselves by their fields.
+  expect(missing.filter((at) => /\/v1\/cases/.test(at))).toEqual([]);
+});
+
+test('a command answers 200 (the case view) and 202 (accepted) with schemas a typed client tells apart, and no internal notes', () => {
+  const text = JSON.stringify(doc());
+  expect(text).not.toMatch(/DESIGN\.md|v1 sketch/);
+  const { components } = doc() as unknown as { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
+  const accepted = Object.keys(components.schemas.Accepted?.properties ?? {});
+  expect(accepted).toEqual(['accepted', 'requestId', 'caseKey']);
+  expect(Object.keys(components.schemas.CommandResult?.properties ?? {})).toEqual(expect.arrayContaining(['case', 'events']));
 });
