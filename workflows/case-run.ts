@@ -65,6 +65,8 @@ export class CaseRun {
   private cachedView: { seq: number; at: string; view: CaseView } | undefined;
   /** Events the caller does not have (signals, deadlines, effects, the opening) wait in the backlog: project now. */
   private projectNow = false;
+  /** The newest event that waits for the run's own projection (`projectNow` until it is written). */
+  private promptThrough = 0;
   /** When events left to an update's caller are projected by the run anyway (the caller may have failed). */
   private projectBy: number | undefined;
   /** The opening's events, until the start's `opened` update takes them to the read model (first run only). */
@@ -147,12 +149,12 @@ export class CaseRun {
     if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq) };
     const verdict = this.validatedVerdict() ?? commandVerdict(this.state, this.definition, raw, now(), this.backlog);
     if (!verdict.ok) throw rejectionFailure(verdict.rejection);
-    // With other events waiting to be projected now, these go in the same batch; else the caller writes them.
-    const leftToCaller = !this.projectNow;
-    const events = this.commit(verdict.applied, 0, leftToCaller);
+    // The caller writes them. If older events still wait for the run's own projection, that write
+    // is refused as not contiguous, and the run's next batch carries these too.
+    const events = this.commit(verdict.applied, 0, true);
     this.remember(verdict.request.requestId, events);
     this.afterChange();
-    return { case: this.view(), events, ...(leftToCaller ? { project: true } : {}) };
+    return { case: this.view(), events, project: true };
   }
 
   /** A fire-and-forget command: a refused one is recorded on the timeline, never fails the task. */
@@ -192,6 +194,7 @@ export class CaseRun {
   async run(): Promise<CaseState> {
     // Started without `opened` (another client, the Temporal UI): nobody else writes the opening.
     if (this.opening) {
+      this.promptThrough = this.opening[this.opening.length - 1]?.seq ?? 0;
       this.opening = undefined;
       this.projectNow = true;
     }
@@ -275,11 +278,11 @@ export class CaseRun {
       await sleep('1 minute');
       return;
     }
-    this.backlog.acknowledge(events[events.length - 1]!.seq);
-    if (this.backlog.length === 0) {
-      this.projectNow = false;
-      this.projectBy = undefined;
-    }
+    const through = events[events.length - 1]!.seq;
+    this.backlog.acknowledge(through);
+    // Only what waited for the run itself keeps it projecting at once: callers' events keep their grace.
+    this.projectNow = this.backlog.length > 0 && this.promptThrough > through;
+    if (this.backlog.length === 0) this.projectBy = undefined;
     this.reportDroppedSignals();
   }
 
@@ -360,7 +363,10 @@ export class CaseRun {
     this.backlog.push(applied.events);
     if (applied.events.length > 0) {
       if (leftToCaller) this.projectBy ??= Date.now() + CALLER_PROJECTION_GRACE_MS;
-      else this.projectNow = true;
+      else {
+        this.projectNow = true;
+        this.promptThrough = applied.events[applied.events.length - 1]!.seq;
+      }
     }
     return applied.events;
   }
