@@ -4,6 +4,9 @@ import { projectCase } from '../db/read-model';
 import { getPinnedDefinition } from '../db/templates';
 import type { CommandResult } from '../domain/case-view';
 
+/** When a write refused as not contiguous is tried again (ms after the previous try). */
+const RETRY_AFTER_MS = [0, 50, 250];
+
 /** Writes a command's answer to the read model; never throws (the case workflow is the backstop). */
 export type AnswerProjection = (caseKey: string, result: CommandResult) => Promise<void>;
 
@@ -20,7 +23,13 @@ export function answerProjection(db: Database, log?: Logger): AnswerProjection {
       const { key, version } = result.case.template;
       const template = await getPinnedDefinition(db, key, version);
       if (!template) return;
-      await projectCase(db, { caseKey, view: result.case, events: result.events }, template, { contiguous: true });
+      // Refused as not contiguous, it is usually just behind the workflow's own write of older events
+      // (an effect's outcome, a signal): try again shortly before leaving it to the workflow's grace.
+      for (const wait of RETRY_AFTER_MS) {
+        if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+        const written = await projectCase(db, { caseKey, view: result.case, events: result.events }, template, { contiguous: true });
+        if (!written.skipped) return;
+      }
     } catch (err) {
       log?.warn({ err, caseKey }, 'writing a command to the read model failed; the case workflow writes it shortly');
     }
