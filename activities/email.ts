@@ -10,6 +10,8 @@ import { createPortalLink, portalLinkTtlMs, portalUrl } from '../db/portal-links
 import type { EmailEffect, EmailResult, RenderContext } from '../domain/effects';
 import { BudgetExceeded } from '../domain/logic-budget';
 import { renderTemplate, templateNames } from '../domain/render';
+import type { CaseMetrics, EmailOutcome } from '../metrics/case-metrics';
+import { activityAttempt } from './attempt';
 import { requestSignal } from './signals';
 
 /** `ApplicationFailure.type` values of the e-mail activities. */
@@ -44,6 +46,8 @@ export interface EmailDeps {
   db: Database;
   config: Config;
   log: Logger;
+  /** Counts each attempt by outcome (README "Metrics"); uncounted when absent. */
+  metrics?: CaseMetrics;
 }
 
 /** A rendered message, ready to record and send. `key` is the idempotency key (also sent to Resend). */
@@ -141,7 +145,7 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
     ? new Resend(config.RESEND_API_KEY, config.RESEND_BASE_URL ? { baseUrl: config.RESEND_BASE_URL } : undefined)
     : undefined;
 
-  const send = async (message: OutgoingEmail): Promise<EmailResult> => {
+  const send = async (message: OutgoingEmail): Promise<{ result: EmailResult; outcome: EmailOutcome }> => {
     const { row, created } = await claimEmail(db, {
       idempotencyKey: message.key,
       caseKey: message.caseKey,
@@ -152,16 +156,16 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
       text: message.text ?? null,
       status: resend ? 'sending' : 'outbox',
     });
-    if (row.status === 'sent') return { emailId: row.id, delivery: 'sent', ...(row.providerId ? { providerId: row.providerId } : {}) };
+    if (row.status === 'sent') return { result: { emailId: row.id, delivery: 'sent', ...(row.providerId ? { providerId: row.providerId } : {}) }, outcome: 'duplicate' };
     if (row.status === 'outbox') {
       if (created) log.info({ emailId: row.id, to: row.to, subject: redactPortalTokens(row.subject), caseKey: row.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
-      return { emailId: row.id, delivery: 'outbox' };
+      return { result: { emailId: row.id, delivery: 'outbox' }, outcome: created ? 'outbox' : 'duplicate' };
     }
     if (!resend) {
       // An earlier attempt ran with an API key, this worker has none: the outbox is its delivery now.
       const outbox = await markEmailOutbox(db, row.id);
       log.info({ emailId: outbox.id, to: outbox.to, subject: redactPortalTokens(outbox.subject), caseKey: outbox.caseKey }, 'e-mail written to the development outbox (RESEND_API_KEY is not set)');
-      return { emailId: outbox.id, delivery: 'outbox' };
+      return { result: { emailId: outbox.id, delivery: 'outbox' }, outcome: 'outbox' };
     }
 
     await recordEmailAttempt(db, row.id);
@@ -172,7 +176,7 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
     if (data) {
       const sent = await markEmailSent(db, row.id, data.id, withoutPortalTokens(row));
       log.info({ emailId: sent.id, providerId: data.id, caseKey: sent.caseKey }, 'e-mail sent through Resend');
-      return { emailId: sent.id, delivery: 'sent', providerId: data.id };
+      return { result: { emailId: sent.id, delivery: 'sent', providerId: data.id }, outcome: 'sent' };
     }
 
     const verdict = classifyResendError(error, headers);
@@ -188,12 +192,24 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
     });
   };
   return async (message) => {
+    const attempt = activityAttempt();
     try {
-      return await send(message);
+      const { result, outcome } = await send(message);
+      deps.metrics?.emailAttempt(outcome, attempt);
+      return result;
     } catch (err) {
-      throw activityError(err);
+      const failure = activityError(err);
+      deps.metrics?.emailAttempt(failureOutcome(failure), attempt);
+      throw failure;
     }
   };
+}
+
+/** How a failed attempt counts: Resend's refusal, a transient failure Temporal retries, or anything else (the database…). */
+function failureOutcome(failure: unknown): EmailOutcome {
+  if (failure instanceof ApplicationFailure && failure.type === EmailFailure.Rejected) return 'rejected';
+  if (failure instanceof ApplicationFailure && failure.type === EmailFailure.DeliveryFailed) return 'transient_failure';
+  return 'error';
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { createLogger } from '../config/logger';
 import type { Database } from '../db/connection';
+import { CaseMetrics } from '../metrics/case-metrics';
 import { sendDigestsActivity } from './digest';
 import { sendEmailActivity } from './email';
 import { notifyUserActivity } from './notify';
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   config: Config;
   /** Where activities log (deliveries, refusals); a pino logger at LOG_LEVEL when absent. */
   log?: Logger;
+  /** Where they count what they store and deliver (the worker serves it at /metrics); a registry of their own when absent. */
+  metrics?: CaseMetrics;
 }
 
 /**
@@ -27,10 +30,11 @@ export interface ActivityDeps {
  * real database and fakes of third-party services. Workflows import this type only.
  */
 export function createActivities(deps: ActivityDeps) {
-  const effectDeps = { db: deps.db, config: deps.config, log: deps.log ?? createLogger(deps.config, 'activities') };
+  const metrics = deps.metrics ?? new CaseMetrics();
+  const effectDeps = { db: deps.db, config: deps.config, log: deps.log ?? createLogger(deps.config, 'activities'), metrics };
   return {
     /** Projects `{ caseKey, view, events }` into the read model; idempotent and order-safe. */
-    projectCase: projectCaseActivity(deps.db),
+    projectCase: projectCaseActivity(deps.db, metrics),
     /** EmailEffect → EmailResult: records and sends one e-mail, once per effect key (Resend, or the outbox). */
     sendEmail: sendEmailActivity(effectDeps),
     /** NotifyEffect → NotifyResult: an in-app notification, plus an e-mail copy when the user has an address. */

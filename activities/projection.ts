@@ -5,6 +5,7 @@ import type { Database } from '../db/connection';
 import { isPermanentDataError } from '../db/errors';
 import { InvalidProjectionError, projectCase, type ProjectionBatch } from '../db/read-model';
 import { getPinnedDefinition } from '../db/templates';
+import type { CaseMetrics } from '../metrics/case-metrics';
 
 /** `ApplicationFailure.type` values of the projection activity's permanent failures. */
 export const ProjectionFailure = {
@@ -26,7 +27,7 @@ const batchSchema = z
  * PostgreSQL refuses fail for good; everything else (connection loss, deadlocks, timeouts) is
  * thrown as is, so Temporal retries it.
  */
-export function projectCaseActivity(db: Database) {
+export function projectCaseActivity(db: Database, metrics: CaseMetrics) {
   return async (batch: ProjectionBatch): Promise<{ projectedThrough: number }> => {
     const parsed = batchSchema.safeParse(batch);
     if (!parsed.success) {
@@ -42,7 +43,9 @@ export function projectCaseActivity(db: Database) {
       const template = await getPinnedDefinition(db, key, version);
       if (!template) throw new InvalidProjectionError(`case ${batch.caseKey} pins template ${key} v${version}, which is not in the templates table`);
       // The batch as sent (not zod's output): the stored view keeps every field the workflow put in it.
-      return await projectCase(db, batch, template);
+      const { projectedThrough, inserted } = await projectCase(db, batch, template);
+      metrics.eventsStored(key, inserted, 'worker');
+      return { projectedThrough };
     } catch (err) {
       if (err instanceof InvalidProjectionError) {
         throw ApplicationFailure.create({ type: ProjectionFailure.InvalidBatch, message: err.message, nonRetryable: true });

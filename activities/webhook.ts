@@ -7,6 +7,8 @@ import { claimWebhookDelivery, markWebhookDelivered, recordWebhookAttempt, recor
 import type { WebhookEffect, WebhookResult } from '../domain/effects';
 import type { RuleRef } from '../domain/events';
 import { webhookUrlProblem } from '../domain/webhook-hosts';
+import type { CaseMetrics, WebhookOutcome } from '../metrics/case-metrics';
+import { activityAttempt } from './attempt';
 import { requestSignal } from './signals';
 
 /** `ApplicationFailure.type` values of the webhook activity. */
@@ -47,6 +49,8 @@ export interface WebhookDeps {
   db: Database;
   config: Config;
   log: Logger;
+  /** Counts each attempt by outcome (README "Metrics"); uncounted when absent. */
+  metrics?: CaseMetrics;
 }
 
 /**
@@ -54,10 +58,41 @@ export interface WebhookDeps {
  * delivery under the effect's key. A delivery already recorded as delivered is not sent again.
  */
 export function callWebhookActivity(deps: WebhookDeps): (effect: WebhookEffect) => Promise<WebhookResult> {
+  const deliver = webhookDelivery(deps);
+  return async (effect) => {
+    const attempt = activityAttempt();
+    try {
+      const { result, outcome } = await deliver(effect);
+      deps.metrics?.webhookAttempt(outcome, attempt);
+      return result;
+    } catch (err) {
+      deps.metrics?.webhookAttempt(failureOutcome(err), attempt);
+      throw err;
+    }
+  };
+}
+
+/** How a failed attempt counts, by the failure's type; anything not ours (the database…) is an `error`. */
+function failureOutcome(err: unknown): WebhookOutcome {
+  if (!(err instanceof ApplicationFailure)) return 'error';
+  switch (err.type) {
+    case WebhookFailure.HostNotAllowed:
+      return 'host_not_allowed';
+    case WebhookFailure.Rejected:
+      return 'rejected';
+    case WebhookFailure.DeliveryFailed:
+      return 'transient_failure';
+    default:
+      return 'error';
+  }
+}
+
+/** One attempt at a delivery, and how it went (a delivery recorded earlier is a `duplicate`, not sent again). */
+function webhookDelivery(deps: WebhookDeps): (effect: WebhookEffect) => Promise<{ result: WebhookResult; outcome: WebhookOutcome }> {
   const { db, config, log } = deps;
   return async (effect) => {
     const delivery = await claimWebhookDelivery(db, { idempotencyKey: effect.key, caseKey: effect.caseKey, url: effect.url });
-    if (delivery.status === 'delivered') return { deliveryId: delivery.id, status: delivery.responseStatus ?? 200 };
+    if (delivery.status === 'delivered') return { result: { deliveryId: delivery.id, status: delivery.responseStatus ?? 200 }, outcome: 'duplicate' };
 
     // Checked on every attempt: the allowlist may have shrunk since the template was published.
     const hostProblem = webhookUrlProblem(effect.url, config.WEBHOOK_ALLOWED_HOSTS);
@@ -99,7 +134,7 @@ export function callWebhookActivity(deps: WebhookDeps): (effect: WebhookEffect) 
     if (response.status >= 200 && response.status < 300) {
       const done = await markWebhookDelivered(db, delivery.id, response.status);
       log.info({ deliveryId: done.id, caseKey: effect.caseKey, url: effect.url, status: response.status }, 'webhook delivered');
-      return { deliveryId: done.id, status: response.status };
+      return { result: { deliveryId: done.id, status: response.status }, outcome: 'delivered' };
     }
 
     const retryable = response.status >= 500 || response.status === 408 || response.status === 429;

@@ -3,6 +3,7 @@ import type { Database } from '../db/connection';
 import { projectCase } from '../db/read-model';
 import { getPinnedDefinition } from '../db/templates';
 import type { CommandResult } from '../domain/case-view';
+import type { CaseMetrics } from '../metrics/case-metrics';
 
 /** When a write refused as not contiguous is tried again (ms after the previous try). */
 const RETRY_AFTER_MS = [0, 50, 250];
@@ -16,7 +17,7 @@ export type AnswerProjection = (caseKey: string, result: CommandResult) => Promi
  * (it writes them itself CALLER_PROJECTION_GRACE_MS later if this write is lost). Only right after
  * what the read model holds (`contiguous`): a write that would leave a gap is left to the workflow.
  */
-export function answerProjection(db: Database, log?: Logger): AnswerProjection {
+export function answerProjection(db: Database, log?: Logger, metrics?: CaseMetrics): AnswerProjection {
   return async (caseKey, result) => {
     if (!result.project || result.events.length === 0) return;
     try {
@@ -28,7 +29,10 @@ export function answerProjection(db: Database, log?: Logger): AnswerProjection {
       for (const wait of RETRY_AFTER_MS) {
         if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
         const written = await projectCase(db, { caseKey, view: result.case, events: result.events }, template, { contiguous: true });
-        if (!written.skipped) return;
+        if (!written.skipped) {
+          metrics?.eventsStored(key, written.inserted, 'api');
+          return;
+        }
       }
     } catch (err) {
       log?.warn({ err, caseKey }, 'writing a command to the read model failed; the case workflow writes it shortly');

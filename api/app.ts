@@ -35,14 +35,20 @@ import { reportRoutes } from './routes/reports';
 import { auditRoutes } from './routes/audit';
 import { portalLogSerializers, portalRouter } from './portal/router';
 import { consoleRouter } from './console';
+import { openCasesByStage } from '../db/case-counts';
+import { CaseMetrics } from '../metrics/case-metrics';
+import { registerOpenCasesGauges } from '../metrics/open-cases';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
 export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle }) {
   const { connection, db, config, log } = opts;
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // One set of business metrics: the answers this API writes to the read model count there too.
+  const metrics = new CaseMetrics();
   return createApp({
     db,
-    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log))),
+    metrics,
+    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log, metrics))),
     temporal: connection,
     config: { ...config, archiveAfterMs: caseRetentionMs(config) },
     log,
@@ -187,7 +193,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 }
 
 /** The Express app: health, metrics, docs, and every /v1 route described in api/routes. `metrics` is its registry (for METRICS_PORT). */
-export function createApp(deps: ApiDeps): express.Express & { metrics: Registry } {
+export function createApp(appDeps: ApiDeps): express.Express & { metrics: Registry } {
+  const caseMetrics = appDeps.metrics ?? new CaseMetrics();
+  const deps: ApiDeps = { ...appDeps, metrics: caseMetrics };
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders);
@@ -203,6 +211,9 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [metrics],
   });
+  registerOpenCasesGauges(metrics, () => openCasesByStage(deps.db), (err) => deps.log.warn({ err }, 'counting open cases for /metrics failed'));
+  // What /metrics serves: the HTTP and process metrics above, and the business metrics (shared with the answer projection).
+  const served = Registry.merge([metrics, caseMetrics.registry]);
   app.use((req, res, next) => {
     const end = httpDuration.startTimer();
     res.on('finish', () => end({ method: req.method, route: (req.route?.path as string | undefined) ?? 'unmatched', status: res.statusCode }));
@@ -250,7 +261,7 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
   });
   if (deps.config.METRICS_PORT === undefined) {
     app.get('/metrics', metricsGuard(deps.config.METRICS_TOKEN, authenticate), async (_req, res) => {
-      res.type(metrics.contentType).send(await metrics.metrics());
+      res.type(served.contentType).send(await served.metrics());
     });
   }
 
@@ -295,5 +306,5 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
-  return Object.assign(app, { metrics });
+  return Object.assign(app, { metrics: served });
 }

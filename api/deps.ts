@@ -2,6 +2,7 @@ import type { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
+import type { CaseMetrics } from '../metrics/case-metrics';
 import type { CaseClient } from './case-client';
 
 /** Set while the process shuts down: readiness fails and new requests are turned away. */
@@ -17,4 +18,6 @@ export interface ApiDeps {
   config: Config & { archiveAfterMs?: number };
   log: Logger;
   lifecycle?: Lifecycle;
+  /** Business metrics, served at /metrics with the HTTP ones; the app makes its own when absent. Hand the same to answerProjection. */
+  metrics?: CaseMetrics;
 }

@@ -215,6 +215,18 @@ export const envSchema = z.object({
   // Worker memory.
   /** Case workflows kept in the worker's cache; others are evicted and replayed on their next task. Default: from the heap limit. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).optional(),
+
+  // Worker operations.
+  /**
+   * Where the worker serves `/healthz`, `/readyz` and `/metrics` (its business metrics and the
+   * Temporal SDK's), on HOST. Unset: 3001 under `npm run worker`, any free port under `npm start`.
+   */
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * A workflow bundle prebuilt by `npm run build:workflows` (the image has one): the worker loads
+   * it instead of bundling the workflow code at start. Unset: bundled at start (development).
+   */
+  WORKFLOW_BUNDLE: optionalString,
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };
@@ -237,6 +249,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .refine((c) => c.METRICS_PORT === undefined || c.METRICS_PORT === 0 || c.METRICS_PORT !== c.PORT, {
       path: ['METRICS_PORT'],
       message: 'must differ from PORT',
+    })
+    .refine((c) => !c.WORKER_PORT || (c.WORKER_PORT !== c.PORT && c.WORKER_PORT !== c.METRICS_PORT), {
+      path: ['WORKER_PORT'],
+      message: 'must differ from PORT and METRICS_PORT (npm start runs the API and the worker in one process)',
     })
     .safeParse(env);
   if (!parsed.success) {

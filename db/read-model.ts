@@ -75,6 +75,16 @@ export interface TimelinePage {
   nextCursor: number | null;
 }
 
+/** What a projection wrote. */
+export interface ProjectionOutcome {
+  /** The highest event seq of the batch (the view's lastSeq for a batch without events); 0 when skipped. */
+  projectedThrough: number;
+  /** Set when a `contiguous` write was refused because it would leave a gap: nothing was written. */
+  skipped?: true;
+  /** The batch's events this write stored for the first time (a re-sent duplicate is not among them). */
+  inserted: CaseEvent[];
+}
+
 /** A batch whose data cannot be projected (e.g. a timestamp that is not one): retrying cannot help. */
 export class InvalidProjectionError extends Error {
   override readonly name = 'InvalidProjectionError';
@@ -102,15 +112,18 @@ export async function projectCase(
   batch: ProjectionBatch,
   template: TemplateDefinition,
   options: { contiguous?: boolean } = {},
-): Promise<{ projectedThrough: number; skipped?: true }> {
+): Promise<ProjectionOutcome> {
   const { caseKey, view, events } = withoutNul(batch);
   if (view.id !== caseKey) throw new InvalidProjectionError(`projection of ${caseKey} carries the view of ${view.id}`);
   const stray = events.find((e) => !Number.isInteger(e.seq) || e.seq < 1);
   if (stray) throw new InvalidProjectionError(`projection of ${caseKey} carries an event with invalid seq ${String(stray.seq)}`);
 
-  if (options.contiguous && (await appendAnswer(db, { caseKey, view, events }, template))) {
-    return { projectedThrough: events[events.length - 1]!.seq };
+  if (options.contiguous) {
+    const appended = await appendAnswer(db, { caseKey, view, events }, template);
+    if (appended) return { projectedThrough: events[events.length - 1]!.seq, inserted: newlyStored(events, appended.inserted) };
   }
+  /** Seqs of the events this write stored (not those already there): what metrics count, once per event. */
+  const stored: number[] = [];
 
   const written = await db.transaction(async (tx) => {
     /** The stored tasks and participants are those of this view already (see below). */
@@ -135,7 +148,7 @@ export async function projectCase(
         row?.viewSeq === events[0]!.seq - 1 && view.lastSeq === events[events.length - 1]!.seq && !events.some((e) => e.type.startsWith('task.') || e.type.startsWith('participant.'));
     }
     for (const chunk of chunks(events)) {
-      await tx
+      const added = await tx
         .insert(caseEvents)
         .values(
           chunk.map((e) => ({
@@ -148,7 +161,9 @@ export async function projectCase(
             data: e.data as Record<string, unknown>,
           })),
         )
-        .onConflictDoNothing({ target: [caseEvents.caseKey, caseEvents.seq] });
+        .onConflictDoNothing({ target: [caseEvents.caseKey, caseEvents.seq] })
+        .returning({ seq: caseEvents.seq });
+      for (const { seq } of added) stored.push(seq);
     }
 
     const row = {
@@ -235,10 +250,17 @@ export async function projectCase(
     }
     return true;
   });
-  if (!written) return { projectedThrough: 0, skipped: true };
+  if (!written) return { projectedThrough: 0, skipped: true, inserted: [] };
 
   const projectedThrough = events.reduce((max, e) => Math.max(max, e.seq), 0);
-  return { projectedThrough: events.length ? projectedThrough : view.lastSeq };
+  return { projectedThrough: events.length ? projectedThrough : view.lastSeq, inserted: newlyStored(events, stored) };
+}
+
+/** The events of a batch whose seq the write reported as newly stored. */
+function newlyStored(events: CaseEvent[], seqs: readonly number[]): CaseEvent[] {
+  if (seqs.length === events.length) return events;
+  const stored = new Set(seqs);
+  return events.filter((e) => stored.has(e.seq));
 }
 
 /** The columns of a case summary (lists, boards, the CSV export). */
@@ -530,10 +552,10 @@ const NUL = /\u0000/g;
  * any of that does not hold, and `projectCase` takes the general path. A case's opening likewise,
  * while the case has no row.
  */
-async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionBatch, template: TemplateDefinition): Promise<boolean> {
+async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionBatch, template: TemplateDefinition): Promise<{ inserted: number[] } | undefined> {
   const first = events[0]?.seq;
   const last = events[events.length - 1]?.seq;
-  if (first === undefined || view.lastSeq !== last || events.some((e) => e.type.startsWith('task.') || e.type.startsWith('participant.'))) return false;
+  if (first === undefined || view.lastSeq !== last || events.some((e) => e.type.startsWith('task.') || e.type.startsWith('participant.'))) return undefined;
   for (const e of events) instant(e.at, `event ${e.seq} at`);
   const at = (value: string | null | undefined, what: string) => (value ? instant(value, what).toISOString() : null);
   const rows = events.map((e) => ({ seq: e.seq, at: e.at, type: e.type, stage: e.stage, actor: e.actor, data: e.data }));
@@ -554,7 +576,8 @@ async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionB
       select ${caseKey}, e.seq, e.at, e.type, e.stage, e.actor, e.data
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(seq integer, at timestamptz, type text, stage text, actor jsonb, data jsonb)
       where exists (select 1 from fits)
-      on conflict (case_key, seq) do nothing`;
+      on conflict (case_key, seq) do nothing
+      returning seq`;
   if (first === 1) {
     // The opening of a case not in the read model yet: its row and its first events, or nothing.
     const opened = await db.execute(sql`
@@ -569,8 +592,8 @@ async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionB
         where exists (select 1 from fits)
         on conflict (key) do nothing
       )
-      select exists (select 1 from fits) as fits`);
-    return firstRow<{ fits: boolean }>(opened)?.fits === true;
+      select exists (select 1 from fits) as fits, ${insertedSeqs} as inserted`);
+    return appendedOrNot(firstRow<AppendRow>(opened));
   }
   const result = await db.execute(sql`
     with stored as (
@@ -590,8 +613,20 @@ async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionB
         search_text = ${columns.searchText}
       where ${cases.key} = ${caseKey} and ${cases.lastSeq} < ${view.lastSeq} and exists (select 1 from fits)
     )
-    select exists (select 1 from fits) as fits`);
-  return firstRow<{ fits: boolean }>(result)?.fits === true;
+    select exists (select 1 from fits) as fits, ${insertedSeqs} as inserted`);
+  return appendedOrNot(firstRow<AppendRow>(result));
+}
+
+/** The seqs the `added` CTE stored, as JSON text (the same through postgres.js and PGlite). */
+const insertedSeqs = sql`(select coalesce(json_agg(seq), '[]'::json)::text from added)`;
+
+interface AppendRow {
+  fits: boolean;
+  inserted: string;
+}
+
+function appendedOrNot(row: AppendRow | undefined): { inserted: number[] } | undefined {
+  return row?.fits === true ? { inserted: JSON.parse(row.inserted) as number[] } : undefined;
 }
 
 /** The first row of `db.execute`, whose shape differs between postgres.js (an array) and PGlite (`{ rows }`). */

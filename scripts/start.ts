@@ -85,7 +85,8 @@ async function main() {
 
     const database = await openMigratedDatabase(config, stack);
 
-    const worker = await runWorker({ config, log, db: database.db, temporalAddress: address });
+    // Its health and metrics on any free port of this machine (printed below), unless WORKER_PORT says otherwise.
+    const worker = await runWorker({ config, log, db: database.db, temporalAddress: address, health: { port: 0, host: '127.0.0.1' } });
     worker.done.catch((err: unknown) => {
       log.error({ err }, 'worker failed');
       void stack.stop(1);
@@ -105,6 +106,7 @@ async function main() {
     say(`  API          ${api.url}/v1`);
     say(`  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`);
     if (api.metricsUrl) say(`  Metrics      ${api.metricsUrl}/metrics`);
+    if (worker.healthUrl) say(`  Worker       ${worker.healthUrl}/metrics   (also /healthz, /readyz)`);
     say(`  Temporal UI  ${temporalUi ?? '(external Temporal server)'}`);
     say(`  Database     ${database.driver === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`);
     say(`  Dev token    ${token}`);

@@ -1,10 +1,14 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { createTemporalLogger } from '../config/logger';
 import type { Database } from '../db/connection';
+import { CaseMetrics } from '../metrics/case-metrics';
 import { createCaseWorker } from './create-worker';
+import { freeLoopbackPort, listenHealth, workerHealthApp } from './health-server';
 import { ensureDigestSchedule } from './schedules';
 import { registerSearchAttributes } from './search-attributes';
 import { workflowCacheSize } from './workflow-cache';
@@ -12,27 +16,80 @@ import { workflowCacheSize } from './workflow-cache';
 export interface RunningWorker {
   /** Resolves when the worker stops; rejects if it fails. */
   done: Promise<void>;
+  /** Where `/healthz`, `/readyz` and `/metrics` are served, when they are (WORKER_PORT). */
+  healthUrl?: string;
   /** Stops polling and waits for tasks in flight; safe to call more than once. */
   stop(): Promise<void>;
 }
 
-let runtimeInstalled = false;
+/** Where `npm run worker` (and the image) serves its health and metrics unless WORKER_PORT says otherwise. */
+export const DEFAULT_WORKER_PORT = 3001;
+
+/** Set once this process has installed the SDK runtime: the URL of its Prometheus exporter. */
+let runtime: { sdkMetricsUrl: string } | undefined;
+
+/**
+ * Finer buckets (seconds) than the SDK's defaults, whose first is 0.1 s: a healthy workflow task
+ * waits and runs for milliseconds, and the dashboard's percentiles need buckets there.
+ */
+const LATENCY_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const SDK_LATENCY_BUCKETS = Object.fromEntries(
+  [
+    'workflow_task_schedule_to_start_latency',
+    'workflow_task_execution_latency',
+    'workflow_task_replay_latency',
+    'activity_schedule_to_start_latency',
+    'activity_execution_latency',
+    'request_latency',
+  ].map((name) => [name, LATENCY_SECONDS]),
+);
+
+/**
+ * The SDK runtime, once per process: logs through our logger, no signal handlers of its own (the
+ * process decides when the worker stops, after the API has drained), and the core's metrics
+ * exported in Prometheus form on a loopback port the health server reads them from, so each
+ * worker has one /metrics. Counters end in `_total` and durations are seconds, as Prometheus
+ * names them.
+ */
+async function installRuntime(config: Config): Promise<{ sdkMetricsUrl: string }> {
+  if (runtime) return runtime;
+  const bindAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+  Runtime.install({
+    logger: createTemporalLogger(config),
+    shutdownSignals: [],
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true, histogramBucketOverrides: SDK_LATENCY_BUCKETS } },
+    },
+  });
+  runtime = { sdkMetricsUrl: `http://${bindAddress}/metrics` };
+  return runtime;
+}
+
+/** The prebuilt bundle WORKFLOW_BUNDLE names, if any; a missing file stops the start rather than bundling silently. */
+function prebuiltBundle(config: Config): { codePath: string } | undefined {
+  if (!config.WORKFLOW_BUNDLE) return undefined;
+  const codePath = path.resolve(config.WORKFLOW_BUNDLE);
+  if (!fs.existsSync(codePath)) throw new Error(`WORKFLOW_BUNDLE=${config.WORKFLOW_BUNDLE} does not exist: build it with \`npm run build:workflows\`, or unset it to bundle at start`);
+  return { codePath };
+}
 
 /**
  * The worker service as every run mode starts it (`npm start`, `npm run worker`): the SDK
- * runtime, the case search attributes, the worker, the owner-digest schedule.
+ * runtime, the case search attributes, the worker, the owner-digest schedule, and its health and
+ * metrics server on WORKER_PORT (else `health.port`; none when both are unset) and HOST (else
+ * `health.host`).
  */
-export async function runWorker(opts: { config: Config; log: Logger; db: Database; temporalAddress: string }): Promise<RunningWorker> {
+export async function runWorker(opts: {
+  config: Config;
+  log: Logger;
+  db: Database;
+  temporalAddress: string;
+  health?: { port?: number; host: string };
+}): Promise<RunningWorker> {
   const { config, log, db, temporalAddress } = opts;
-  if (!runtimeInstalled) {
-    // The process decides when the worker stops (after the API has drained): no signal handlers of the SDK's own.
-    Runtime.install({
-      logger: createTemporalLogger(config),
-      shutdownSignals: [],
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
-    });
-    runtimeInstalled = true;
-  }
+  const { sdkMetricsUrl } = await installRuntime(config);
+  const workflowBundle = prebuiltBundle(config);
   const client = await Connection.connect({ address: temporalAddress });
   try {
     await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
@@ -42,17 +99,40 @@ export async function runWorker(opts: { config: Config; log: Logger; db: Databas
     await client.close();
   }
   const connection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await createCaseWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config });
+  const metrics = new CaseMetrics();
+  const worker = await createCaseWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    db,
+    config,
+    metrics,
+    ...(workflowBundle ? { workflowBundle } : {}),
+  });
   const cache = workflowCacheSize(config);
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress, ...cache }, 'worker started');
+  const port = config.WORKER_PORT ?? opts.health?.port;
+  // Listening before the worker runs: a port already taken fails the start with nothing left running.
+  const health =
+    port === undefined
+      ? undefined
+      : await listenHealth(workerHealthApp({ worker, connection, db, metrics, sdkMetricsUrl }), port, config.HOST ?? opts.health?.host ?? '0.0.0.0').catch(async (err: unknown) => {
+          await connection.close().catch(() => undefined);
+          throw err;
+        });
   const done = worker.run().finally(() => connection.close().catch(() => undefined));
+  log.info(
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress, workflowBundle: workflowBundle?.codePath ?? 'bundled at start', ...(health ? { healthUrl: health.url } : {}), ...cache },
+    'worker started',
+  );
   let stopped: Promise<void> | undefined;
   return {
     done,
+    ...(health ? { healthUrl: health.url } : {}),
     stop: () =>
       (stopped ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => undefined);
+        await health?.close();
       })()),
   };
 }

@@ -7,6 +7,7 @@ import type { CaseView } from '../../domain/case-view';
 import type { FieldError } from '../../domain/fields';
 import { documentRequests, parsePortalForm, publicTimeline, PUBLIC_EVENT_TYPES, slotLabel, type TimelineEventLike } from '../../domain/portal';
 import type { TemplateDefinition } from '../../domain/template';
+import type { PortalAction } from '../../metrics/case-metrics';
 import type { ApiDeps } from '../deps';
 import { fileReceiver, loadCase, uploadDocument } from '../documents';
 import { isDatabaseUnavailable } from '../../db/errors';
@@ -131,15 +132,20 @@ export function portalRouter(deps: ApiDeps): express.Router {
     sendPage(res, status, renderCasePage({ token: opened.token, view: opened.view, template: opened.template, participantName: participant?.name ?? '', timeline, ...extra }));
   }
 
-  /** Resolves the token for a handler; refusals become the 404/410 pages. */
+  /** Resolves the token for a handler (counting the link's use as `action`); refusals become the 404/410 pages. */
   const withPortal =
-    (handler: (opened: OpenedPortal, req: Request, res: Response) => Promise<void>) =>
+    (action: PortalAction, handler: (opened: OpenedPortal, req: Request, res: Response) => Promise<void>) =>
     async (req: Request, res: Response, next: NextFunction) => {
+      // Counted once per request: a link that stops working halfway (a handler reopens it) was opened.
+      let counted = false;
       try {
         const opened = await open(String(req.params.token));
+        deps.metrics?.portalRequest(action, 'opened');
+        counted = true;
         await handler(opened, req, res);
       } catch (err) {
         if (err instanceof LinkRefused) {
+          if (!counted) deps.metrics?.portalRequest(action, err.status === 410 ? 'expired' : 'invalid');
           // Let an unread upload finish arriving before the answer, so browsers show the page.
           req.resume();
           sendRefusal(res, err.status);
@@ -158,7 +164,7 @@ export function portalRouter(deps: ApiDeps): express.Router {
 
   router.get(
     '/:token',
-    withPortal(async (opened, req, res) => {
+    withPortal('view', async (opened, req, res) => {
       const done = typeof req.query.done === 'string' && Object.hasOwn(notices, req.query.done) ? notices[req.query.done]?.(req, opened.template) : undefined;
       await renderCase(res, opened, 200, done ? { notice: { kind: 'success', text: done } } : {});
     }),
@@ -166,7 +172,7 @@ export function portalRouter(deps: ApiDeps): express.Router {
 
   router.post(
     '/:token/documents/:slot',
-    withPortal(async (opened, req, res) => {
+    withPortal('upload', async (opened, req, res) => {
       const slotKey = String(req.params.slot);
       try {
         await uploadDocument(deps, {
@@ -193,7 +199,7 @@ export function portalRouter(deps: ApiDeps): express.Router {
   router.post(
     '/:token/form',
     express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
-    withPortal(async (opened, req, res) => {
+    withPortal('form', async (opened, req, res) => {
       const submitted = (req.body ?? {}) as Record<string, unknown>;
       const flaw = findFlaw(submitted);
       if (flaw) {
