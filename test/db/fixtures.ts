@@ -11,7 +11,7 @@ import type { CaseEvent } from '../../domain/events';
 import { type PublishedTemplate, type TemplateDefinition, type TemplateDefinitionInput } from '../../domain/template';
 import { templateDefinitionSchema } from '../../domain/schemas/template';
 import type { Database } from '../../db/connection';
-import { projectCase, type ProjectionBatch } from '../../db/read-model';
+import { projectCase, type ProjectionBatch, type ProjectionOutcome } from '../../db/read-model';
 
 export const admin: Actor = { id: 'ada', name: 'Ada Admin', roles: [ADMIN_ROLE], kind: 'user' };
 
@@ -39,7 +39,7 @@ export function published(def: TemplateDefinition, version = 1): PublishedTempla
 }
 
 /** Projects a batch with the definition its case pinned, as the projection activity does. */
-export function project(db: Database, batch: ProjectionBatch, options?: { contiguous?: boolean }): Promise<{ projectedThrough: number; skipped?: true }> {
+export function project(db: Database, batch: ProjectionBatch, options?: { contiguous?: boolean }): Promise<ProjectionOutcome> {
   const { key, version } = batch.view.template;
   const definition = publishedDefinitions.get(`${key}@${version}`);
   if (!definition) throw new Error(`no fixture template ${key} v${version}: make it with published()`);

@@ -36,7 +36,7 @@ describe('PGlite (embedded) database', () => {
       await projectCase(first.db, c.batch(), template.definition);
       // A command's answer as the API writes it (one statement: jsonb_to_recordset, data-modifying CTEs).
       const answer = c.run({ type: 'comment', text: 'answered' }, minute(2));
-      expect(await projectCase(first.db, c.batch(answer), template.definition, { contiguous: true })).toEqual({ projectedThrough: answer.at(-1)!.seq });
+      expect(await projectCase(first.db, c.batch(answer), template.definition, { contiguous: true })).toEqual({ projectedThrough: answer.at(-1)!.seq, inserted: answer });
       expect((await getTimeline(first.db, key, {})).items.at(-1)).toMatchObject({ seq: c.state.lastSeq, data: { text: 'answered' } });
       expect((await listCases(first.db, { q: 'pat' }, admin)).items.map((i) => i.id)).toEqual(['EMB-1']);
       // Visibility is an array overlap on cases.access: PGlite answers it like PostgreSQL.

@@ -55,19 +55,21 @@ describe('projectCase', () => {
     const second = c.run({ type: 'comment', text: 'second' }, minute(1));
     const third = c.run({ type: 'comment', text: 'third' }, minute(2));
     // Not projected yet: only the opening may be written (a later answer would start with a gap).
-    expect(await project(t.db, { ...c.batch(third) }, { contiguous: true })).toEqual({ projectedThrough: 0, skipped: true });
+    expect(await project(t.db, { ...c.batch(third) }, { contiguous: true })).toEqual({ projectedThrough: 0, skipped: true, inserted: [] });
     expect((await rowsOf('PRJ-9')).case).toBeUndefined();
-    expect(await project(t.db, { ...c.batch(opening) }, { contiguous: true })).toEqual({ projectedThrough: opening.at(-1)!.seq });
+    expect(await project(t.db, { ...c.batch(opening) }, { contiguous: true })).toEqual({ projectedThrough: opening.at(-1)!.seq, inserted: opening });
     // The third answer arrives before the second: refused, and the case row keeps the older view.
     expect((await project(t.db, c.batch(third), { contiguous: true })).skipped).toBe(true);
     expect((await rowsOf('PRJ-9')).events.map((e) => e.seq)).toEqual(opening.map((e) => e.seq));
-    expect(await project(t.db, c.batch(second), { contiguous: true })).toEqual({ projectedThrough: second.at(-1)!.seq });
-    expect(await project(t.db, c.batch(third), { contiguous: true })).toEqual({ projectedThrough: third.at(-1)!.seq });
+    expect(await project(t.db, c.batch(second), { contiguous: true })).toEqual({ projectedThrough: second.at(-1)!.seq, inserted: second });
+    expect(await project(t.db, c.batch(third), { contiguous: true })).toEqual({ projectedThrough: third.at(-1)!.seq, inserted: third });
     const rows = await rowsOf('PRJ-9');
     expect(rows.events.map((e) => e.seq)).toEqual(c.events.map((e) => e.seq));
     expect(rows.case?.lastSeq).toBe(c.state.lastSeq);
-    // Repeated: written again as a no-op, nothing doubled.
-    expect((await project(t.db, c.batch(second), { contiguous: true })).skipped).toBeUndefined();
+    // Repeated: written again as a no-op, nothing doubled, nothing reported as newly stored (metrics count that).
+    const repeated = await project(t.db, c.batch(second), { contiguous: true });
+    expect(repeated.skipped).toBeUndefined();
+    expect(repeated.inserted).toEqual([]);
     expect((await rowsOf('PRJ-9')).events).toHaveLength(c.events.length);
     // A task is written with its command; a later comment leaves the task rows alone, and right.
     await project(t.db, c.batch(c.run({ type: 'createTask', title: 'Call', assignee: 'hana' }, minute(3))), { contiguous: true });
@@ -100,10 +102,11 @@ describe('projectCase', () => {
     const start = { title: 'Opening', fields: { fullName: 'Olga' }, owner: 'hr-1' };
     const fast = new SimCase('PRJ-10', template, start, minute(0));
     const general = new SimCase('PRJ-11', template, start, minute(0));
-    expect(await project(t.db, fast.batch(), { contiguous: true })).toEqual({ projectedThrough: fast.state.lastSeq });
-    await project(t.db, general.batch());
+    expect(await project(t.db, fast.batch(), { contiguous: true })).toEqual({ projectedThrough: fast.state.lastSeq, inserted: fast.events });
+    expect((await project(t.db, general.batch())).inserted).toEqual(general.events);
     // Once there, an opening is not written again (a late or repeated writer changes nothing).
     expect((await project(t.db, fast.batch(), { contiguous: true })).skipped).toBeUndefined();
+    expect((await project(t.db, general.batch())).inserted).toEqual([]);
     const [a, b] = [await rowsOf('PRJ-10'), await rowsOf('PRJ-11')];
     const { key: _a, view: viewA, access: accessA, searchText: textA, ...restA } = a.case!;
     const { key: _b, view: viewB, access: accessB, searchText: textB, ...restB } = b.case!;
@@ -117,7 +120,7 @@ describe('projectCase', () => {
   it('writes the case, its events, tasks and participants', async () => {
     const { c } = busyCase('PRJ-1');
     const result = await project(t.db, c.batch());
-    expect(result).toEqual({ projectedThrough: c.state.lastSeq });
+    expect(result).toEqual({ projectedThrough: c.state.lastSeq, inserted: c.events });
 
     const rows = await rowsOf('PRJ-1');
     expect(rows.case).toMatchObject({

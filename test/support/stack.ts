@@ -11,6 +11,7 @@ import { answerProjection } from '../../api/answer-projection';
 import { CaseClient } from '../../api/case-client';
 import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
+import { CaseMetrics } from '../../metrics/case-metrics';
 import { createCaseWorker } from '../../worker/create-worker';
 import { createTestDatabase } from './database';
 import { testNamespace, testTemporalAddress } from './temporal';
@@ -28,6 +29,11 @@ export interface TestStack {
   app: ReturnType<typeof createApp>;
   /** The stack's worker (its status tells how many workflows it caches). */
   worker: Worker;
+  /**
+   * The business metrics of both the API and the worker of this stack (one registry, as if
+   * Prometheus summed the two processes), served at the app's /metrics.
+   */
+  metrics: CaseMetrics;
   /** Bearer tokens of test actors by role name. */
   tokens: Record<'admin' | 'hr' | 'manager' | 'it' | 'outsider', string>;
   http: () => ReturnType<typeof request>;
@@ -62,6 +68,7 @@ export async function startTestStack(
   const nativeConnection = await NativeConnection.connect({ address });
   // Starts and commands wait longer than in production: a loaded 2-core CI machine can take more than
   // 15 s for a first workflow task. Tests of those deadlines set their own.
+  const metrics = new CaseMetrics();
   const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, START_TIMEOUT_MS: '30000', COMMAND_TIMEOUT_MS: '30000', ...opts.env });
   const worker: Worker = await createCaseWorker({
     connection: nativeConnection,
@@ -70,13 +77,14 @@ export async function startTestStack(
     db: database.db,
     config,
     workflowBundle: await testWorkflowBundle(),
+    metrics,
     ...(opts.log ? { log: opts.log } : {}),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   await pollersSeen(connection, namespace, taskQueue);
-  const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db) });
+  const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db, undefined, metrics) });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
   // Secrets are redacted from these lines as from the service's (config/logger.ts).
   const log =
@@ -90,6 +98,7 @@ export async function startTestStack(
     temporal: connection,
     config: { ...config, ...(opts.archiveAfterMs ? { archiveAfterMs: opts.archiveAfterMs } : {}) },
     log,
+    metrics,
   });
   const actor = (id: string, name: string, roles: string[]) => createApiToken(database.db, { actorId: id, actorName: name, roles }).then((t) => t.token);
   const tokens = {
@@ -108,6 +117,7 @@ export async function startTestStack(
     config,
     app,
     worker,
+    metrics,
     tokens,
     http: () => request(app),
     async close() {
