@@ -82,6 +82,9 @@ const DEVELOPMENT_WEBHOOK_SECRET = 'development-webhook-secret';
  */
 export const DEFAULT_TASK_QUEUE = 'cases';
 
+/** Where `npm run worker` (and the image) serves its health and metrics unless WORKER_PORT says otherwise. */
+export const DEFAULT_WORKER_PORT = 3001;
+
 /** Every environment variable the service reads; documented in README "Configuration". */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

@@ -1,10 +1,27 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 
-// Guards the production topology file: valid for Compose, and api/worker wired to the services.
+// Guards the production topology file and image: valid for Compose, api/worker wired to the
+// services, probed by Node, nothing but the API reachable from outside, a supported Node.
 const root = path.resolve(__dirname, '..');
 const composeFile = path.join(root, 'docker-compose.yml');
+const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+
+/** End of life of the even (LTS) Node lines (https://github.com/nodejs/Release): an image past it fails here. */
+const NODE_LTS_END_OF_LIFE: Record<number, string> = { 20: '2026-04-30', 22: '2027-04-30', 24: '2028-04-30', 26: '2029-04-30' };
+
+/** A published port as `docker-compose config` prints it: `127.0.0.1:7233:7233/tcp`, or `{ published, target, host_ip? }`. */
+function publishedPort(port: unknown): { hostIp: string; published: number } {
+  if (typeof port === 'string') {
+    const m = /^(?:(.+):)?(\d+):(\d+)(?:\/\w+)?$/.exec(port);
+    if (!m) throw new Error(`unexpected port syntax: ${port}`);
+    return { hostIp: m[1] ?? '0.0.0.0', published: Number(m[2]) };
+  }
+  const long = port as { published?: number | string; host_ip?: string };
+  return { hostIp: long.host_ip ?? '0.0.0.0', published: Number(long.published) };
+}
 
 function compose(args: string[]): string {
   try {
@@ -32,6 +49,8 @@ interface Service {
   depends_on?: Record<string, { condition?: string }> | string[];
   deploy?: { replicas?: number };
   ports?: unknown[];
+  expose?: Array<string | number>;
+  healthcheck?: { test?: string[] | string };
 }
 
 describe('docker-compose.yml', () => {
@@ -82,5 +101,44 @@ describe('docker-compose.yml', () => {
 
   it('scales the worker out', () => {
     expect(services.worker?.deploy?.replicas).toBe(2);
+  });
+
+  it.each(['api', 'worker'])('%s has a healthcheck run by Node (the slim image has no curl)', (name) => {
+    expect(services[name]?.healthcheck?.test).toEqual(['CMD', 'node', 'dist/scripts/healthcheck.js']);
+  });
+
+  it('publishes only the API on every interface; Temporal and its UI on this machine only', () => {
+    const published = Object.entries(services).flatMap(([name, svc]) => (svc.ports ?? []).map((p) => ({ name, ...publishedPort(p) })));
+    expect(published.filter((p) => p.name === 'api')).toEqual([{ name: 'api', hostIp: '0.0.0.0', published: 3000 }]);
+    for (const p of published.filter((x) => x.name !== 'api')) expect(p).toMatchObject({ hostIp: '127.0.0.1' });
+    expect(published.map((p) => p.name).sort()).toEqual(['api', 'temporal', 'temporal-ui']);
+    // The worker's health and metrics port is for the compose network (probes, Prometheus), not published.
+    expect(services.worker?.environment?.WORKER_PORT).toBe('3001');
+    expect(services.worker?.expose?.map(String)).toEqual(['3001']);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+
+  it('builds and runs on a Node LTS line that is still supported', () => {
+    expect(stages.length).toBeGreaterThan(0);
+    for (const image of stages) {
+      const major = Number(/^node:(\d+)/.exec(image)?.[1]);
+      expect({ image, lts: major % 2 === 0 && major in NODE_LTS_END_OF_LIFE }).toEqual({ image, lts: true });
+      expect({ image, supported: Date.parse(NODE_LTS_END_OF_LIFE[major]!) > Date.now() }).toEqual({ image, supported: true });
+    }
+    // The engines field admits the image's Node.
+    const engines = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toMatch(/^>=\s*\d/);
+  });
+
+  it('prebuilds the workflow bundle and points the worker at it', () => {
+    expect(dockerfile).toMatch(/npm run build:workflows -- dist\/workflow-bundle\.js/);
+    expect(dockerfile).toMatch(/^ENV WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js$/m);
+  });
+
+  it('has a HEALTHCHECK run by Node', () => {
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*CMD \["node", "dist\/scripts\/healthcheck\.js"\]$/m);
   });
 });

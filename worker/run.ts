@@ -22,9 +22,6 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Where `npm run worker` (and the image) serves its health and metrics unless WORKER_PORT says otherwise. */
-export const DEFAULT_WORKER_PORT = 3001;
-
 /** Set once this process has installed the SDK runtime: the URL of its Prometheus exporter. */
 let runtime: { sdkMetricsUrl: string } | undefined;
 

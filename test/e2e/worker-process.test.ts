@@ -128,6 +128,13 @@ test('starts from the prebuilt bundle: no webpack at start', () => {
   expect(worker.output()).not.toMatch(/webpack|Workflow bundle created/);
 });
 
+/** The image's HEALTHCHECK (scripts/healthcheck.ts) against this worker's port; PORT is a port nothing listens on. */
+async function probe(): Promise<number | null> {
+  const port = new URL(worker.url).port;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/healthcheck.ts'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: String(await freePort()), WORKER_PORT: port }, stdio: 'ignore' });
+  return new Promise((resolve) => child.once('close', resolve));
+}
+
 test('/healthz and /readyz answer while it runs and polls', async () => {
   const live = await fetch(`${worker.url}/healthz`);
   expect({ status: live.status, body: await live.json() }).toEqual({ status: 200, body: { status: 'ok', worker: 'RUNNING' } });
@@ -136,6 +143,7 @@ test('/healthz and /readyz answer while it runs and polls', async () => {
     return res.status === 200 ? ((await res.json()) as { checks: Record<string, string> }) : undefined;
   }, 20_000, 'readiness');
   expect(ready.checks).toEqual({ worker: 'RUNNING', workflowPoller: 'POLLING', activityPoller: 'POLLING', temporal: 'ok', database: 'ok' });
+  expect(await probe()).toBe(0);
 });
 
 test('runs a case; its /metrics has what the worker counted and the SDK metrics', async () => {
@@ -246,4 +254,5 @@ test('SIGTERM stops the worker and its health server, exit 0', async () => {
   expect(await worker.exited).toBe(0);
   expect(worker.output()).toMatch(/"msg":"worker stopped"/);
   await expect(fetch(`${worker.url}/healthz`)).rejects.toThrow();
+  expect(await probe()).toBe(1);
 }, 60_000);
