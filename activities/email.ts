@@ -11,7 +11,7 @@ import type { EmailEffect, EmailResult, RenderContext } from '../domain/effects'
 import { BudgetExceeded } from '../domain/logic-budget';
 import { renderTemplate, templateNames } from '../domain/render';
 import type { CaseMetrics, EmailOutcome } from '../metrics/case-metrics';
-import { activityAttempt } from './attempt';
+import { countedAttempt } from './attempt';
 import { requestSignal } from './signals';
 
 /** `ApplicationFailure.type` values of the e-mail activities. */
@@ -191,18 +191,15 @@ export function emailSender(deps: EmailDeps): (message: OutgoingEmail) => Promis
       ...(verdict.retryAfterMs !== undefined ? { nextRetryDelay: verdict.retryAfterMs } : {}),
     });
   };
-  return async (message) => {
-    const attempt = activityAttempt();
+  const sendSafely = async (message: OutgoingEmail) => {
     try {
-      const { result, outcome } = await send(message);
-      deps.metrics?.emailAttempt(outcome, attempt);
-      return result;
+      return await send(message);
     } catch (err) {
-      const failure = activityError(err);
-      deps.metrics?.emailAttempt(failureOutcome(failure), attempt);
-      throw failure;
+      throw activityError(err);
     }
   };
+  const count = deps.metrics ? deps.metrics.emailAttempt.bind(deps.metrics) : undefined;
+  return (message) => countedAttempt(() => sendSafely(message), failureOutcome, count);
 }
 
 /** How a failed attempt counts: Resend's refusal, a transient failure Temporal retries, or anything else (the database…). */

@@ -8,7 +8,7 @@ import type { WebhookEffect, WebhookResult } from '../domain/effects';
 import type { RuleRef } from '../domain/events';
 import { webhookUrlProblem } from '../domain/webhook-hosts';
 import type { CaseMetrics, WebhookOutcome } from '../metrics/case-metrics';
-import { activityAttempt } from './attempt';
+import { countedAttempt } from './attempt';
 import { requestSignal } from './signals';
 
 /** `ApplicationFailure.type` values of the webhook activity. */
@@ -59,17 +59,8 @@ export interface WebhookDeps {
  */
 export function callWebhookActivity(deps: WebhookDeps): (effect: WebhookEffect) => Promise<WebhookResult> {
   const deliver = webhookDelivery(deps);
-  return async (effect) => {
-    const attempt = activityAttempt();
-    try {
-      const { result, outcome } = await deliver(effect);
-      deps.metrics?.webhookAttempt(outcome, attempt);
-      return result;
-    } catch (err) {
-      deps.metrics?.webhookAttempt(failureOutcome(err), attempt);
-      throw err;
-    }
-  };
+  const count = deps.metrics ? deps.metrics.webhookAttempt.bind(deps.metrics) : undefined;
+  return (effect) => countedAttempt(() => deliver(effect), failureOutcome, count);
 }
 
 /** How a failed attempt counts, by the failure's type; anything not ours (the database…) is an `error`. */

@@ -4,33 +4,22 @@
  * at /metrics must have moved by exactly what happened, with the right labels, and every event on
  * the cases' timelines must have been counted exactly once, whichever process stored it.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPortalLink } from '../../db/portal-links';
 import type { CaseEvent } from '../../domain/events';
 import { caseWorkflowId } from '../../workflows/messages';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { delta, Scrape } from '../support/prometheus';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 let resend: FakeResend;
-let receiver: http.Server;
-let receiverUrl: string;
-let hookStatuses: number[] = [];
+let receiver: WebhookReceiver;
 const started: string[] = [];
 
 beforeAll(async () => {
   resend = await startFakeResend();
-  receiver = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.statusCode = hookStatuses.shift() ?? 200;
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startWebhookReceiver();
   stack = await startTestStack({ env: { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_SECRET: 'test-secret' } });
 });
 
@@ -38,7 +27,7 @@ afterAll(async () => {
   await Promise.all(started.map((key) => stack.client.workflow.getHandle(caseWorkflowId(key)).terminate('test file finished').catch(() => undefined)));
   await stack?.close();
   await resend?.close();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 const auth = () => ({ Authorization: `Bearer ${stack.tokens.admin}` });
@@ -91,7 +80,7 @@ test('cases, commands, SLA misses, automations, deliveries and portal use are co
         stage: 'review',
         do: [
           { email: { to: 'field:clientEmail', subject: 'Review of {{case.title}}', body: '<p>Under review</p>' } },
-          { webhook: { url: `${receiverUrl}/hooks`, payload: { source: 'metrics' } } },
+          { webhook: { url: `${receiver.url}/hooks`, payload: { source: 'metrics' } } },
         ],
       },
     ],
@@ -109,7 +98,7 @@ test('cases, commands, SLA misses, automations, deliveries and portal use are co
 
   // Into review: the rule sends an e-mail (Resend fails once with a 500) and a webhook (503 once).
   resend.failNext({ kind: 'refuse', status: 500, name: 'internal_server_error' });
-  hookStatuses = [503];
+  receiver.answerNext(503);
   expect((await stack.http().patch(`/v1/cases/${life}/fields`).set(auth()).send({ clientEmail: 'client@example.org' })).status).toBe(200);
   expect((await post(`/v1/cases/${life}/advance`, { to: 'nowhere' })).body.code).toBe('unknown_stage');
   expect((await post(`/v1/cases/${life}/advance`, { to: 'review' })).status).toBe(200);

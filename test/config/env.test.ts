@@ -55,3 +55,11 @@ test.each([
 ])('%s=%s is accepted', (name, value) => {
   expect(() => loadConfig({ [name]: value })).not.toThrow();
 });
+
+test('the worker port must not collide with the API ports (npm start runs both in one process)', () => {
+  expect(failure({ PORT: '3000', WORKER_PORT: '3000' })).toMatch(/^ {2}WORKER_PORT: must differ from PORT/m);
+  expect(failure({ METRICS_PORT: '9100', WORKER_PORT: '9100' })).toMatch(/^ {2}WORKER_PORT: /m);
+  expect(failure({ WORKER_PORT: 'three' })).toMatch(/^ {2}WORKER_PORT: /m);
+  expect(loadConfig({ WORKER_PORT: '3001', WORKFLOW_BUNDLE: 'dist/workflow-bundle.js' })).toMatchObject({ WORKER_PORT: 3001, WORKFLOW_BUNDLE: 'dist/workflow-bundle.js' });
+  expect(loadConfig({ WORKER_PORT: '0', PORT: '0' }).WORKER_PORT).toBe(0);
+});

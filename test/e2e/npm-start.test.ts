@@ -98,6 +98,10 @@ test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a res
     expect((await call('POST', `/v1/cases/${id}/advance`, { to: 'review' })).status).toBe(409);
     expect((await call('PATCH', `/v1/cases/${id}/fields`, { startDate: '2027-01-04', contractType: 'employee' })).status).toBe(200);
     expect((await call('GET', '/readyz')).status).toBe(200);
+    // The worker's health and metrics, on the free port npm start printed.
+    const workerUrl = /Worker\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(running.output())?.[1];
+    expect((await fetch(`${workerUrl}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${workerUrl}/metrics`)).text()).toContain('temporal_worker_task_slots_available');
     // The console link signs the development admin in: the token is in the fragment, never sent.
     const consoleLink = /Console\s+(http:\/\/\S+)/.exec(running.output())?.[1];
     expect(consoleLink).toBe(`${running.api}/console/#token=${running.token}`);

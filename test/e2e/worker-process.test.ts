@@ -7,8 +7,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -23,6 +21,7 @@ import { DIGEST_SCHEDULE_ID } from '../../worker/schedules';
 import { caseWorkflowId } from '../../workflows/messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Scrape } from '../support/prometheus';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { eventually } from '../support/stack';
 import { testNamespace, testTemporalAddress } from '../support/temporal';
 
@@ -36,9 +35,7 @@ let worker: { child: ChildProcess; output: () => string; exited: Promise<number 
 let connection: Connection;
 let api: ReturnType<typeof request>;
 let adminToken: string;
-let receiver: http.Server;
-let receiverUrl: string;
-let hookStatuses: number[] = [];
+let receiver: WebhookReceiver;
 const started: string[] = [];
 
 beforeAll(async () => {
@@ -47,15 +44,7 @@ beforeAll(async () => {
   expect({ status: build.status, stderr: build.stderr }).toMatchObject({ status: 0 });
   expect(build.stdout).toMatch(/workflow bundle written to .*workflow-bundle-prebuilt/);
 
-  receiver = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.statusCode = hookStatuses.shift() ?? 200;
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startWebhookReceiver();
 
   database = await createTestDatabase();
   const env = {
@@ -85,7 +74,7 @@ afterAll(async () => {
   }
   await connection?.close();
   await database?.close();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
   fs.rmSync(bundle, { force: true });
 });
 
@@ -157,14 +146,14 @@ test('runs a case; its /metrics has what the worker counted and the SDK metrics'
       prefix: 'PRC',
       roles: ['agent'],
       stages: [{ key: 'open' }, { key: 'done', terminal: true }],
-      automations: [{ on: 'comment.added', do: [{ webhook: { url: `${receiverUrl}/hook` } }] }],
+      automations: [{ on: 'comment.added', do: [{ webhook: { url: `${receiver.url}/hook` } }] }],
     });
   expect(published.status).toBe(201);
   const opened = await api.post('/v1/cases').set(auth()).send({ template: 'proc', title: 'Runs on the prebuilt bundle' });
   expect(opened.status).toBe(201);
   const key = opened.body.id as string;
   started.push(key);
-  hookStatuses = [503];
+  receiver.answerNext(503);
   expect((await api.post(`/v1/cases/${key}/comments`).set(auth()).send({ text: 'go' })).status).toBe(200);
   expect((await api.post(`/v1/cases/${key}/advance`).set(auth()).send({ to: 'done' })).status).toBe(200);
   // A workflow type the bundle does not have: a workflow task failure the SDK counts.
