@@ -48,7 +48,7 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
   return createApp({
     db,
     metrics,
-    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log, metrics))),
+    cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log, metrics), metrics)),
     temporal: connection,
     config: { ...config, archiveAfterMs: caseRetentionMs(config) },
     log,

@@ -10,6 +10,7 @@ import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import { caseWorkflow } from '../workflows';
 import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, openedUpdate, type CaseWorkflowInput } from '../workflows/messages';
 import { Admission, AdmissionRefused } from './admission';
+import type { CaseMetrics } from '../metrics/case-metrics';
 import type { AnswerProjection } from './answer-projection';
 import { caseNotFound } from './case-access';
 import { Problem } from './errors';
@@ -26,6 +27,8 @@ export interface CaseClientOptions {
   admission: Admission;
   /** Writes a command's answer to the read model (api/answer-projection.ts); the workflow does otherwise. */
   projectAnswer?: AnswerProjection;
+  /** Counts every command sent (`case_commands_total`): routes, document uploads and reviews, the portal's form. */
+  metrics?: CaseMetrics;
   log?: Logger;
 }
 
@@ -34,9 +37,11 @@ export function caseClientOptions(
   config: Pick<Config, 'TEMPORAL_CALL_TIMEOUT_MS' | 'COMMAND_TIMEOUT_MS' | 'START_TIMEOUT_MS' | 'TEMPORAL_MAX_INFLIGHT' | 'ADMISSION_WAIT_MS'>,
   log?: Logger,
   projectAnswer?: AnswerProjection,
+  metrics?: CaseMetrics,
 ): CaseClientOptions {
   return {
     ...(projectAnswer ? { projectAnswer } : {}),
+    ...(metrics ? { metrics } : {}),
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
     startTimeoutMs: config.START_TIMEOUT_MS,
@@ -161,7 +166,11 @@ export class CaseClient {
    * Sends a command and waits for the verdict; the request id, scoped to the sender, is the update
    * id, so a resend (ours, or the client's with the same Idempotency-Key) is applied once.
    */
-  async execute(caseKey: string, request: CommandRequest): Promise<CommandResult> {
+  execute(caseKey: string, request: CommandRequest): Promise<CommandResult> {
+    return this.counted(request.command.type, 'applied', () => this.update(caseKey, request));
+  }
+
+  private async update(caseKey: string, request: CommandRequest): Promise<CommandResult> {
     const requestId = request.requestId ?? randomUUID();
     const message = { ...request, requestId };
     assertCommandSize(message);
@@ -203,7 +212,11 @@ export class CaseClient {
    * for a dry run first, so a command it would refuse gets its 4xx now instead of a
    * `command.rejected` on the timeline later.
    */
-  async signal(caseKey: string, request: CommandRequest): Promise<string> {
+  signal(caseKey: string, request: CommandRequest): Promise<string> {
+    return this.counted(request.command.type, 'accepted', () => this.sendSignal(caseKey, request));
+  }
+
+  private async sendSignal(caseKey: string, request: CommandRequest): Promise<string> {
     const requestId = request.requestId ?? randomUUID();
     const message = { ...request, requestId };
     assertCommandSize(message);
@@ -219,6 +232,19 @@ export class CaseClient {
     } catch (err) {
       if (err instanceof Problem) throw err;
       throw await this.toProblem(err, classifyTemporalError(err), caseKey);
+    }
+  }
+
+  /** Sends a command and counts its outcome: `success`, or the problem it ended in (4xx: rejected by the case, else failed). */
+  private async counted<T>(command: string, success: 'applied' | 'accepted', send: () => Promise<T>): Promise<T> {
+    try {
+      const sent = await send();
+      this.options.metrics?.commandFinished(command, success);
+      return sent;
+    } catch (err) {
+      const problem = err instanceof Problem ? err : undefined;
+      this.options.metrics?.commandFinished(command, problem && problem.status < 500 ? 'rejected' : 'failed', problem?.code ?? 'internal_error');
+      throw err;
     }
   }
 

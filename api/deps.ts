@@ -18,6 +18,6 @@ export interface ApiDeps {
   config: Config & { archiveAfterMs?: number };
   log: Logger;
   lifecycle?: Lifecycle;
-  /** Business metrics, served at /metrics with the HTTP ones; the app makes its own when absent. Hand the same to answerProjection. */
+  /** Business metrics, served at /metrics with the HTTP ones; the app makes its own when absent. Hand the same to the CaseClient and answerProjection. */
   metrics?: CaseMetrics;
 }

@@ -83,38 +83,24 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
     handler: async ({ params, body, headers, actor }) => {
       const caseKey = (params as { id: string }).id;
       const command = spec.toCommand(params as z.output<P>, body as B extends z.ZodType ? z.output<B> : undefined);
-      try {
-        const reply = await sendCommand(deps, caseKey, command, headers, actor as Actor);
-        deps.metrics?.commandFinished(command.type, reply.status === 202 ? 'accepted' : 'applied');
-        return reply;
-      } catch (err) {
-        // Counted by problem code: a refusal (4xx) is the case's verdict, a 5xx the service's trouble.
-        const problem = err instanceof Problem ? err : undefined;
-        deps.metrics?.commandFinished(command.type, problem && problem.status < 500 ? 'rejected' : 'failed', problem?.code ?? 'internal_error');
-        throw err;
+      const requestId = headers['idempotency-key'] || undefined;
+      const request = { actor: actor as Actor, command, ...(requestId ? { requestId } : {}) };
+      if (wantsAsync(headers.prefer)) {
+        const sent = await deps.cases.signal(caseKey, request);
+        return {
+          status: 202,
+          headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${caseKey}` },
+          body: { accepted: true, requestId: sent, caseKey },
+        };
       }
+      const result = await deps.cases.execute(caseKey, request).catch(async (err: unknown) => {
+        // An archived case has no workflow left to judge the sender: the read model says who may know it existed.
+        if (err instanceof Problem && err.code === 'case_archived' && !(await visibleCaseTemplate(deps.db, caseKey, actor as Actor))) throw caseNotFound(caseKey);
+        throw err;
+      });
+      return { body: await resultFor(deps.db, actor as Actor, result) };
     },
   });
-}
-
-/** Sends one command: as a Signal (202) when the caller prefers, else as an Update whose verdict is the answer (200). */
-async function sendCommand(deps: ApiDeps, caseKey: string, command: CaseCommand, headers: z.output<typeof commandHeaders>, actor: Actor): Promise<{ status?: number; headers?: Record<string, string>; body: unknown }> {
-  const requestId = headers['idempotency-key'] || undefined;
-  const request = { actor, command, ...(requestId ? { requestId } : {}) };
-  if (wantsAsync(headers.prefer)) {
-    const sent = await deps.cases.signal(caseKey, request);
-    return {
-      status: 202,
-      headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${caseKey}` },
-      body: { accepted: true, requestId: sent, caseKey },
-    };
-  }
-  const result = await deps.cases.execute(caseKey, request).catch(async (err: unknown) => {
-    // An archived case has no workflow left to judge the sender: the read model says who may know it existed.
-    if (err instanceof Problem && err.code === 'case_archived' && !(await visibleCaseTemplate(deps.db, caseKey, actor))) throw caseNotFound(caseKey);
-    throw err;
-  });
-  return { body: await resultFor(deps.db, actor, result) };
 }
 
 export function commandRoutes(deps: ApiDeps): AnyRoute[] {

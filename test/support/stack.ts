@@ -84,7 +84,7 @@ export async function startTestStack(
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   await pollersSeen(connection, namespace, taskQueue);
-  const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db, undefined, metrics) });
+  const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db, undefined, metrics), metrics });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
   // Secrets are redacted from these lines as from the service's (config/logger.ts).
   const log =
