@@ -13,7 +13,11 @@
  * codes — never a case key, a user or a URL. README "Metrics" lists every name.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { CaseEvent } from '../domain/events';
+import type { CaseEvent, CaseEventType } from '../domain/events';
+
+const SLA_EVENTS = ['sla.started', 'sla.goal_missed', 'sla.deadline_missed', 'sla.escalated'] as const;
+type SlaEventType = (typeof SLA_EVENTS)[number];
+const isSlaEvent = (event: CaseEvent): event is Extract<CaseEvent, { type: SlaEventType }> => (SLA_EVENTS as readonly string[]).includes(event.type);
 
 /** Who wrote events to the read model: the API (a command's answer) or the worker (the projection activity). */
 export type ProjectionWriter = 'api' | 'worker';
@@ -37,15 +41,11 @@ const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 /** The metrics of one process, in their own registry (the API merges it with its HTTP metrics; the worker with the SDK's). */
 export class CaseMetrics {
   readonly registry: Registry;
-  private readonly started: Counter<'template'>;
-  private readonly closed: Counter<'template'>;
-  private readonly cancelled: Counter<'template'>;
-  private readonly reopened: Counter<'template'>;
   private readonly events: Counter<'template' | 'type'>;
-  private readonly slaStarted: Counter<'template' | 'stage'>;
-  private readonly goalMissed: Counter<'template' | 'stage'>;
-  private readonly deadlineMissed: Counter<'template' | 'stage'>;
-  private readonly escalations: Counter<'template' | 'stage'>;
+  /** Event types that are a fact of their own, counted by template. */
+  private readonly perTemplate: Partial<Record<CaseEventType, Counter<'template'>>>;
+  /** SLA events, counted by template and the stage whose clock it is. */
+  private readonly perStage: Partial<Record<SlaEventType, Counter<'template' | 'stage'>>>;
   private readonly automationRuns: Counter<'template'>;
   private readonly automationActions: Counter<'template' | 'action'>;
   private readonly automationFailures: Counter<'template' | 'action'>;
@@ -59,15 +59,19 @@ export class CaseMetrics {
     this.registry = registry;
     const registers = [registry];
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers });
-    this.started = counter('cases_started_total', 'Cases opened (case.created), by template', ['template']);
-    this.closed = counter('cases_closed_total', 'Cases closed (case.closed), by template', ['template']);
-    this.cancelled = counter('cases_cancelled_total', 'Cases cancelled (case.cancelled), by template', ['template']);
-    this.reopened = counter('cases_reopened_total', 'Cases reopened (case.reopened), by template', ['template']);
+    this.perTemplate = {
+      'case.created': counter('cases_started_total', 'Cases opened (case.created), by template', ['template']),
+      'case.closed': counter('cases_closed_total', 'Cases closed (case.closed), by template', ['template']),
+      'case.cancelled': counter('cases_cancelled_total', 'Cases cancelled (case.cancelled), by template', ['template']),
+      'case.reopened': counter('cases_reopened_total', 'Cases reopened (case.reopened), by template', ['template']),
+    };
     this.events = counter('case_events_recorded_total', 'Timeline events stored in the read model for the first time, by template and event type', ['template', 'type']);
-    this.slaStarted = counter('case_sla_clocks_started_total', 'SLA clocks started (sla.started: a stage with an SLA was entered), by template and stage', ['template', 'stage']);
-    this.goalMissed = counter('case_sla_goal_missed_total', 'SLA goals missed (sla.goal_missed), by template and stage', ['template', 'stage']);
-    this.deadlineMissed = counter('case_sla_deadline_missed_total', 'SLA deadlines missed (sla.deadline_missed), by template and stage', ['template', 'stage']);
-    this.escalations = counter('case_sla_escalations_total', 'SLA escalation levels reached (sla.escalated), by template and stage', ['template', 'stage']);
+    this.perStage = {
+      'sla.started': counter('case_sla_clocks_started_total', 'SLA clocks started (sla.started: a stage with an SLA was entered), by template and stage', ['template', 'stage']),
+      'sla.goal_missed': counter('case_sla_goal_missed_total', 'SLA goals missed (sla.goal_missed), by template and stage', ['template', 'stage']),
+      'sla.deadline_missed': counter('case_sla_deadline_missed_total', 'SLA deadlines missed (sla.deadline_missed), by template and stage', ['template', 'stage']),
+      'sla.escalated': counter('case_sla_escalations_total', 'SLA escalation levels reached (sla.escalated), by template and stage', ['template', 'stage']),
+    };
     this.automationRuns = counter('case_automation_runs_total', 'Automation rules that ran (automation.ran), by template', ['template']);
     this.automationActions = counter('case_automation_actions_total', 'Actions of the automation rules that ran, by template and action', ['template', 'action']);
     this.automationFailures = counter(
@@ -106,40 +110,13 @@ export class CaseMetrics {
       this.events.inc({ template, type: event.type });
       const at = Date.parse(event.at);
       if (Number.isFinite(at)) this.lag.observe({ writer }, Math.max(0, now - at) / 1000);
-      switch (event.type) {
-        case 'case.created':
-          this.started.inc({ template });
-          break;
-        case 'case.closed':
-          this.closed.inc({ template });
-          break;
-        case 'case.cancelled':
-          this.cancelled.inc({ template });
-          break;
-        case 'case.reopened':
-          this.reopened.inc({ template });
-          break;
-        case 'sla.started':
-          this.slaStarted.inc({ template, stage: event.data.stage });
-          break;
-        case 'sla.goal_missed':
-          this.goalMissed.inc({ template, stage: event.data.stage });
-          break;
-        case 'sla.deadline_missed':
-          this.deadlineMissed.inc({ template, stage: event.data.stage });
-          break;
-        case 'sla.escalated':
-          this.escalations.inc({ template, stage: event.data.stage });
-          break;
-        case 'automation.ran':
-          this.automationRuns.inc({ template });
-          for (const action of event.data.actions) this.automationActions.inc({ template, action: actionLabel(action) });
-          break;
-        case 'automation.failed':
-          this.automationFailures.inc({ template, action: actionLabel(event.data.action) });
-          break;
-        default:
-          break;
+      this.perTemplate[event.type]?.inc({ template });
+      if (isSlaEvent(event)) this.perStage[event.type]?.inc({ template, stage: event.data.stage });
+      if (event.type === 'automation.ran') {
+        this.automationRuns.inc({ template });
+        for (const action of event.data.actions) this.automationActions.inc({ template, action: actionLabel(action) });
+      } else if (event.type === 'automation.failed') {
+        this.automationFailures.inc({ template, action: actionLabel(event.data.action) });
       }
     }
   }
