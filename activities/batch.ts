@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { finishBatch, recordBatchItem } from '../db/batches';
 import type { Database } from '../db/connection';
+import type { CaseMetrics } from '../metrics/case-metrics';
 import { getProjectedCaseView, projectCase } from '../db/read-model';
 import { getPinnedDefinition, getTemplate, toPublishedTemplate } from '../db/templates';
 import type { Actor } from '../domain/actor';
@@ -31,7 +32,7 @@ export const CASE_BUSY_RETRY = 'BatchCaseBusy';
  * — is applied once), stores the outcome, and returns it. Temporal being unreachable is thrown and
  * retried; a refusal is an outcome, not a failure.
  */
-export function applyBatchItemActivity(deps: { db: Database; log: Logger }) {
+export function applyBatchItemActivity(deps: { db: Database; log: Logger; metrics?: CaseMetrics }) {
   /** Target versions read through today's schema once per process (published versions never change). */
   const targets = new Map<string, Promise<PublishedTemplate>>();
   const target = (key: string, version: number) => {
@@ -51,8 +52,17 @@ export function applyBatchItemActivity(deps: { db: Database; log: Logger }) {
   return async (input: BatchItemInput): Promise<BatchItemResult> => {
     const result = await send(input);
     await recordBatchItem(deps.db, input.batchId, result);
+    countCommand(input.message, result);
     return result;
   };
+
+  /** `case_commands_total`, as the API counts the commands it sends (a thrown attempt is counted by the retry that settles it). */
+  function countCommand(message: BatchMessage, result: BatchItemResult): void {
+    const command = message.type === 'command' ? message.command.type : 'migrate';
+    if (result.outcome === 'applied') deps.metrics?.commandFinished(command, 'applied');
+    else if (result.outcome === 'not_visible') deps.metrics?.commandFinished(command, 'rejected', 'case_not_found');
+    else if (result.outcome === 'refused') deps.metrics?.commandFinished(command, 'rejected', result.code);
+  }
 
   async function send({ batchId, caseKey, actor, message }: BatchItemInput): Promise<BatchItemResult> {
     const handle = Context.current().client.workflow.getHandle(caseWorkflowId(caseKey));
@@ -100,7 +110,10 @@ export function applyBatchItemActivity(deps: { db: Database; log: Logger }) {
     if (!answer.project || answer.events.length === 0) return;
     try {
       const template = await getPinnedDefinition(deps.db, answer.case.template.key, answer.case.template.version);
-      if (template) await projectCase(deps.db, { caseKey, view: answer.case, events: answer.events }, template, { contiguous: true });
+      if (!template) return;
+      const written = await projectCase(deps.db, { caseKey, view: answer.case, events: answer.events }, template, { contiguous: true });
+      // Counted here, where they are stored first: the workflow's later write of them stores nothing.
+      deps.metrics?.eventsStored(answer.case.template.key, written.inserted, 'worker');
     } catch (err) {
       deps.log.warn({ err, caseKey }, 'writing a bulk command to the read model failed; the case workflow writes it shortly');
     }

@@ -7,7 +7,8 @@
  *   for a command's answer, by the worker's projection activity for the rest. A duplicate write
  *   stores nothing and counts nothing, so summing the processes gives each fact once.
  * - E-mail and webhook attempts in the activities that make them, with the attempt number.
- * - Commands by outcome where the API sends them to a case (api/case-client.ts); portal link use in the portal.
+ * - Commands by outcome where they are sent to a case: by the API (api/case-client.ts), by the
+ *   worker for bulk actions and migrations (activities/batch.ts); portal link use in the portal.
  *
  * Labels stay bounded: template keys, stage keys, event types, action names, outcomes and problem
  * codes — never a case key, a user or a URL. README "Metrics" lists every name.
@@ -88,7 +89,7 @@ export class CaseMetrics {
     });
     this.commands = counter(
       'case_commands_total',
-      'Case commands the API sent (command endpoints, document uploads and reviews, the portal form), by command type, outcome (applied: 200, accepted: 202, rejected: 4xx, failed: 5xx) and problem code (empty when applied or accepted)',
+      'Case commands sent to cases (by the API: command endpoints, document uploads and reviews, the portal form; by the worker: bulk actions and migrations), by command type, outcome (applied: 200, accepted: 202, rejected: 4xx, failed: 5xx) and problem code (empty when applied or accepted)',
       ['command', 'outcome', 'code'],
     );
     this.emails = counter(

@@ -109,7 +109,7 @@ test('cases, commands, SLA misses, automations, deliveries and portal use are co
   expect((await post(`/v1/cases/${life}/close`, { reason: 'reviewed' })).status).toBe(200);
   expect((await post(`/v1/cases/${life}/close`, { reason: 'again' })).body.code).toBe('case_not_open');
 
-  // A second case: an asynchronous command, the portal, then a cancellation.
+  // A second case: an asynchronous command, the portal, a bulk comment, then a cancellation.
   const plain = await start('met-plain', { participants: [{ kind: 'external', role: 'client', name: 'Cleo Client', email: 'cleo@example.org' }] });
   expect((await post(`/v1/cases/${plain}/comments`, { text: 'later' }, { Prefer: 'respond-async' })).status).toBe(202);
   const link = await post(`/v1/cases/${plain}/portal-links`, { participantId: 'P-1' });
@@ -120,6 +120,11 @@ test('cases, commands, SLA misses, automations, deliveries and portal use are co
   await sleep(5);
   expect((await stack.http().get(`/portal/${expired.token}`)).status).toBe(410);
   await eventually(async () => has(await timeline(plain), 'comment.added'), 10_000, 'the signalled comment');
+  // A bulk action: its worker-side activity sends the commands and writes their answers; counted there.
+  const bulk = await post('/v1/bulk', { action: 'comment', params: { text: 'bulk hello' }, caseIds: [plain, 'MTP-999'] });
+  expect(bulk.status).toBe(202);
+  await eventually(async () => (await stack.http().get(`/v1/bulk/${bulk.body.id}`).set(auth())).body.status === 'completed', 30_000, 'the bulk action');
+  await eventually(async () => has(await timeline(plain), 'comment.added', 2), 10_000, 'the bulk comment');
   expect((await post(`/v1/cases/${plain}/cancel`, { reason: 'not needed' })).status).toBe(200);
 
   // Every fact has reached the read model; then past the workflow's projection grace (2 s), when it
@@ -157,7 +162,8 @@ test('cases, commands, SLA misses, automations, deliveries and portal use are co
   expect(moved('case_projection_lag_seconds_count', { writer: 'worker' })).toBeGreaterThan(0);
 
   // Commands by type and outcome, refusals by problem code.
-  expect(moved('case_commands_total', { command: 'comment', outcome: 'applied', code: '' })).toBe(1);
+  expect(moved('case_commands_total', { command: 'comment', outcome: 'applied', code: '' })).toBe(2);
+  expect(moved('case_commands_total', { command: 'comment', outcome: 'rejected', code: 'case_not_found' })).toBe(1);
   expect(moved('case_commands_total', { command: 'comment', outcome: 'accepted', code: '' })).toBe(1);
   expect(moved('case_commands_total', { command: 'setFields', outcome: 'applied' })).toBe(1);
   expect(moved('case_commands_total', { command: 'advance', outcome: 'applied' })).toBe(1);
@@ -165,7 +171,7 @@ test('cases, commands, SLA misses, automations, deliveries and portal use are co
   expect(moved('case_commands_total', { command: 'close', outcome: 'applied' })).toBe(1);
   expect(moved('case_commands_total', { command: 'close', outcome: 'rejected', code: 'case_not_open' })).toBe(1);
   expect(moved('case_commands_total', { command: 'cancel', outcome: 'applied' })).toBe(1);
-  expect(moved('case_commands_total')).toBe(8);
+  expect(moved('case_commands_total')).toBe(10);
 
   // Deliveries by outcome and attempt: each failed once, then went through on the second attempt.
   expect(moved('case_email_deliveries_total', { outcome: 'transient_failure', attempt: '1' })).toBe(1);
