@@ -50,17 +50,25 @@ const SDK_LATENCY_BUCKETS = Object.fromEntries(
  */
 async function installRuntime(config: Config): Promise<{ sdkMetricsUrl: string }> {
   if (runtime) return runtime;
-  const bindAddress = `127.0.0.1:${await freeLoopbackPort()}`;
-  Runtime.install({
-    logger: createTemporalLogger(config),
-    shutdownSignals: [],
-    telemetryOptions: {
-      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
-      metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true, histogramBucketOverrides: SDK_LATENCY_BUCKETS } },
-    },
-  });
-  runtime = { sdkMetricsUrl: `http://${bindAddress}/metrics` };
-  return runtime;
+  // The exporter cannot tell which port it took for `:0`: a free one is picked first, and picked
+  // again should another process take it in between (the install then fails, and can be redone).
+  for (let attempt = 1; ; attempt++) {
+    const bindAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+    try {
+      Runtime.install({
+        logger: createTemporalLogger(config),
+        shutdownSignals: [],
+        telemetryOptions: {
+          logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+          metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true, histogramBucketOverrides: SDK_LATENCY_BUCKETS } },
+        },
+      });
+      runtime = { sdkMetricsUrl: `http://${bindAddress}/metrics` };
+      return runtime;
+    } catch (err) {
+      if (attempt >= 5 || !/address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /** The prebuilt bundle WORKFLOW_BUNDLE names, if any; a missing file stops the start rather than bundling silently. */
