@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { caseRetentionMs, type Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { temporalDataConverter } from '../temporal/data-converter';
 import { answerProjection } from './answer-projection';
 import { CaseClient, caseClientOptions } from './case-client';
 import pinoHttp from 'pino-http';
@@ -35,11 +36,13 @@ import { reportRoutes } from './routes/reports';
 import { auditRoutes } from './routes/audit';
 import { portalLogSerializers, portalRouter } from './portal/router';
 import { consoleRouter } from './console';
+import { codecLinkAuthenticator, codecLinkRoutes, codecRoutes } from './routes/codec';
+import cors from 'cors';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
-export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle }) {
+export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle; codecLink?: string }) {
   const { connection, db, config, log } = opts;
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
   return createApp({
     db,
     cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log))),
@@ -47,11 +50,12 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
     config: { ...config, archiveAfterMs: caseRetentionMs(config) },
     log,
     ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
+    ...(opts.codecLink ? { codecLink: opts.codecLink } : {}),
   });
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps)];
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps), ...codecRoutes(deps)];
 }
 
 const REDACTED = '[redacted]';
@@ -274,6 +278,21 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
     }),
   );
 
+  // The Temporal UI calls the codec endpoints from its own origin: preflights are answered here,
+  // before authentication (a browser sends no credentials with them). Credentials are allowed
+  // because the UI may include them ("include cross-origin credentials"); with them the origin is
+  // echoed exactly, never `*`.
+  app.use(
+    '/codec',
+    cors({
+      origin: deps.config.CODEC_CORS_ORIGINS,
+      methods: ['POST'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Namespace'],
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+
   const v1 = express.Router();
   // Mounted at the root, so these run for every request outside the portal, unknown routes included.
   v1.use(refuseMalformedUrl);
@@ -291,6 +310,7 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
   });
   const perActor = new PerActorLimit(deps.config.MAX_INFLIGHT_PER_ACTOR);
   for (const route of routes) mountRoute(v1, route, authenticate, perActor, limits);
+  if (deps.codecLink) for (const route of codecLinkRoutes(deps)) mountRoute(v1, route, codecLinkAuthenticator(deps.codecLink), perActor, limits);
   app.use(v1);
 
   app.use(notFoundHandler);

@@ -17,4 +17,9 @@ export interface ApiDeps {
   config: Config & { archiveAfterMs?: number };
   log: Logger;
   lifecycle?: Lifecycle;
+  /**
+   * `npm start` only: the secret of the codec link the dev server's Temporal UI calls
+   * (`/codec/link/<secret>/decode`), since that UI has no sign-in to pass a token from.
+   */
+  codecLink?: string;
 }

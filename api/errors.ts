@@ -57,6 +57,7 @@ export const problemStatus = {
   view_not_found: 404,
   prefix_taken: 409,
   idempotency_key_reused: 422,
+  payload_undecodable: 422,
   case_archived: 409,
   // documents and the portal
   malformed_multipart: 400,

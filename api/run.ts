@@ -2,6 +2,7 @@ import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { temporalConnectionOptions, type TemporalConnectionConfig } from '../temporal/connection-options';
 import { createAppFromConfig, metricsApp } from './app';
 import type { Lifecycle } from './deps';
 import { listen } from './server';
@@ -11,8 +12,8 @@ import { listen } from './server';
  * ten times (17-37 s measured) before a request could answer; here a few quick attempts, and each
  * call carries its own deadline (api/case-client.ts), so a request answers 503 within seconds.
  */
-export function connectTemporalClient(address: string): Promise<Connection> {
-  return Connection.connect({ address, interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] });
+export function connectTemporalClient(config: TemporalConnectionConfig, address: string): Promise<Connection> {
+  return Connection.connect({ ...temporalConnectionOptions(config, address), interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] });
 }
 
 export interface RunningApi {
@@ -28,12 +29,20 @@ export interface RunningApi {
  * else on `defaultHost` (0.0.0.0: a container must be reachable; `npm start` passes 127.0.0.1).
  * With METRICS_PORT, `/metrics` is served there (same host) and not on the API port.
  */
-export async function runApi(opts: { config: Config; log: Logger; db: Database; temporalAddress: string; defaultHost?: string }): Promise<RunningApi> {
+export async function runApi(opts: {
+  config: Config;
+  log: Logger;
+  db: Database;
+  temporalAddress: string;
+  defaultHost?: string;
+  /** `npm start` only: the secret of the Temporal UI's codec link (api/routes/codec.ts). */
+  codecLink?: string;
+}): Promise<RunningApi> {
   const { config, log, db } = opts;
   const host = config.HOST ?? opts.defaultHost ?? '0.0.0.0';
-  const connection = await connectTemporalClient(opts.temporalAddress);
+  const connection = await connectTemporalClient(config, opts.temporalAddress);
   const lifecycle: Lifecycle = { stopping: false };
-  const app = createAppFromConfig({ connection, db, config, log, lifecycle });
+  const app = createAppFromConfig({ connection, db, config, log, lifecycle, ...(opts.codecLink ? { codecLink: opts.codecLink } : {}) });
   const server = await listen(app, config.PORT, host);
   const metrics = config.METRICS_PORT === undefined ? undefined : await listen(metricsApp(app.metrics), config.METRICS_PORT, host);
   let stopped: Promise<void> | undefined;

@@ -8,7 +8,7 @@ import type { Config } from './env';
  * headers: api/app.ts) removes what can only be recognised by where it is; this module removes
  * what can be recognised by its form, wherever it turns up — a message, an error, SQL parameters
  * a driver put into an error, a header nobody thought of: API tokens (`cot_…`), portal magic-link
- * tokens (`cpt_…`), JWTs, `Bearer …` and credential-named URL parameters. Every line of the
+ * tokens (`cpt_…`), the dev codec link (`ccl_…`), JWTs, `Bearer …` and credential-named URL parameters. Every line of the
  * service's loggers passes through `redactSecrets` before it is written.
  */
 
@@ -51,6 +51,8 @@ export function isCredentialHeader(name: string): boolean {
 
 const API_TOKEN = /\bcot_[A-Za-z0-9_-]+/g;
 const PORTAL_TOKEN = /\bcpt_[A-Za-z0-9_-]+/g;
+/** The secret of `npm start`'s Temporal UI codec link (`/codec/link/ccl_…/decode`). */
+const CODEC_LINK = /\bccl_[A-Za-z0-9_-]+/g;
 /** A JWS in compact form: the protected header is a JSON object, so its base64url starts `ey` (`{"`, `{ `) or `ew` (`{\n`). */
 const JWT = /\be[wy][A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(Bearer)\s+[^\s"',;]+/gi;
@@ -58,7 +60,7 @@ const URL_PARAM = /([?&;])([A-Za-z_-]+)=([^&#\s"'<>]*)/g;
 
 /** Whether a value looks like one of our credentials or a JWT (wherever it was sent). */
 export function looksLikeCredential(value: string): boolean {
-  return new RegExp(API_TOKEN.source).test(value) || new RegExp(PORTAL_TOKEN.source).test(value) || new RegExp(JWT.source).test(value);
+  return [API_TOKEN, PORTAL_TOKEN, CODEC_LINK, JWT].some((form) => new RegExp(form.source).test(value));
 }
 
 /** `text` with every credential recognisable by its form replaced by a marker. */
@@ -66,6 +68,7 @@ export function redactSecrets(text: string): string {
   return text
     .replace(API_TOKEN, 'cot_[redacted]')
     .replace(PORTAL_TOKEN, 'cpt_[redacted]')
+    .replace(CODEC_LINK, 'ccl_[redacted]')
     .replace(JWT, '[redacted JWT]')
     .replace(BEARER, '$1 [redacted]')
     .replace(URL_PARAM, (all, sep: string, name: string) => (isCredentialParam(name) ? `${sep}${name}=[redacted]` : all));

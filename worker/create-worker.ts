@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { temporalDataConverter } from '../temporal/data-converter';
 import { workflowCacheSize } from './workflow-cache';
 
 export interface CaseWorkerOptions {
@@ -27,6 +28,8 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    // Decrypts what workflows and activities receive, encrypts what they send (PAYLOAD_KEYS).
+    dataConverter: temporalDataConverter(opts.config),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ db: opts.db, config: opts.config, ...(opts.log ? { log: opts.log } : {}) }),
   });

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { createTemporalLogger } from '../config/logger';
 import type { Database } from '../db/connection';
+import { temporalConnectionOptions } from '../temporal/connection-options';
+import { temporalDataConverter } from '../temporal/data-converter';
 import { createCaseWorker } from './create-worker';
 import { ensureDigestSchedule } from './schedules';
 import { registerSearchAttributes } from './search-attributes';
@@ -33,15 +35,18 @@ export async function runWorker(opts: { config: Config; log: Logger; db: Databas
     });
     runtimeInstalled = true;
   }
-  const client = await Connection.connect({ address: temporalAddress });
+  const connectionOptions = temporalConnectionOptions(config, temporalAddress);
+  const client = await Connection.connect(connectionOptions);
   try {
     await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-    const digest = await ensureDigestSchedule({ client: new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE }), config, taskQueue: config.TEMPORAL_TASK_QUEUE });
+    // The schedule's workflow arguments are payloads too: encrypted like every other.
+    const scheduleClient = new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
+    const digest = await ensureDigestSchedule({ client: scheduleClient, config, taskQueue: config.TEMPORAL_TASK_QUEUE });
     log.info({ schedule: digest, cron: config.DIGEST_SCHEDULE, timezone: config.DIGEST_TIMEZONE }, 'owner digest schedule ready');
   } finally {
     await client.close();
   }
-  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await NativeConnection.connect(connectionOptions);
   const worker = await createCaseWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config });
   const cache = workflowCacheSize(config);
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress, ...cache }, 'worker started');

@@ -13,7 +13,9 @@ import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
 import { createCaseWorker } from '../../worker/create-worker';
 import { createTestDatabase } from './database';
-import { testNamespace, testTemporalAddress } from './temporal';
+import { temporalConnectionOptions } from '../../temporal/connection-options';
+import { temporalDataConverter } from '../../temporal/data-converter';
+import { TEST_PAYLOAD_ENV, testNamespace, testTemporalAddress } from './temporal';
 import { testWorkflowBundle } from './workflow-bundle';
 
 let runtimeInstalled = false;
@@ -59,10 +61,11 @@ export async function startTestStack(
   const namespace = testNamespace();
   const database = await createTestDatabase();
   const taskQueue = `test-${randomUUID()}`;
-  const nativeConnection = await NativeConnection.connect({ address });
   // Starts and commands wait longer than in production: a loaded 2-core CI machine can take more than
-  // 15 s for a first workflow task. Tests of those deadlines set their own.
-  const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, START_TIMEOUT_MS: '30000', COMMAND_TIMEOUT_MS: '30000', ...opts.env });
+  // 15 s for a first workflow task. Tests of those deadlines set their own. Payloads are encrypted.
+  const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, START_TIMEOUT_MS: '30000', COMMAND_TIMEOUT_MS: '30000', ...TEST_PAYLOAD_ENV, ...opts.env });
+  // Connected as the service connects (TLS settings of opts.env included).
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config, address));
   const worker: Worker = await createCaseWorker({
     connection: nativeConnection,
     namespace,
@@ -73,8 +76,8 @@ export async function startTestStack(
     ...(opts.log ? { log: opts.log } : {}),
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const connection = await Connection.connect(temporalConnectionOptions(config, address));
+  const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(config) });
   await pollersSeen(connection, namespace, taskQueue);
   const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db) });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.

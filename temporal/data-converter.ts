@@ -1,0 +1,21 @@
+import type { DataConverter } from '@temporalio/common';
+import type { Config } from '../config/env';
+import { AesGcmPayloadCodec } from './payload-codec';
+
+/** The codec over the configured keys (PAYLOAD_KEYS, PAYLOAD_KEY_ID); without keys it encodes nothing. */
+export function payloadCodecOf(config: Pick<Config, 'PAYLOAD_KEYS' | 'PAYLOAD_KEY_ID'>): AesGcmPayloadCodec {
+  return new AesGcmPayloadCodec(config.PAYLOAD_KEYS, config.PAYLOAD_KEYS.length > 0 ? config.PAYLOAD_KEY_ID : undefined);
+}
+
+/**
+ * The data converter of every Temporal client and worker of the service (API, worker, schedules,
+ * scripts, tests): one place, so nothing writes a payload in clear by taking the SDK's default.
+ */
+export function temporalDataConverter(config: Pick<Config, 'PAYLOAD_KEYS' | 'PAYLOAD_KEY_ID'>): DataConverter {
+  return { payloadCodecs: [payloadCodecOf(config)] };
+}
+
+/** Whether new payloads are encrypted (for the start-up warning). */
+export function encryptsPayloads(config: Pick<Config, 'PAYLOAD_KEYS'>): boolean {
+  return config.PAYLOAD_KEYS.length > 0;
+}
