@@ -65,7 +65,9 @@ function mayEncode(actor: Actor): void {
  * keeps the index of one that fails for the answer.
  */
 function codecEndpoints(deps: ApiDeps, base: string, extra: Partial<AnyRoute> = {}): AnyRoute[] {
-  const codec = payloadCodecOf(deps.config);
+  // Built on first use: the OpenAPI document is generated from these routes without a configuration.
+  let built: ReturnType<typeof payloadCodecOf> | undefined;
+  const codec = () => (built ??= payloadCodecOf(deps.config));
   return [
     defineRoute({
       method: 'post',
@@ -86,7 +88,7 @@ function codecEndpoints(deps: ApiDeps, base: string, extra: Partial<AnyRoute> = 
         const decoded: Payload[] = [];
         for (const [index, payload] of body.payloads.entries()) {
           try {
-            decoded.push(...(await codec.decode([fromJson(payload)])));
+            decoded.push(...(await codec().decode([fromJson(payload)])));
           } catch (err) {
             if (!(err instanceof PayloadDecodeError)) throw err;
             throw new Problem('payload_undecodable', `payloads.${index}: ${err.message}`, {
@@ -112,7 +114,7 @@ function codecEndpoints(deps: ApiDeps, base: string, extra: Partial<AnyRoute> = 
       ...extra,
       handler: async ({ body, actor }) => {
         mayEncode(actor);
-        return { body: { payloads: (await codec.encode(body.payloads.map(fromJson))).map(toJson) } };
+        return { body: { payloads: (await codec().encode(body.payloads.map(fromJson))).map(toJson) } };
       },
     }),
   ];
