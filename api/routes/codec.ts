@@ -27,8 +27,9 @@ const payloadSchema = z
   })
   .meta({ id: 'CodecPayload' });
 
+// Protobuf JSON leaves out an empty list: `{}` is a request for no payloads (the Temporal CLI sends it).
 export const codecPayloadsSchema = z
-  .object({ payloads: z.array(payloadSchema).max(10_000) })
+  .object({ payloads: z.array(payloadSchema).max(10_000).default([]) })
   .meta({
     id: 'CodecPayloads',
     description: "Temporal's `Payloads` message as protobuf JSON (the remote codec format of the Temporal UI and CLI)",

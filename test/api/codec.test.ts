@@ -53,6 +53,11 @@ test('encode then decode gives back the payloads as they were, in the remote-cod
   expect(defaultPayloadConverter.fromPayload(fromJson(decoded.body.payloads[0]))).toEqual({ fullName: 'Zoë Quaxley', salary: 98765 });
 });
 
+test('an empty list, which protobuf JSON leaves out (`{}`, as the Temporal CLI sends it), is no payloads', async () => {
+  const res = await stack.http().post('/codec/decode').set(auth(stack.tokens.admin)).send({});
+  expect([res.status, res.body]).toEqual([200, { payloads: [] }]);
+});
+
 test('payloads that were never encrypted (older histories) come back unchanged', async () => {
   const payloads = [plain({ old: 'history' })];
   const res = await stack.http().post('/codec/decode').set(auth(stack.tokens.admin)).send({ payloads });
