@@ -25,6 +25,7 @@ import { captureLogs } from '../support/logs';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
 import { testTemporalAddress } from '../support/temporal';
+import { payloadCodecOf } from '../../temporal/data-converter';
 
 const METRICS_TOKEN = 'metrics-scraper-secret-0123456789';
 const LIVE_PORTAL_TOKEN = /cpt_[A-Za-z0-9_-]{20,}/;
@@ -177,11 +178,17 @@ describe('failed inserts are reported without their values', () => {
       expect(failed.data.reason).toMatch(/check constraint "test_refuse_subjects"/);
       expect(failed.data.reason).not.toMatch(/params|<a href|jane@example\.com/);
       expect(JSON.stringify(failed)).not.toMatch(LIVE_PORTAL_TOKEN);
-      // Nor in the workflow's history (the activity failure Temporal recorded).
+      // Nor in the workflow's history (the activity failure Temporal recorded): there its message is
+      // encrypted ("Encoded failure" in clear), and decrypted it still holds no token.
       const history = await stack.client.workflow.getHandle(`case-${id}`).fetchHistory();
       const recorded = JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
-      expect(recorded).toContain('test_refuse_subjects');
-      expect(recorded).not.toMatch(LIVE_PORTAL_TOKEN);
+      expect(recorded).toContain('Encoded failure');
+      expect(recorded).not.toMatch(/test_refuse_subjects|check constraint/);
+      const encoded = (history.events ?? []).flatMap((e) => e.activityTaskFailedEventAttributes?.failure?.encodedAttributes ?? []);
+      expect(encoded.length).toBeGreaterThan(0);
+      const decoded = (await payloadCodecOf(stack.config).decode(encoded)).map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')).join('\n');
+      expect(decoded).toContain('test_refuse_subjects');
+      expect(decoded).not.toMatch(LIVE_PORTAL_TOKEN);
     } finally {
       await stack.db.execute(sql.raw('alter table emails drop constraint test_refuse_subjects'));
     }

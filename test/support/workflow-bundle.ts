@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../../temporal/data-converter';
 
 const root = path.resolve(__dirname, '../..');
 
 function sourceHash(): string {
   const hash = createHash('sha1');
-  for (const dir of ['workflows', 'domain']) {
+  for (const dir of ['workflows', 'domain', 'temporal']) {
     for (const file of fs.readdirSync(path.join(root, dir), { recursive: true }).map(String).sort()) {
       if (file.endsWith('.ts')) hash.update(file).update(fs.readFileSync(path.join(root, dir, file)));
     }
@@ -24,6 +25,8 @@ export async function testWorkflowBundle(): Promise<{ codePath: string }> {
   if (!fs.existsSync(codePath)) {
     const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
       workflowsPath: require.resolve('../../workflows'),
+      // As the worker bundles them: failures raised in workflow code are encoded (and so encrypted).
+      failureConverterPath: FAILURE_CONVERTER_PATH,
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
     });
     fs.mkdirSync(path.dirname(codePath), { recursive: true });
