@@ -22,7 +22,11 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 
 const payloadSchema = z
   .object({
-    metadata: z.record(z.string().max(200), base64).optional().meta({ description: 'Metadata values, each base64 (e.g. `encoding`: base64 of `json/plain`)' }),
+    metadata: z
+      .record(z.string().max(200), base64)
+      .meta({ maxProperties: 50, description: 'Metadata values, each base64 (e.g. `encoding`: base64 of `json/plain`)' })
+      .refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata entries')
+      .optional(),
     data: base64.optional().meta({ description: 'The payload bytes, base64' }),
   })
   .meta({ id: 'CodecPayload' });

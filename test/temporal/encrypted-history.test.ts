@@ -98,9 +98,9 @@ test('the raw history holds no plaintext of the case; decoded through /codec/dec
     expect({ what, decoded: clear.includes(Buffer.from(secret)) }).toEqual({ what, decoded: true });
   }
 
-  // One event both ways (the comment's update, as stored and as the codec gives it back), kept in
+  // One event both ways (the first update with arguments, the comment, as stored and as the codec gives it back), kept in
   // test-output/ for whoever wonders what the Temporal UI sees.
-  const accepted = history.events!.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes)!;
+  const accepted = history.events!.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.length)!;
   const event = temporal.api.history.v1.HistoryEvent.toObject(temporal.api.history.v1.HistoryEvent.create(accepted), { bytes: String, longs: String, enums: String });
   const args = payloadsOf({ events: [accepted] });
   const decodedArgs = (await stack.http().post('/codec/decode').set(auth(stack.tokens.admin)).send({ payloads: args })).body.payloads as JsonPayload[];
