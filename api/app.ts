@@ -34,6 +34,7 @@ import { portalLinkRoutes } from './routes/portal-links';
 import { meRoutes } from './routes/me';
 import { reportRoutes } from './routes/reports';
 import { auditRoutes } from './routes/audit';
+import { batchRoutes } from './routes/batches';
 import { portalLogSerializers, portalRouter } from './portal/router';
 import { consoleRouter } from './console';
 import { codecLinkAuthenticator, codecLinkRoutes, codecRoutes } from './routes/codec';
@@ -55,7 +56,7 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps), ...codecRoutes(deps)];
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps), ...batchRoutes(deps), ...codecRoutes(deps)];
 }
 
 const REDACTED = '[redacted]';
