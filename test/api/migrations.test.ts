@@ -226,10 +226,11 @@ test('a worker killed during a migration finishes it after a restart without app
     for (const key of keys) {
       // The first query of a case whose worker was killed may wait out its sticky queue: ask again.
       expect(await eventually(async () => (await view(key)).template?.version, 30_000)).toBe(2);
+      // Written by the run after its worker came back: give a loaded machine time.
       const events = await eventually(async () => {
         const items = (await stack.http().get(`/v1/cases/${key}/timeline?limit=500`).set(auth(stack.tokens.hr))).body.items as Array<{ type: string }>;
         return items.some((e) => e.type === 'template.migrated') ? items : undefined;
-      });
+      }, 60_000);
       expect(events.filter((e) => e.type === 'template.migrated')).toHaveLength(1);
     }
   } finally {
@@ -237,4 +238,4 @@ test('a worker killed during a migration finishes it after a restart without app
     await running;
     await connection.close();
   }
-});
+}, 180_000);
