@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
@@ -17,4 +18,6 @@ export interface ApiDeps {
   config: Config & { archiveAfterMs?: number };
   log: Logger;
   lifecycle?: Lifecycle;
+  /** With tracing on (startup/tracing.ts): a span per HTTP request. */
+  tracer?: Tracer;
 }

@@ -2,6 +2,7 @@ import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { startTracing } from '../startup/tracing';
 import { createAppFromConfig, metricsApp } from './app';
 import type { Lifecycle } from './deps';
 import { listen } from './server';
@@ -33,7 +34,8 @@ export async function runApi(opts: { config: Config; log: Logger; db: Database; 
   const host = config.HOST ?? opts.defaultHost ?? '0.0.0.0';
   const connection = await connectTemporalClient(opts.temporalAddress);
   const lifecycle: Lifecycle = { stopping: false };
-  const app = createAppFromConfig({ connection, db, config, log, lifecycle });
+  const tracing = startTracing(config);
+  const app = createAppFromConfig({ connection, db, config, log, lifecycle, ...(tracing ? { tracing } : {}) });
   const server = await listen(app, config.PORT, host);
   const metrics = config.METRICS_PORT === undefined ? undefined : await listen(metricsApp(app.metrics), config.METRICS_PORT, host);
   let stopped: Promise<void> | undefined;
@@ -49,6 +51,7 @@ export async function runApi(opts: { config: Config; log: Logger; db: Database; 
         if (server.inFlight() > 0) log.warn({ cutOff: server.inFlight() }, 'requests cut off at shutdown');
         await metrics?.close(1_000);
         await connection.close();
+        await tracing?.flush().catch(() => undefined);
       })()),
   };
 }

@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../../config/env';
 import { redactingStream } from '../../config/logger';
 import { answerProjection } from '../../api/answer-projection';
 import { CaseClient } from '../../api/case-client';
+import { caseClientInterceptors } from '../../api/correlation';
+import type { Tracing } from '../../startup/tracing';
 import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
 import { createCaseWorker } from '../../worker/create-worker';
@@ -45,6 +47,8 @@ export async function startTestStack(
     env?: Record<string, string>;
     /** The logger of the API and the activities (e.g. one that captures its lines: test/support/logs.ts). */
     log?: Logger;
+    /** OpenTelemetry for the API and the worker (startup/tracing.ts); the worker then runs the traced workflow bundle. */
+    tracing?: Tracing;
   } = {},
 ): Promise<TestStack> {
   if (!runtimeInstalled) {
@@ -69,12 +73,14 @@ export async function startTestStack(
     taskQueue,
     db: database.db,
     config,
-    workflowBundle: await testWorkflowBundle(),
+    workflowBundle: await testWorkflowBundle({ tracing: !!opts.tracing }),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.tracing ? { tracing: opts.tracing } : {}),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  // The API's client interceptors (api/app.ts): request ids, and spans with tracing on.
+  const client = new Client({ connection, namespace, interceptors: { workflow: caseClientInterceptors(!!opts.tracing) } });
   await pollersSeen(connection, namespace, taskQueue);
   const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db) });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
@@ -90,6 +96,7 @@ export async function startTestStack(
     temporal: connection,
     config: { ...config, ...(opts.archiveAfterMs ? { archiveAfterMs: opts.archiveAfterMs } : {}) },
     log,
+    ...(opts.tracing ? { tracer: opts.tracing.tracer } : {}),
   });
   const actor = (id: string, name: string, roles: string[]) => createApiToken(database.db, { actorId: id, actorName: name, roles }).then((t) => t.token);
   const tokens = {
