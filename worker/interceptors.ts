@@ -2,7 +2,8 @@
  * What the worker wraps around workflows and activities: the request id of the HTTP request that
  * caused each activity goes on the activity's log lines (the Temporal header the case workflow
  * sets, workflows/interceptors.ts), and with tracing on, OpenTelemetry spans for workflow tasks,
- * updates, signals and activities (`@temporalio/interceptors-opentelemetry`).
+ * updates, signals and activities (`@temporalio/interceptors-opentelemetry`; in the workflow, its
+ * interceptors with their spans made in place: workflows/tracing-interceptors.ts).
  */
 import type { ActivityInterceptorsFactory, InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter, type OpenTelemetryWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
@@ -28,7 +29,7 @@ export const correlationActivityInterceptor: ActivityInterceptorsFactory = () =>
  * "Logs, request ids and traces").
  */
 export function workflowInterceptorModules(tracing: boolean): string[] {
-  return [...(tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : []), require.resolve('../workflows/interceptors')];
+  return [...(tracing ? [require.resolve('../workflows/tracing-interceptors')] : []), require.resolve('../workflows/interceptors')];
 }
 
 /** The worker's interceptors; `workflowModules` applies only when the worker bundles its workflows itself. */

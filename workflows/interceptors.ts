@@ -31,23 +31,29 @@ class CorrelationInbound implements WorkflowInboundCallsInterceptor {
     return withCause(causeFrom(input.headers), () => next(input));
   }
 
-  async handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
+  // The handler's own promise is returned as it is, and the log line hangs off a side branch: an
+  // extra await here would complete the update a few microtasks later, after commands the run loop
+  // issues meanwhile, and histories recorded without it would no longer replay.
+  handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
     const cause = causeFrom(input.headers);
+    const handled = withCause(cause, () => next(input));
     const about = { update: input.name, updateId: input.updateId, command: commandType(input.args), ...(cause?.requestId ? { requestId: cause.requestId } : {}) };
-    try {
-      const result = await withCause(cause, () => next(input));
-      log.info('update handled', about);
-      return result;
-    } catch (err) {
-      log.info('update failed', { ...about, error: err instanceof Error ? err.message : String(err) });
-      throw err;
-    }
+    handled.then(
+      () => log.info('update handled', about),
+      (err: unknown) => log.info('update failed', { ...about, error: err instanceof Error ? err.message : String(err) }),
+    );
+    return handled;
   }
 
-  async handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
+  handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
     const cause = causeFrom(input.headers);
-    await withCause(cause, () => next(input));
-    log.info('signal handled', { signal: input.signalName, command: commandType(input.args), ...(cause?.requestId ? { requestId: cause.requestId } : {}) });
+    const handled = withCause(cause, () => next(input));
+    const about = { signal: input.signalName, command: commandType(input.args), ...(cause?.requestId ? { requestId: cause.requestId } : {}) };
+    handled.then(
+      () => log.info('signal handled', about),
+      () => undefined,
+    );
+    return handled;
   }
 }
 
