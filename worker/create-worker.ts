@@ -34,7 +34,8 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ db: opts.db, config: opts.config, ...(opts.log ? { log: opts.log } : {}) }),
-    interceptors: workerInterceptors(opts.tracing),
+    // A pre-built bundle has its workflow interceptor modules already (the SDK ignores them then).
+    interceptors: opts.workflowBundle ? { activity: workerInterceptors(opts.tracing).activity } : workerInterceptors(opts.tracing),
     ...(sinks ? { sinks } : {}),
   });
 }
