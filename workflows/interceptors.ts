@@ -37,7 +37,7 @@ class CorrelationInbound implements WorkflowInboundCallsInterceptor {
   handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
     const cause = causeFrom(input.headers);
     const handled = withCause(cause, () => next(input));
-    const about = { update: input.name, updateId: input.updateId, command: commandType(input.args), ...(cause?.requestId ? { requestId: cause.requestId } : {}) };
+    const about = { updateName: input.name, updateId: input.updateId, command: commandType(input.args), ...(cause?.requestId ? { requestId: cause.requestId } : {}) };
     handled.then(
       () => log.info('update handled', about),
       (err: unknown) => log.info('update failed', { ...about, error: err instanceof Error ? err.message : String(err) }),
