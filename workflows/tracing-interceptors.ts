@@ -11,19 +11,8 @@
 import * as otel from '@opentelemetry/api';
 import { ACTIVITY_ID_ATTR_KEY, UPDATE_ID_ATTR_KEY, extractContextFromHeaders, headersWithContext } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import {
-  ApplicationFailure,
-  ContinueAsNew,
-  workflowInfo,
-  type ActivityInput,
-  type Next,
-  type SignalInput,
-  type UpdateInput,
-  type WorkflowExecuteInput,
-  type WorkflowInboundCallsInterceptor,
-  type WorkflowInterceptorsFactory,
-  type WorkflowOutboundCallsInterceptor,
-} from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, workflowInfo } from '@temporalio/workflow';
+import type * as wf from '@temporalio/workflow';
 
 /** Runs `fn` inside a new span (a child of `parent`, else of the active context) and ends the span when its promise settles. */
 function inSpan<T>(tracer: otel.Tracer, name: string, parent: otel.Context | undefined, attributes: otel.Attributes, fn: () => Promise<T>, benign?: (err: unknown) => boolean): Promise<T> {
@@ -49,26 +38,26 @@ function inSpan<T>(tracer: otel.Tracer, name: string, parent: otel.Context | und
 }
 
 class InPlaceTracingInbound extends OpenTelemetryInboundInterceptor {
-  override execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+  override execute(input: wf.WorkflowExecuteInput, next: wf.Next<wf.WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     return inSpan(this.tracer, `RunWorkflow:${workflowInfo().workflowType}`, extractContextFromHeaders(input.headers), {}, () => next(input), (err) => err instanceof ContinueAsNew);
   }
 
-  override handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
+  override handleSignal(input: wf.SignalInput, next: wf.Next<wf.WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
     return inSpan(this.tracer, `HandleSignal:${input.signalName}`, extractContextFromHeaders(input.headers), {}, () => next(input));
   }
 
-  override handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
+  override handleUpdate(input: wf.UpdateInput, next: wf.Next<wf.WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
     return inSpan(this.tracer, `HandleUpdate:${input.name}`, extractContextFromHeaders(input.headers), { [UPDATE_ID_ATTR_KEY]: input.updateId }, () => next(input));
   }
 }
 
 class InPlaceTracingOutbound extends OpenTelemetryOutboundInterceptor {
-  override scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
+  override scheduleActivity(input: wf.ActivityInput, next: wf.Next<wf.WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
     return inSpan(this.tracer, `StartActivity:${input.activityType}`, undefined, { [ACTIVITY_ID_ATTR_KEY]: input.options.activityId ?? String(input.seq) }, () => next({ ...input, headers: headersWithContext(input.headers) }));
   }
 }
 
-export const interceptors: WorkflowInterceptorsFactory = () => ({
+export const interceptors: wf.WorkflowInterceptorsFactory = () => ({
   inbound: [new InPlaceTracingInbound()],
   outbound: [new InPlaceTracingOutbound()],
   internals: [new OpenTelemetryInternalsInterceptor()],

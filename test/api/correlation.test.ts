@@ -8,6 +8,7 @@ import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createTemporalLogger } from '../../config/logger';
 import { captureLogs } from '../support/logs';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { emailOnReviewTemplate } from '../support/templates';
 
 const logs = captureLogs('info');
 let stack: TestStack;
@@ -26,14 +27,7 @@ beforeAll(async () => {
     .http()
     .post('/v1/templates')
     .set(admin())
-    .send({
-      key: 'correlated',
-      name: 'Correlated',
-      prefix: 'COR',
-      roles: ['hr'],
-      stages: [{ key: 'intake' }, { key: 'review' }, { key: 'done', terminal: true }],
-      automations: [{ on: 'stage.entered', stage: 'review', do: [{ email: { to: 'reviewer@example.com', subject: 'Review {{case.title}}', body: '<p>Please review</p>' } }] }],
-    })
+    .send(emailOnReviewTemplate('correlated', 'COR'))
     .expect(201);
 });
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { startTracing, tracesUrl, type Tracing } from '../../startup/tracing';
 import { TRACE_HEADER } from '../../workflows/correlation';
 import { TRACE_HEADER as LIBRARY_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { emailOnReviewTemplate } from '../support/templates';
 
 interface OtlpSpan {
   traceId: string;
@@ -47,14 +48,7 @@ beforeAll(async () => {
     .http()
     .post('/v1/templates')
     .set(admin())
-    .send({
-      key: 'traced',
-      name: 'Traced',
-      prefix: 'TRC',
-      roles: ['hr'],
-      stages: [{ key: 'intake' }, { key: 'review' }, { key: 'done', terminal: true }],
-      automations: [{ on: 'stage.entered', stage: 'review', do: [{ email: { to: 'reviewer@example.com', subject: 'Review {{case.title}}', body: '<p>Please review</p>' } }] }],
-    })
+    .send(emailOnReviewTemplate('traced', 'TRC'))
     .expect(201);
 });
 afterAll(async () => {
