@@ -9,6 +9,7 @@ import { notifyUserActivity } from './notify';
 import { projectCaseActivity } from './projection';
 import { callWebhookActivity } from './webhook';
 import { generateDocumentActivity } from './documents';
+import { applyBatchItemActivity, finishBatchActivity, recordBatchItemActivity } from './batch';
 
 export { ProjectionFailure } from './projection';
 export { EmailFailure } from './email';
@@ -41,6 +42,12 @@ export function createActivities(deps: ActivityDeps) {
     sendDigests: sendDigestsActivity(effectDeps),
     /** GenerateDocumentEffect → GeneratedDocument: renders a document template to PDF and stores it, once per effect key. */
     generateDocument: generateDocumentActivity(effectDeps),
+    /** BatchItemInput → BatchItemResult: one case of a bulk action or migration, sent as the actor who asked, once. */
+    applyBatchItem: applyBatchItemActivity(effectDeps),
+    /** `{ batchId, result }`: stores the outcome of an item the batch workflow gave up on. */
+    recordBatchItem: recordBatchItemActivity(deps.db),
+    /** Marks a bulk action or migration finished. */
+    finishBatch: finishBatchActivity(deps.db),
   };
 }
 

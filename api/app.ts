@@ -36,6 +36,7 @@ import { portalLinkRoutes } from './routes/portal-links';
 import { meRoutes } from './routes/me';
 import { reportRoutes } from './routes/reports';
 import { auditRoutes } from './routes/audit';
+import { batchRoutes } from './routes/batches';
 import { portalLogSerializers, portalRouter } from './portal/router';
 import { consoleRouter } from './console';
 
@@ -55,7 +56,7 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps)];
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps), ...batchRoutes(deps)];
 }
 
 const REDACTED = '[redacted]';

@@ -71,8 +71,9 @@ export class CaseClient {
   private readonly reported = new Map<string, number>();
 
   constructor(
-    private readonly client: Client,
-    private readonly taskQueue: string,
+    /** Also used to start and cancel bulk actions and migrations (api/batches.ts). */
+    readonly client: Client,
+    readonly taskQueue: string,
     options: Partial<CaseClientOptions> = {},
   ) {
     this.options = { ...defaults(), ...options };

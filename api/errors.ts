@@ -32,6 +32,7 @@ export const problemStatus = {
   no_clock: 409,
   clock_paused: 409,
   clock_not_paused: 409,
+  migration_blocked: 409,
   limit_exceeded: 422,
   command_too_large: 413,
   case_busy: 503,
@@ -58,6 +59,10 @@ export const problemStatus = {
   prefix_taken: 409,
   idempotency_key_reused: 422,
   case_archived: 409,
+  /** A bulk action or migration that does not exist or that the caller may not see. */
+  batch_not_found: 404,
+  /** Cancelling a bulk action or migration that has already finished. */
+  batch_finished: 409,
   // documents and the portal
   malformed_multipart: 400,
   invalid_file_name: 400,

@@ -1,5 +1,5 @@
 import type { Actor } from './actor';
-import type { CaseEvent, CaseEventType, CaseStatus, DocumentVersionData, EventDraft, ParticipantData, TaskData } from './events';
+import type { CaseEvent, CaseEventData, CaseEventType, CaseStatus, DocumentVersionData, EventDraft, ParticipantData, TaskData } from './events';
 import type { FieldValue } from './fields';
 
 export interface TaskState extends TaskData {
@@ -299,6 +299,8 @@ export function evolve(state: CaseState, event: CaseEvent): CaseState {
       return updateTask(next, event.data.taskId, { overdue: true });
     case 'case.stalled':
       return { ...next, stalledAt: event.at };
+    case 'template.migrated':
+      return migrated(next, event.data);
     case 'automation.ran':
     case 'automation.failed':
     case 'email.sent':
@@ -307,6 +309,20 @@ export function evolve(state: CaseState, event: CaseEvent): CaseState {
     case 'command.rejected':
       return next;
   }
+}
+
+/** The state under the new version: stage and task stages mapped, field values renamed or dropped, no clock. */
+function migrated(state: CaseState, data: CaseEventData['template.migrated']): CaseState {
+  const fields = { ...state.fields };
+  // Every renamed value is read from the state before the move: a swap of two fields keeps both.
+  for (const change of data.fieldChanges) delete fields[change.field];
+  for (const change of data.fieldChanges) {
+    const value = own(state.fields, change.field);
+    if (change.to !== null && value !== undefined) fields[change.to] = value;
+  }
+  const tasks: Record<string, TaskState> = {};
+  for (const [id, task] of Object.entries(state.tasks)) tasks[id] = { ...task, stage: own(data.stageMap, task.stage) ?? task.stage };
+  return { ...state, templateVersion: data.to, stage: data.stage.to, fields, tasks, clock: null };
 }
 
 function withClock(state: CaseState, change: (clock: StageClock) => StageClock): CaseState {

@@ -88,6 +88,18 @@ export interface CaseEventData {
   'email.sent': RuleRef & { to: string; subject: string; emailId: string; delivery: 'sent' | 'outbox' };
   'notification.sent': RuleRef & { userId: string; notificationId: string };
   'webhook.delivered': RuleRef & { url: string; deliveryId: string; status: number };
+  /**
+   * The case moved to another version of its template (domain/migration.ts): its stage and field
+   * keys as mapped, its SLA clock stopped (a following `sla.started` re-arms it from the new stage).
+   */
+  'template.migrated': {
+    templateKey: string;
+    from: number;
+    to: number;
+    stageMap: Record<string, string>;
+    fieldChanges: Array<{ field: string; to: string | null }>;
+    stage: { from: string; to: string };
+  };
   /** A signalled command that failed validation: kept on the timeline so the sender can see why. */
   'command.rejected': { command: string; code: string; detail: string; requestId?: string };
 }

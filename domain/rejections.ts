@@ -32,6 +32,8 @@ export type RejectionCode =
   | 'limit_exceeded'
   /** The command itself is larger than a command may be. */
   | 'command_too_large'
+  /** The case cannot move to another template version now (domain/migration.ts); `errors` say why. */
+  | 'migration_blocked'
   /** The case has too many events waiting for the read model: try again shortly. */
   | 'case_busy';
 

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { systemActor, type Actor } from '../domain/actor';
 import { react } from '../domain/automations';
-import { keepProcessed, type ProcessedRequest } from '../domain/budgets';
+import { busyRejection, keepProcessed, type ProcessedRequest } from '../domain/budgets';
 import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
 import { toCaseView, type CaseView, type CommandResult } from '../domain/case-view';
 import { commandAccessRefusal, commandVerdict, type CommandVerdict } from '../domain/command-verdict';
@@ -22,13 +22,14 @@ import { effectOutcomeEvents, outcomeDepth, type EffectOutcome, type EffectResul
 import type { Effect } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
 import { BYTES, CALLER_PROJECTION_GRACE_MS, EVENTS_PER_RUN, PROMPT_PROJECTION_BYTES, formatBytes, jsonBytes } from '../domain/limits';
-import type { Rejection } from '../domain/rejections';
+import { decideMigration, type MigrationDecision } from '../domain/migration';
+import { reject, type Rejection } from '../domain/rejections';
 import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
 import type { TemplateDefinition, PublishedTemplate } from '../domain/template';
 import { documents, messaging, projectCase, webhooks } from './activity-proxies';
 import { Backlog } from './backlog';
 import { currentCause, withCause } from './correlation';
-import { COMMAND_REJECTED, type CaseWorkflowInput } from './messages';
+import { COMMAND_REJECTED, type CaseWorkflowInput, type MigrateRequest } from './messages';
 import { RecentEvents } from './recent-events';
 import { caseSearchAttributes, searchAttributesOf } from './search-attributes';
 import { WakeTimer } from './wake-timer';
@@ -57,7 +58,8 @@ export class CaseRun {
   private droppedSignals: number;
   private readonly running = new Set<string>();
   private readonly timer = new WakeTimer();
-  private readonly template: PublishedTemplate;
+  /** The pinned template; a migration (`migrate`) swaps it for another version. */
+  private template: PublishedTemplate;
   /** Search attributes last upserted (serialized): upserted again only when they change. */
   private published = '';
   /** The validator's verdict on the update now running, for its handler (same task, same state). */
@@ -79,8 +81,8 @@ export class CaseRun {
    */
   constructor(
     private readonly input: CaseWorkflowInput,
-    private readonly definition: TemplateDefinition,
-    private readonly current: boolean,
+    private definition: TemplateDefinition,
+    private current: boolean,
   ) {
     this.template = { ...input.template, definition };
     const carried = input.carried;
@@ -156,6 +158,45 @@ export class CaseRun {
     this.remember(verdict.request.requestId, events);
     this.afterChange();
     return { case: this.view(), events, project: true };
+  }
+
+  /** Refuses a migration the case cannot take now, before anything is written (see `executeMigration`). */
+  validateMigration(raw: MigrateRequest): void {
+    if (this.duplicateOf(raw?.requestId)) return;
+    const decision = this.migrationDecision(raw);
+    if (!decision.ok) throw rejectionFailure(decision.rejection);
+  }
+
+  /**
+   * Moves the case to the template version the request carries, in one step: its events (the
+   * move, the re-armed SLA clock) are recorded and the pinned template swapped together, so a case
+   * is never half-migrated. A retried request gets the first answer's events again.
+   */
+  executeMigration(raw: MigrateRequest): CommandResult {
+    const earlier = this.duplicateOf(raw.requestId);
+    if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq) };
+    const decision = this.migrationDecision(raw);
+    if (!decision.ok) throw rejectionFailure(decision.rejection);
+    this.template = raw.template;
+    this.definition = raw.template.definition;
+    this.current = true;
+    // Written by the run itself: the migration's caller is a workflow's activity, not the API.
+    const events = this.commit(decision.applied);
+    this.remember(raw.requestId, events);
+    this.afterChange();
+    return { case: this.view(), events };
+  }
+
+  /** The migration's events, or why the case cannot take it now (its shape, the sender, the backlog, the checks). */
+  private migrationDecision(raw: MigrateRequest): MigrationDecision {
+    const actor = checkActor(raw?.actor);
+    const template = raw?.template;
+    const plan = raw?.plan;
+    if (!actor || typeof raw.requestId !== 'string' || !plan || !template?.definition || template.key !== plan.templateKey || template.version !== plan.toVersion) {
+      return { ok: false, rejection: reject('invalid_command', 'a migration names its actor, request id, plan and the target template version it carries') };
+    }
+    if (this.backlog.busy) return { ok: false, rejection: busyRejection(this.backlog.bytes) };
+    return decideMigration(this.state, template.definition, plan, actor, now());
   }
 
   /** A fire-and-forget command: a refused one is recorded on the timeline, never fails the task. */

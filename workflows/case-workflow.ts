@@ -2,7 +2,7 @@ import { patched, setHandler } from '@temporalio/workflow';
 import type { CaseState } from '../domain/case-state';
 import { CaseRun } from './case-run';
 import { caseWorkflowV1 } from './legacy/case-workflow-v1';
-import { caseViewQuery, checkCommandQuery, commandSignal, commandUpdate, openedUpdate, recentTimelineQuery, type CaseWorkflowInput } from './messages';
+import { caseViewQuery, checkCommandQuery, commandSignal, commandUpdate, migrateUpdate, openedUpdate, recentTimelineQuery, type CaseWorkflowInput } from './messages';
 import { pinnedDefinition } from './pinned-definition';
 
 /**
@@ -30,6 +30,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
   setHandler(commandUpdate, (raw) => run.executeCommand(raw), { validator: (raw) => run.validateCommand(raw) });
   setHandler(commandSignal, (raw) => run.signalCommand(raw));
   setHandler(openedUpdate, () => run.opened());
+  setHandler(migrateUpdate, (raw) => run.executeMigration(raw), { validator: (raw) => run.validateMigration(raw) });
   setHandler(caseViewQuery, () => run.view());
   setHandler(checkCommandQuery, (raw) => run.checkCommand(raw));
   setHandler(recentTimelineQuery, (limit) => run.recentTimeline(limit));

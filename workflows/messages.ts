@@ -11,6 +11,7 @@ import type { StartRequest } from '../domain/decide';
 import type { Effect } from '../domain/effects';
 import type { CaseEvent } from '../domain/events';
 import type { ProcessedRequest } from '../domain/budgets';
+import type { MigrationPlan } from '../domain/migration';
 import type { Rejection } from '../domain/rejections';
 import type { PublishedTemplate } from '../domain/template';
 
@@ -38,6 +39,21 @@ export const openedUpdate = defineUpdate<CommandResult>('opened');
 export const checkCommandQuery = defineQuery<Rejection | null, [CommandRequest]>('checkCommand');
 /** The most recent timeline events held by the workflow (the full timeline is in the read model). */
 export const recentTimelineQuery = defineQuery<CaseEvent[], [number?]>('recentTimeline');
+
+/**
+ * Moves the case to another version of its template (domain/migration.ts), answered like a
+ * command. Sent by the migration and bulk workflows' activity, which reads `template` (the target
+ * version) through today's template schema, as the API does for a start.
+ */
+export const migrateUpdate = defineUpdate<CommandResult, [MigrateRequest]>('migrate');
+
+export interface MigrateRequest {
+  /** Applied once per id: a retried activity gets the first answer again. */
+  requestId: string;
+  actor: Actor;
+  plan: MigrationPlan;
+  template: PublishedTemplate;
+}
 
 /** `ApplicationFailure.type` of a refused command; its first detail is the domain `Rejection`. */
 export const COMMAND_REJECTED = 'CaseCommandRejected';

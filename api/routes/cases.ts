@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { viewAsOf, type CaseView } from '../../domain/case-view';
+import { toCaseView, viewAsOf, type CaseView } from '../../domain/case-view';
 import { redactEvents, redactView } from '../../domain/redaction';
 import { caseViewWithAllowedSchema, historicalCaseViewSchema, publicCaseViewSchema } from '../../domain/schemas/case-view';
-import { caseAsOf } from '../../domain/case-history';
+import { stateAsOf } from '../../domain/case-history';
 import type { Actor } from '../../domain/actor';
 import { allowedActions } from '../../domain/allowed-actions';
 import { startCaseInput } from '../../domain/schemas/commands';
@@ -32,15 +32,18 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
   async function historicalView(caseKey: string, asOf: Date, actor: Actor) {
     const pinned = await visibleCaseTemplate(db, caseKey, actor);
     if (!pinned) throw caseNotFound(caseKey);
-    const record = await getTemplate(db, pinned.key, pinned.version);
-    if (!record) throw new Error(`template ${pinned.key} v${pinned.version} is missing from the templates table`);
-    // The definition as the workflow reads it (today's schema over what was published then).
-    const template = { ...record, definition: await pinnedTemplate(db, pinned) };
     const asOfProblem = (message: string) => new Problem('validation_failed', `asOf ${message}`, { errors: [{ path: 'asOf', message }] });
     if (asOf.getTime() > Date.now()) throw asOfProblem('is in the future: the case as it stands now is GET without asOf');
-    const view = caseAsOf(caseKey, await getEventsUntil(db, caseKey, asOf), template, asOf.toISOString());
-    if (!view) throw asOfProblem('is before the case was opened');
-    return { ...redactView(view, template.definition, actor), historical: true as const };
+    const state = stateAsOf(caseKey, await getEventsUntil(db, caseKey, asOf), asOf.toISOString());
+    if (!state) throw asOfProblem('is before the case was opened');
+    // The version the case ran on then: a migration since may have moved it to another.
+    const version = { key: pinned.key, version: state.templateVersion || pinned.version };
+    const record = await getTemplate(db, version.key, version.version);
+    if (!record) throw new Error(`template ${version.key} v${version.version} is missing from the templates table`);
+    // The definition as the workflow reads it (today's schema over what was published then).
+    const template = { ...record, definition: await pinnedTemplate(db, version) };
+    // Who may see what is decided by the case as it is now (`pinned`); the values as they were then.
+    return { ...redactView(toCaseView(state, template, asOf.toISOString()), template.definition, actor), historical: true as const };
   }
 
   return [

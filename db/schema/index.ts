@@ -13,3 +13,4 @@ export * from './document-blobs';
 export * from './portal-links';
 export * from './rate-limits';
 export * from './saved-views';
+export * from './batches';

@@ -209,6 +209,18 @@ const operations: Record<string, Operation> = {
     allowed: { status: 200 },
   },
   'GET /v1/reports/{template}': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/reports/access-matrix' }), allowed: { status: 200 } },
+  // Bulk actions and migrations: a request refused for its content (nothing started), and progress
+  // of one that does not exist (or is another's: the same 404).
+  'POST /v1/bulk': { kind: 'authenticated', probe: () => ({ method: 'post', path: '/v1/bulk', body: { action: 'comment', params: { text: 'x' }, caseIds: [] } }), allowed: { status: 422, code: 'validation_failed' } },
+  'GET /v1/bulk/{id}': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/bulk/bulk-000000000000' }), allowed: { status: 404, code: 'batch_not_found' } },
+  'POST /v1/bulk/{id}/cancel': { kind: 'authenticated', probe: () => ({ method: 'post', path: '/v1/bulk/bulk-000000000000/cancel' }), allowed: { status: 404, code: 'batch_not_found' } },
+  'POST /v1/templates/{key}/migrations': {
+    kind: 'admin',
+    probe: () => ({ method: 'post', path: '/v1/templates/access-matrix/migrations', body: { fromVersion: 1, toVersion: 1, dryRun: true } }),
+    allowed: { status: 422, code: 'validation_failed' },
+  },
+  'GET /v1/migrations/{id}': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/migrations/migration-000000000000' }), allowed: { status: 404, code: 'batch_not_found' } },
+  'POST /v1/migrations/{id}/cancel': { kind: 'authenticated', probe: () => ({ method: 'post', path: '/v1/migrations/migration-000000000000/cancel' }), allowed: { status: 404, code: 'batch_not_found' } },
   'DELETE /v1/views/{name}': { kind: 'authenticated', probe: () => ({ method: 'delete', path: '/v1/views/nope' }), allowed: { status: 404, code: 'view_not_found' } },
 };
 

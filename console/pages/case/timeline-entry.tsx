@@ -133,6 +133,8 @@ export function describeEvent(e: CaseEvent, view: CaseViewForCaller, template: T
       return `Notified ${str(d.userId)}`;
     case 'webhook.delivered':
       return `Webhook delivered to ${str(d.url)} (HTTP ${String(d.status)})`;
+    case 'template.migrated':
+      return `Moved from template version ${str(d.from)} to ${str(d.to)}`;
     case 'command.rejected':
       return `A ${str(d.command)} command was refused (${str(d.code)}): ${str(d.detail)}`;
     default:

@@ -16,7 +16,7 @@ import { LATEST_WINDOW, type CaseEvents } from './events';
 
 export const TIMELINE_FILTERS: Array<{ key: string; label: string; types?: string[] }> = [
   { key: '', label: 'Everything' },
-  { key: 'stages', label: 'Stage moves and status', types: ['case.created', 'stage.entered', 'stage.exited', 'case.closed', 'case.reopened', 'case.cancelled'] },
+  { key: 'stages', label: 'Stage moves and status', types: ['case.created', 'stage.entered', 'stage.exited', 'case.closed', 'case.reopened', 'case.cancelled', 'template.migrated'] },
   { key: 'fields', label: 'Field changes', types: ['field.changed'] },
   { key: 'comments', label: 'Comments', types: ['comment.added'] },
   { key: 'decisions', label: 'Decisions', types: ['decision.recorded'] },
