@@ -8,6 +8,7 @@
  * ones only when a document needs them.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as fontkit from 'fontkit';
 
@@ -24,7 +25,8 @@ interface FontFamily {
 
 /** A font file of an `@embedpdf/fonts-*` package (its `exports` name only the script, which sits in `dist/` beside `fonts/`). */
 function packaged(pkg: string, file: string): string {
-  return path.join(path.dirname(require.resolve(pkg)), '..', 'fonts', file);
+  // createRequire rather than the global require: the console's type check declares that one bare.
+  return path.join(path.dirname(createRequire(__filename).resolve(pkg)), '..', 'fonts', file);
 }
 
 /** In fallback order: a character is set in the first family that has a glyph for it. */
