@@ -8,7 +8,7 @@ import type { CommandRequest } from '../domain/commands';
 import type { Rejection } from '../domain/rejections';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import { caseWorkflow } from '../workflows';
-import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, openedUpdate, type CaseWorkflowInput } from '../workflows/messages';
+import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, commandUpdateOf, openedUpdate, type CaseWorkflowInput } from '../workflows/messages';
 import { Admission, AdmissionRefused } from './admission';
 import type { AnswerProjection } from './answer-projection';
 import { caseNotFound } from './case-access';
@@ -168,9 +168,12 @@ export class CaseClient {
     assertCommandSize(message);
     const updateId = senderScoped(request, requestId);
     const firstSent = Date.now();
+    // Under the command type's name (readable in the Temporal UI); as `command` to a run of older code.
+    let byName = true;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(commandUpdate, { args: [message], updateId }));
+        const update = byName ? commandUpdateOf(message.command.type) : commandUpdate;
+        const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(update, { args: [message], updateId }));
         // After the caller has answered (the write's preparation is CPU the answer need not wait
         // for); the read model has it a few ms later.
         const project = this.options.projectAnswer;
@@ -178,6 +181,10 @@ export class CaseClient {
         return result;
       } catch (err) {
         const classified = classifyTemporalError(err);
+        if (classified.kind === 'update_not_handled' && byName) {
+          byName = false;
+          continue;
+        }
         // The server drops updates admitted into a workflow task it then fails (a signal arriving
         // while the case continues as new); such an update was never applied, so resending it
         // under the same id is safe. A task that keeps failing ends as case_unavailable.

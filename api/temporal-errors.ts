@@ -17,6 +17,8 @@ import { COMMAND_REJECTED } from '../workflows/messages';
  * - `already_started`: a start of a case key that exists;
  * - `workflow_task_failing`: FAILED_PRECONDITION — the case's workflow task is failing, no worker
  *   polls its queue, or an update was dropped by a failed task (worth resending once or twice);
+ * - `update_not_handled`: the workflow has no handler for the update's name (a run on older code:
+ *   the SDK rejects it with a plain `Error`-typed ApplicationFailure, which no handler here throws);
  * - `busy`: RESOURCE_EXHAUSTED — too many updates in flight on the workflow, or a rate limit;
  * - `timeout`: DEADLINE_EXCEEDED or cancelled — the server or the case did not answer in time
  *   (which one is not knowable from the error: the caller probes the server);
@@ -26,6 +28,7 @@ import { COMMAND_REJECTED } from '../workflows/messages';
  */
 export type TemporalErrorKind =
   | 'rejected'
+  | 'update_not_handled'
   | 'not_found'
   | 'already_started'
   | 'workflow_task_failing'
@@ -60,6 +63,7 @@ export function classifyTemporalError(err: unknown): ClassifiedTemporalError {
     const rejection = err.cause.details?.[0] as Rejection | undefined;
     if (rejection?.code) return { kind: 'rejected', rejection };
   }
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'Error') return { kind: 'update_not_handled' };
   if (err instanceof WorkflowNotFoundError) return { kind: 'not_found' };
   if (err instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'already_started' };
   const grpcCode = grpcCodeOf(err);

@@ -90,22 +90,31 @@ export function dueTimerEvents(state: CaseState, template: TemplateDefinition, n
 
 /** The next instant something may come due, for the workflow's timer; undefined when nothing will. */
 export function nextWakeAt(state: CaseState, template: TemplateDefinition): string | undefined {
+  return nextWake(state, template)?.at;
+}
+
+/**
+ * The next instant a case must wake at, and why — `SLA deadline: documentation`, `task T-3 due` —
+ * so the timer is labelled in the Temporal UI.
+ */
+export function nextWake(state: CaseState, template: TemplateDefinition): { at: string; label: string } | undefined {
   if (state.status !== 'open') return undefined;
-  const candidates: string[] = [];
+  const candidates: Array<{ at: string; label: string }> = [];
   const clock = runningClock(state);
   const stage = findStage(template, state.stage);
   if (clock && stage && !clock.pausedAt) {
-    if (clock.goalAt && !clock.goalMissed) candidates.push(clock.goalAt);
-    if (clock.deadlineAt && !clock.deadlineMissed) candidates.push(clock.deadlineAt);
+    if (clock.goalAt && !clock.goalMissed) candidates.push({ at: clock.goalAt, label: `SLA goal: ${stage.key}` });
+    if (clock.deadlineAt && !clock.deadlineMissed) candidates.push({ at: clock.deadlineAt, label: `SLA deadline: ${stage.key}` });
     stage.sla?.escalations.forEach((_, i) => {
       const due = escalationDueAt(template, stage, clock, i);
-      if (due) candidates.push(due);
+      if (due) candidates.push({ at: due, label: `SLA escalation ${i + 1}: ${stage.key}` });
     });
   }
-  for (const t of Object.values(state.tasks)) if (t.status === 'open' && !t.overdue && t.dueAt) candidates.push(t.dueAt);
+  for (const t of Object.values(state.tasks)) if (t.status === 'open' && !t.overdue && t.dueAt) candidates.push({ at: t.dueAt, label: `task ${t.taskId} due` });
   const stalled = stalledAt(state, template);
-  if (stalled) candidates.push(stalled);
-  return candidates.sort()[0];
+  if (stalled) candidates.push({ at: stalled, label: 'inactivity: the case stalls' });
+  // The first of the earliest, in a fixed order: the same label on every replay.
+  return candidates.reduce<{ at: string; label: string } | undefined>((first, c) => (!first || c.at < first.at ? c : first), undefined);
 }
 
 /** The earliest running deadline (stage deadline or open task): the case is overdue once it passes. */

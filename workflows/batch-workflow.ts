@@ -1,4 +1,4 @@
-import { CancellationScope, continueAsNew, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, continueAsNew, isCancellation, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { BATCH_LIMITS, type BatchItemResult, type BatchWorkflowInput } from '../domain/batch';
 
@@ -6,10 +6,11 @@ type Activities = ReturnType<typeof createActivities>;
 
 // An item is retried while the case service is unreachable or the case is busy (about 8 minutes);
 // after that it is recorded as failed and the batch goes on.
-const { applyBatchItem } = proxyActivities<Activities>({
+const itemOptions: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
-});
+};
+const { applyBatchItem } = proxyActivities<Activities>(itemOptions);
 const { recordBatchItem, finishBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -37,7 +38,7 @@ export async function batchWorkflow(input: BatchWorkflowInput & { counts?: Batch
       offset += chunk.length;
       // The rate limit: a chunk of n cases takes at least n / perSecond seconds.
       const wait = Math.ceil((chunk.length * 1000) / input.perSecond) - (Date.now() - started);
-      if (wait > 0 && offset < input.caseKeys.length) await sleep(wait);
+      if (wait > 0 && offset < input.caseKeys.length) await sleep(wait, { summary: `rate limit: ${input.perSecond} cases/s` });
     }
     if (offset < input.caseKeys.length) return await continueAsNew<typeof batchWorkflow>({ ...input, offset, counts });
     await finishBatch({ batchId: input.batchId, status: 'completed' });
@@ -50,7 +51,9 @@ export async function batchWorkflow(input: BatchWorkflowInput & { counts?: Batch
 
 async function applyItem(input: BatchWorkflowInput, caseKey: string): Promise<BatchItemResult> {
   try {
-    return await applyBatchItem({ batchId: input.batchId, caseKey, actor: input.actor, message: input.message });
+    // Summarised for the Temporal UI: `advance ONB-12`, `migrate ONB-12`.
+    const summary = `${input.message.type === 'command' ? input.message.command.type : 'migrate'} ${caseKey}`;
+    return await applyBatchItem.executeWithOptions({ ...itemOptions, summary }, [{ batchId: input.batchId, caseKey, actor: input.actor, message: input.message }]);
   } catch (err) {
     if (isCancellation(err)) throw err;
     const detail = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   currentUpdateInfo,
   log,
+  setCurrentDetails,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
@@ -18,15 +19,16 @@ import { toCaseView, type CaseView, type CommandResult } from '../domain/case-vi
 import { commandAccessRefusal, commandVerdict, type CommandVerdict } from '../domain/command-verdict';
 import { checkActor, type CommandRequest } from '../domain/commands';
 import { decideStart } from '../domain/decide';
-import { effectOutcomeEvents, outcomeDepth, type EffectOutcome, type EffectResult } from '../domain/effect-outcomes';
+import { effectOutcomeEvents, outcomeDepth, type EffectOutcome } from '../domain/effect-outcomes';
 import type { Effect } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
 import { BYTES, CALLER_PROJECTION_GRACE_MS, EVENTS_PER_RUN, PROMPT_PROJECTION_BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import { decideMigration, type MigrationDecision } from '../domain/migration';
+import { runDetails } from '../domain/run-details';
 import { reject, type Rejection } from '../domain/rejections';
-import { caseDueAt, dueTimerEvents, nextWakeAt } from '../domain/sla';
+import { caseDueAt, dueTimerEvents, nextWake } from '../domain/sla';
 import type { TemplateDefinition, PublishedTemplate } from '../domain/template';
-import { documents, messaging, projectCase, webhooks } from './activity-proxies';
+import { callEffect, projectCase } from './activity-proxies';
 import { Backlog } from './backlog';
 import { currentCause, withCause } from './correlation';
 import { COMMAND_REJECTED, type CaseWorkflowInput, type MigrateRequest } from './messages';
@@ -60,6 +62,8 @@ export class CaseRun {
   private readonly timer = new WakeTimer();
   /** The pinned template; a migration (`migrate`) swaps it for another version. */
   private template: PublishedTemplate;
+  /** The run's current details in the Temporal UI (domain/run-details.ts), as last set. */
+  private details = '';
   /** Search attributes last upserted (serialized): upserted again only when they change. */
   private published = '';
   /** The validator's verdict on the update now running, for its handler (same task, same state). */
@@ -135,8 +139,12 @@ export class CaseRun {
     return this.recent.newest(limit);
   }
 
-  /** Runs before the update is written to history: a refused command leaves no trace. */
-  validateCommand(raw: CommandRequest): void {
+  /**
+   * Runs before the update is written to history: a refused command leaves no trace. `named`: the
+   * update was sent under a command type's name, which must be the command's own.
+   */
+  validateCommand(raw: CommandRequest, named?: string): void {
+    if (named !== undefined && raw?.command?.type !== named) throw rejectionFailure(reject('invalid_command', `the update "${named}" carries a command of another type`));
     // Before the duplicate check: a retried key must not show the case to one who may not see it.
     const refused = commandAccessRefusal(this.state, this.definition, raw);
     if (refused) throw rejectionFailure(refused);
@@ -262,11 +270,26 @@ export class CaseRun {
         await condition(allHandlersFinished);
         return this.state;
       }
-      this.timer.arm(earliest(archiveAt === undefined ? (this.current ? nextWakeAt(this.state, this.definition) : undefined) : archived ? undefined : new Date(archiveAt).toISOString(), this.projectBy));
+      const wake = this.nextWake(archiveAt, archived);
+      this.timer.arm(wake?.at, wake?.label);
       const seen = this.state.lastSeq;
       await condition(() => this.timer.fired || this.projectNow || this.state.lastSeq !== seen || this.runIsLong() || this.effects.some((e) => !this.running.has(e.key)));
       this.timer.consume();
     }
+  }
+
+  /** When the run must wake next, and why (the timer's label in the Temporal UI). */
+  private nextWake(archiveAt: number | undefined, archived: boolean): { at: string; label: string } | undefined {
+    const due =
+      archiveAt === undefined
+        ? this.current
+          ? nextWake(this.state, this.definition)
+          : undefined
+        : archived
+          ? undefined
+          : { at: new Date(archiveAt).toISOString(), label: 'retention over: the closed case completes' };
+    if (this.projectBy === undefined || (due && Date.parse(due.at) <= this.projectBy)) return due;
+    return { at: new Date(this.projectBy).toISOString(), label: 'grace over: project what callers left' };
   }
 
   /** Events wait no longer: some the caller does not have, too many bytes of them, or the grace is over. */
@@ -424,6 +447,11 @@ export class CaseRun {
   }
 
   private afterChange(): void {
+    const details = runDetails(this.state, this.definition);
+    if (details !== this.details) {
+      this.details = details;
+      setCurrentDetails(details);
+    }
     const pairs = searchAttributesOf(this.state, this.current ? caseDueAt(this.state) : undefined);
     const serialized = serializeAttributes(pairs);
     if (serialized === this.published) return;
@@ -460,12 +488,6 @@ export class CaseRun {
 
 const now = () => new Date().toISOString();
 
-/** The earlier of an instant and an epoch time, as an instant. */
-function earliest(at: string | undefined, epochMs: number | undefined): string | undefined {
-  if (epochMs === undefined) return at;
-  return at !== undefined && Date.parse(at) <= epochMs ? at : new Date(epochMs).toISOString();
-}
-
 /** Attribute values in a comparable form (keys in a fixed order, absent as null). */
 function serializeAttributes(pairs: ReadonlyArray<{ key: { name: string }; value: unknown }>): string {
   const values = new Map<string, unknown>(pairs.map((p) => [p.key.name, p.value instanceof Date ? p.value.toISOString() : p.value]));
@@ -474,19 +496,6 @@ function serializeAttributes(pairs: ReadonlyArray<{ key: { name: string }; value
 
 function rejectionFailure(rejection: Rejection): ApplicationFailure {
   return ApplicationFailure.create({ type: COMMAND_REJECTED, message: rejection.detail, details: [rejection], nonRetryable: true });
-}
-
-function callEffect(effect: Effect): Promise<EffectResult> {
-  switch (effect.kind) {
-    case 'email':
-      return messaging.sendEmail(effect);
-    case 'notify':
-      return messaging.notifyUser(effect);
-    case 'webhook':
-      return webhooks.callWebhook(effect);
-    case 'generateDocument':
-      return documents.generateDocument(effect);
-  }
 }
 
 function failureReason(err: unknown): string {

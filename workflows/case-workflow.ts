@@ -2,7 +2,7 @@ import { patched, setHandler } from '@temporalio/workflow';
 import type { CaseState } from '../domain/case-state';
 import { CaseRun } from './case-run';
 import { caseWorkflowV1 } from './legacy/case-workflow-v1';
-import { caseViewQuery, checkCommandQuery, commandSignal, commandUpdate, migrateUpdate, openedUpdate, recentTimelineQuery, type CaseWorkflowInput } from './messages';
+import { caseViewQuery, checkCommandQuery, commandSignal, commandTypes, commandUpdate, commandUpdateOf, migrateUpdate, openedUpdate, recentTimelineQuery, type CaseWorkflowInput } from './messages';
 import { pinnedDefinition } from './pinned-definition';
 
 /**
@@ -28,6 +28,9 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
 
   // Every handler is set before the first await: an update sent with the start runs in the first task.
   setHandler(commandUpdate, (raw) => run.executeCommand(raw), { validator: (raw) => run.validateCommand(raw) });
+  for (const type of commandTypes) {
+    setHandler(commandUpdateOf(type), (raw) => run.executeCommand(raw), { validator: (raw) => run.validateCommand(raw, type) });
+  }
   setHandler(commandSignal, (raw) => run.signalCommand(raw));
   setHandler(openedUpdate, () => run.opened());
   setHandler(migrateUpdate, (raw) => run.executeMigration(raw), { validator: (raw) => run.validateMigration(raw) });

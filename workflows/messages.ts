@@ -6,7 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor } from '../domain/actor';
 import type { CaseState } from '../domain/case-state';
 import type { CaseView, CommandResult } from '../domain/case-view';
-import type { CommandRequest } from '../domain/commands';
+import { commandShapes, type CaseCommandType, type CommandRequest } from '../domain/commands';
 import type { StartRequest } from '../domain/decide';
 import type { Effect } from '../domain/effects';
 import type { CaseEvent } from '../domain/events';
@@ -20,8 +20,21 @@ export function caseWorkflowId(caseKey: string): string {
   return `case-${caseKey}`;
 }
 
-/** A command the caller waits for: rejected by the validator before anything is written. */
+/**
+ * A command the caller waits for: rejected by the validator before anything is written. The API
+ * sends each under an update named after its type (`commandUpdateOf`), so the Temporal UI shows
+ * `advance`, `setFields` … rather than `command`; `command` itself stays for runs of older code
+ * and other senders.
+ */
 export const commandUpdate = defineUpdate<CommandResult, [CommandRequest]>('command');
+
+/** The update a command of this type is sent as (named after the type). */
+export function commandUpdateOf(type: CaseCommandType) {
+  return defineUpdate<CommandResult, [CommandRequest]>(type);
+}
+
+/** Every command type: the case workflow registers an update under each. */
+export const commandTypes = Object.keys(commandShapes) as CaseCommandType[];
 /** The same command, fire-and-forget: a refused one lands on the timeline as `command.rejected`. */
 export const commandSignal = defineSignal<[CommandRequest]>('command');
 export const caseViewQuery = defineQuery<CaseView>('view');

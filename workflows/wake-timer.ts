@@ -11,7 +11,8 @@ export class WakeTimer {
   /** The armed instant has come; `consume()` before arming the next. */
   fired = false;
 
-  arm(at: string | undefined): void {
+  /** `label` names the timer in the Temporal UI (`SLA deadline: documentation`). */
+  arm(at: string | undefined, label?: string): void {
     if (at === this.at && (this.scope || this.fired)) return;
     this.scope?.cancel();
     this.scope = undefined;
@@ -21,7 +22,7 @@ export class WakeTimer {
     const scope = new CancellationScope();
     this.scope = scope;
     const ms = Math.max(1, Date.parse(at) - Date.now());
-    scope.run(() => sleep(ms)).then(
+    scope.run(() => sleep(ms, label ? { summary: label } : undefined)).then(
       () => {
         if (this.scope !== scope) return;
         this.scope = undefined;

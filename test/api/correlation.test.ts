@@ -65,7 +65,7 @@ test('X-Request-Id is echoed and found on the request line, the workflow update 
   // The API's line: the case and the actor besides the request.
   expect(lines.request).toMatchObject({ caseKey, actor: { id: 'ada', kind: 'user' }, res: { statusCode: 200 } });
   // The worker's line for the workflow task that applied the update.
-  expect(lines.update).toMatchObject({ sdk: 'temporal', workflowId: `case-${caseKey}`, updateName: 'command', command: 'advance' });
+  expect(lines.update).toMatchObject({ sdk: 'temporal', workflowId: `case-${caseKey}`, updateName: 'advance', command: 'advance' });
   // The e-mail activity, run later in the case's own loop, under the id of the command that caused it.
   expect(lines.activity).toMatchObject({ emailId: email.id, caseKey });
   // Each of them once, and the start's id on the start only.

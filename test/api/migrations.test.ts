@@ -8,6 +8,7 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
 import { createCaseWorker } from '../../worker/create-worker';
+import { recordHistory } from '../support/histories';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { testTemporalAddress } from '../support/temporal';
 import { testWorkflowBundle } from '../support/workflow-bundle';
@@ -173,6 +174,9 @@ test('applying moves the movable cases, reports the others, and a retry with the
   expect(then.body).toMatchObject({ historical: true, template: { version: 1 }, stage: { key: 'review' }, fields: { level: 'senior' } });
   // A migrated case goes on under v2's rules.
   await command(cases.review, 'post', 'advance', { to: 'done' });
+  // For the replay test: a case that took a migration, and the migration's own workflow.
+  await recordHistory(testTemporalAddress(), `case-${cases.intake}`, undefined, 'case-template-migrated');
+  await recordHistory(testTemporalAddress(), res.body.id, undefined, 'batch-migration');
   const count = await stack.db.execute(sql`select count(*)::int as n from batches`);
   expect((count as unknown as Array<{ n: number }>)[0]!.n).toBe(1);
 });

@@ -20,6 +20,9 @@ describe('classifyTemporalError', () => {
     const rejection = { code: 'forbidden', detail: 'no' };
     const rejected = new WorkflowUpdateFailedError('update failed', ApplicationFailure.create({ type: COMMAND_REJECTED, message: 'no', details: [rejection] }));
     expect(classifyTemporalError(rejected)).toEqual({ kind: 'rejected', rejection });
+    // What the SDK answers an update whose name the run has no handler for (older code).
+    const unhandled = new WorkflowUpdateFailedError('update failed', ApplicationFailure.nonRetryable('No registered handler for update: advance'));
+    expect(classifyTemporalError(unhandled)).toEqual({ kind: 'update_not_handled' });
     expect(classifyTemporalError(new WorkflowNotFoundError('gone', 'case-X-1', undefined)).kind).toBe('not_found');
     expect(classifyTemporalError(new WorkflowExecutionAlreadyStartedError('dup', 'case-X-1', 'caseWorkflow')).kind).toBe('already_started');
     expect(classifyTemporalError(new WorkflowUpdateRPCTimeoutOrCancelledError('slow', { cause: Object.assign(new Error('4 DEADLINE_EXCEEDED'), { code: 4 }) })).kind).toBe('timeout');

@@ -76,7 +76,7 @@ test("one request's trace holds its HTTP span, the client's update, the workflow
     if (!server) return undefined;
     const spans = received.filter((s) => s.traceId === server.traceId);
     const names = spans.map((s) => s.name);
-    return ['StartWorkflowUpdate:command', 'HandleUpdate:command', 'RunActivity:sendEmail'].every((n) => names.includes(n)) ? { server, spans } : undefined;
+    return ['StartWorkflowUpdate:advance', 'HandleUpdate:advance', 'RunActivity:sendEmail'].every((n) => names.includes(n)) ? { server, spans } : undefined;
   }, 30_000, 'the spans of the advance request');
 
   expect(paths.every((p) => p.startsWith('POST /v1/traces application/json'))).toBe(true);
@@ -87,10 +87,10 @@ test("one request's trace holds its HTTP span, the client's update, the workflow
   const ids = new Set(trace.spans.map((s) => s.spanId));
   for (const span of trace.spans) if (span !== trace.server) expect([span.name, ids.has(span.parentSpanId ?? '')]).toEqual([span.name, true]);
   const byName = (name: string) => trace.spans.find((s) => s.name === name)!;
-  expect(byName('StartWorkflowUpdate:command').parentSpanId).toBe(trace.server.spanId);
-  expect(byName('HandleUpdate:command').parentSpanId).toBe(byName('StartWorkflowUpdate:command').spanId);
+  expect(byName('StartWorkflowUpdate:advance').parentSpanId).toBe(trace.server.spanId);
+  expect(byName('HandleUpdate:advance').parentSpanId).toBe(byName('StartWorkflowUpdate:advance').spanId);
   // The e-mail ran later, in the case's own loop: it joins the trace of the command that caused it.
-  expect(byName('RunActivity:sendEmail').parentSpanId).toBe(byName('StartWorkflowUpdate:command').spanId);
+  expect(byName('RunActivity:sendEmail').parentSpanId).toBe(byName('StartWorkflowUpdate:advance').spanId);
 
   // The start's own trace: the API's span, the client's update-with-start and the workflow's handling of `opened`.
   const start = received.find((s) => s.name === 'POST /v1/cases' && s.traceId === started.headers['x-request-id']);

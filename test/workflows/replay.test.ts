@@ -11,7 +11,8 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 // through the current code fails with a DeterminismViolationError when a change would break
 // running cases; guard such changes with patched() instead. `v1-*` were recorded before CaseRun
 // (no `case-run` patch marker): they replay on workflows/legacy/case-workflow-v1.ts; the others
-// on CaseRun. Keep both sets while runs of either may be open.
+// on CaseRun. Keep both sets while runs of either may be open. `batch-*` are bulk actions and
+// migrations (workflows/batch-workflow.ts).
 const files = fs.readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
 
 test('there are recorded histories to replay', () => {
@@ -28,11 +29,15 @@ function runsCaseRun(history: { events: Array<{ markerRecordedEventAttributes?: 
 test('both workflow versions have recorded histories, told apart by the case-run marker', () => {
   const read = (f: string) => JSON.parse(fs.readFileSync(path.join(historiesDir, f), 'utf8'));
   const v1 = files.filter((f) => f.startsWith('v1-'));
-  const current = files.filter((f) => !f.startsWith('v1-'));
+  const current = files.filter((f) => f.startsWith('case-'));
   expect(v1.length).toBeGreaterThanOrEqual(2);
   expect(current.length).toBeGreaterThanOrEqual(2);
   for (const f of v1) expect([f, runsCaseRun(read(f))]).toEqual([f, false]);
   for (const f of current) expect([f, runsCaseRun(read(f))]).toEqual([f, true]);
+});
+
+test('bulk actions and migrations have a recorded history', () => {
+  expect(files.filter((f) => f.startsWith('batch-')).length).toBeGreaterThanOrEqual(1);
 });
 
 test.each(files)('replays %s deterministically', async (file) => {

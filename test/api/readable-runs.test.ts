@@ -1,0 +1,69 @@
+/**
+ * A case run reads in the Temporal UI without opening payloads: each command's update is named
+ * after its type, activities and timers carry summaries, and the run's current details (stage,
+ * owner, due, open tasks) follow the case — without field values, names or e-mail addresses.
+ */
+import type { temporal } from '@temporalio/proto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { caseWorkflowId } from '../../workflows/messages';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { onboardingTemplate } from '../support/templates';
+
+let stack: TestStack;
+const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  expect((await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(onboardingTemplate({ key: 'readable', prefix: 'RDB' }))).status).toBe(201);
+}, 60_000);
+afterAll(() => stack?.close());
+
+const summaryOf = (event: temporal.api.history.v1.IHistoryEvent): string | undefined => {
+  const payload = event.userMetadata?.summary;
+  return payload ? (defaultPayloadConverter.fromPayload(payload as never) as string) : undefined;
+};
+
+test('updates are named after their command, activities and timers are summarised, current details follow the case', async () => {
+  const started = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).send({
+    template: 'readable',
+    title: 'Onboard Zoë',
+    fields: { fullName: 'Zoë Secret-Name', salary: 91_234 },
+    participants: [{ kind: 'external', role: 'candidate', name: 'Zoë Secret-Name', email: 'zoe.private@example.com' }],
+  });
+  expect(started.status).toBe(201);
+  const key = started.body.id as string;
+  expect((await stack.http().patch(`/v1/cases/${key}/fields`).set(auth(stack.tokens.hr)).send({ startDate: '2027-01-04' })).status).toBe(200);
+  expect((await stack.http().post(`/v1/cases/${key}/tasks`).set(auth(stack.tokens.hr)).send({ title: 'Order a laptop', assignee: 'ivan', dueAt: '2030-01-05T09:00:00Z' })).status).toBe(200);
+
+  const handle = stack.client.workflow.getHandle(caseWorkflowId(key));
+  // The welcome e-mail (an automation on entering "documentation") has run and been projected.
+  const events = await eventually(async () => {
+    const history = (await handle.fetchHistory()).events ?? [];
+    const summaries = history.map(summaryOf);
+    // …and, once what callers left is written (the grace timer), the timer of the SLA goal is set.
+    const ready = ['email:', 'projectCase', 'SLA goal'].every((prefix) => summaries.some((s) => s?.startsWith(prefix)));
+    return ready ? history : undefined;
+  }, 30_000);
+
+  const updates = events.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name] : []));
+  expect(updates).toEqual(['opened', 'setFields', 'createTask']);
+
+  const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).map(summaryOf);
+  expect(activities.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
+  expect(activities).toContain('email: Request documents to participant P-1');
+  expect(activities.some((s) => new RegExp(`^projectCase ${key} seq \\d+(–\\d+)?$`).test(s!))).toBe(true);
+
+  const timers = events.filter((e) => e.timerStartedEventAttributes).map(summaryOf);
+  expect(timers.length).toBeGreaterThan(0);
+  expect(timers.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
+  expect(timers).toEqual(expect.arrayContaining(['grace over: project what callers left', 'SLA goal: documentation']));
+
+  // What the UI shows as the run's current details (the SDK's built-in metadata query).
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toContain(`**${key}**`);
+  expect(metadata.currentDetails).toContain('**Stage** Documentation (`documentation`)');
+  expect(metadata.currentDetails).toContain('**Open tasks** 1: T-1 → ivan, due 2030-01-05T09:00:00.000Z');
+  // None of it carries what the case holds about people.
+  const visible = JSON.stringify([updates, activities, timers, metadata.currentDetails]);
+  for (const secret of ['Secret-Name', 'zoe.private', '91234', 'Onboard Zo']) expect(visible).not.toContain(secret);
+});
