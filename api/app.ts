@@ -1,5 +1,6 @@
 import { Client, type Connection } from '@temporalio/client';
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -8,12 +9,14 @@ import type { Database } from '../db/connection';
 import { temporalDataConverter } from '../temporal/data-converter';
 import { answerProjection } from './answer-projection';
 import { CaseClient, caseClientOptions } from './case-client';
+import { caseClientInterceptors, requestCorrelation, requestSpans } from './correlation';
+import type { Tracing } from '../startup/tracing';
 import pinoHttp from 'pino-http';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { pingDatabase } from '../db/connection';
 import { isCredentialHeader, isCredentialParam, looksLikeCredential } from '../config/logger';
-import { ADMIN_ROLE } from '../domain/actor';
+import { ADMIN_ROLE, type Actor } from '../domain/actor';
 import { PerActorLimit } from './admission';
 import { bearerAuthenticator, type Authenticate } from './auth';
 import { oidcVerifier } from './oidc';
@@ -41,10 +44,16 @@ import { codecLinkAuthenticator, codecLinkRoutes, codecRoutes } from './routes/c
 import cors from 'cors';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
-export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle; codecLink?: string }) {
+export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle; codecLink?: string; tracing?: Tracing }) {
   const { connection, db, config, log } = opts;
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(config),
+    interceptors: { workflow: caseClientInterceptors(!!opts.tracing) },
+  });
   return createApp({
+    ...(opts.tracing ? { tracer: opts.tracing.tracer } : {}),
     db,
     cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log))),
     temporal: connection,
@@ -102,6 +111,20 @@ function withoutCredentials(req: { url?: unknown; query?: unknown; headers?: Rec
 function responseWithoutCredentials(res: { headers?: Record<string, unknown> }) {
   const logged = portalLogSerializers.res(res) as typeof res;
   return logged.headers ? { ...logged, headers: redactValues(logged.headers, isCredentialHeader) } : logged;
+}
+
+/**
+ * What a request's log line says besides the request: its id (bound when the request starts, so
+ * every line of `req.log` has it) and, once it is answered, the case it was about and who sent it.
+ */
+function requestLogProps(req: IncomingMessage, res: ServerResponse): Record<string, unknown> {
+  const locals = (res as ServerResponse & { locals?: { caseKey?: unknown; actor?: Actor } }).locals;
+  if (!res.writableEnded && !res.destroyed) return { requestId: (req as IncomingMessage & { id?: unknown }).id };
+  const actor = locals?.actor;
+  return {
+    ...(typeof locals?.caseKey === 'string' ? { caseKey: locals.caseKey } : {}),
+    ...(actor ? { actor: { id: actor.id, kind: actor.kind } } : {}),
+  };
 }
 
 /** Query parameters some route documents: a route's own `key` or `code` is not a misplaced credential. */
@@ -198,6 +221,9 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
   app.use(securityHeaders);
   app.set('trust proxy', deps.config.TRUST_PROXY);
   app.set('query parser', 'extended');
+  // First: the request's span (tracing on) and its id, which every log line written for it carries.
+  if (deps.tracer) app.use(requestSpans(deps.tracer));
+  app.use(requestCorrelation());
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -217,6 +243,7 @@ export function createApp(deps: ApiDeps): express.Express & { metrics: Registry 
     pinoHttp({
       logger: deps.log,
       serializers: { req: withoutCredentials, res: responseWithoutCredentials },
+      customProps: requestLogProps,
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
     }),
   );

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
@@ -22,4 +23,6 @@ export interface ApiDeps {
    * (`/codec/link/<secret>/decode`), since that UI has no sign-in to pass a token from.
    */
   codecLink?: string;
+  /** With tracing on (startup/tracing.ts): a span per HTTP request. */
+  tracer?: Tracer;
 }

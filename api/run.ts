@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
 import { temporalConnectionOptions, type TemporalConnectionConfig } from '../temporal/connection-options';
+import { startTracing } from '../startup/tracing';
 import { createAppFromConfig, metricsApp } from './app';
 import type { Lifecycle } from './deps';
 import { listen } from './server';
@@ -42,7 +43,8 @@ export async function runApi(opts: {
   const host = config.HOST ?? opts.defaultHost ?? '0.0.0.0';
   const connection = await connectTemporalClient(config, opts.temporalAddress);
   const lifecycle: Lifecycle = { stopping: false };
-  const app = createAppFromConfig({ connection, db, config, log, lifecycle, ...(opts.codecLink ? { codecLink: opts.codecLink } : {}) });
+  const tracing = startTracing(config);
+  const app = createAppFromConfig({ connection, db, config, log, lifecycle, ...(opts.codecLink ? { codecLink: opts.codecLink } : {}), ...(tracing ? { tracing } : {}) });
   const server = await listen(app, config.PORT, host);
   const metrics = config.METRICS_PORT === undefined ? undefined : await listen(metricsApp(app.metrics), config.METRICS_PORT, host);
   let stopped: Promise<void> | undefined;
@@ -58,6 +60,7 @@ export async function runApi(opts: {
         if (server.inFlight() > 0) log.warn({ cutOff: server.inFlight() }, 'requests cut off at shutdown');
         await metrics?.close(1_000);
         await connection.close();
+        await tracing?.flush().catch(() => undefined);
       })()),
   };
 }

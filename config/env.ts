@@ -249,6 +249,12 @@ export const envSchema = z.object({
   /** Serve `/metrics` on its own port (no token, same HOST) instead of the API port. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 
+  // Tracing: OpenTelemetry spans over OTLP/HTTP. Off (and costing nothing) unless the endpoint is set.
+  /** The OTLP/HTTP collector's base URL (spans go to `<url>/v1/traces`), as the OpenTelemetry variable of that name. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl,
+  /** `service.name` of the spans this process exports. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).default('case-orchestrator'),
+
   // Single sign-on: OIDC/JWT bearer tokens besides API tokens. Off unless OIDC_ISSUER is set.
   /** The identity provider's issuer URL, exactly as in its tokens' `iss`. */
   OIDC_ISSUER: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),

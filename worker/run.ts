@@ -6,6 +6,7 @@ import { createTemporalLogger } from '../config/logger';
 import type { Database } from '../db/connection';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 import { temporalDataConverter } from '../temporal/data-converter';
+import { startTracing } from '../startup/tracing';
 import { createCaseWorker } from './create-worker';
 import { ensureDigestSchedule } from './schedules';
 import { registerSearchAttributes } from './search-attributes';
@@ -28,10 +29,11 @@ export async function runWorker(opts: { config: Config; log: Logger; db: Databas
   const { config, log, db, temporalAddress } = opts;
   if (!runtimeInstalled) {
     // The process decides when the worker stops (after the API has drained): no signal handlers of the SDK's own.
+    // The SDK's lines — the core's forwarded too — are the same JSON as the service's own.
     Runtime.install({
-      logger: createTemporalLogger(config),
+      logger: createTemporalLogger(log.child({ sdk: 'temporal' })),
       shutdownSignals: [],
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+      telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } },
     });
     runtimeInstalled = true;
   }
@@ -47,7 +49,8 @@ export async function runWorker(opts: { config: Config; log: Logger; db: Databas
     await client.close();
   }
   const connection = await NativeConnection.connect(connectionOptions);
-  const worker = await createCaseWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config });
+  const tracing = startTracing(config);
+  const worker = await createCaseWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config, ...(tracing ? { tracing } : {}) });
   const cache = workflowCacheSize(config);
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress, ...cache }, 'worker started');
   const done = worker.run().finally(() => connection.close().catch(() => undefined));
@@ -58,6 +61,7 @@ export async function runWorker(opts: { config: Config; log: Logger; db: Databas
       (stopped ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => undefined);
+        await tracing?.flush().catch(() => undefined);
       })()),
   };
 }

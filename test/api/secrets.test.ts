@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import { sendEmailActivity } from '../../activities/email';
 import { runApi } from '../../api/run';
 import { loadConfig } from '../../config/env';
-import { redactSecrets, safeError, temporalLogLine } from '../../config/logger';
+import { createTemporalLogger, redactSecrets, safeError } from '../../config/logger';
 import { getEmailByKey } from '../../db/emails';
 import { emails } from '../../db/schema';
 import { defaultTokenExpiry, TOKEN_CACHE_MS } from '../../db/tokens';
@@ -349,7 +349,11 @@ describe('the logs', () => {
   test('redaction by form: tokens, JWTs, Bearer and credential parameters anywhere in a line', () => {
     const line = redactSecrets('GET /x?access_token=abc&page=2 cot_AAAAAAAAAAAA cpt_BBBBBBBBBBBB eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig Bearer opaque.value');
     expect(line).toBe('GET /x?access_token=[redacted]&page=2 cot_[redacted] cpt_[redacted] [redacted JWT] Bearer [redacted]');
-    const temporal = temporalLogLine({ level: 'WARN', message: 'Activity failed cot_CCCCCCCCCCCC', meta: { error: new Error('cpt_DDDDDDDDDDDD') }, timestampNanos: BigInt(Date.now()) * 1_000_000n });
-    expect(temporal).not.toMatch(/CCCCCCCC|DDDDDDDD/);
+    // The SDK's own lines (worker/run.ts) go through the same redacting JSON logger.
+    const sdk = captureLogs();
+    createTemporalLogger(sdk.log).warn('Activity failed cot_CCCCCCCCCCCC', { error: new Error('cpt_DDDDDDDDDDDD') });
+    expect(sdk.lines).toHaveLength(1);
+    expect(JSON.parse(sdk.lines[0]!)).toMatchObject({ level: 40, msg: 'Activity failed cot_[redacted]', err: { message: 'cpt_[redacted]' } });
+    expect(sdk.lines[0]).not.toMatch(/CCCCCCCC|DDDDDDDD/);
   });
 });

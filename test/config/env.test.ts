@@ -35,6 +35,8 @@ test.each([
   ['WEBHOOK_ALLOWED_HOSTS', 'hooks.example.com, not a host'],
   ['PORT', '70000'],
   ['TEMPORAL_NAMESPACE', ''],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+  ['OTEL_SERVICE_NAME', ' '],
 ])('%s=%s is refused', (name, value) => {
   expect(failure({ [name]: value })).toMatch(new RegExp(`^  ${name}: `, 'm'));
 });
@@ -52,6 +54,7 @@ test.each([
   ['DIGEST_TIMEZONE', 'America/Argentina/Buenos_Aires'],
   ['EMAIL_FROM', 'cases@example.com'],
   ['WEBHOOK_ALLOWED_HOSTS', 'hooks.example.com,*.partner.example,127.0.0.1,127.0.0.1:8080,[::1]'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'http://otel-collector:4318'],
 ])('%s=%s is accepted', (name, value) => {
   expect(() => loadConfig({ [name]: value })).not.toThrow();
 });

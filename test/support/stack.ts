@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../../config/env';
 import { redactingStream } from '../../config/logger';
 import { answerProjection } from '../../api/answer-projection';
 import { CaseClient } from '../../api/case-client';
+import { caseClientInterceptors } from '../../api/correlation';
+import type { Tracing } from '../../startup/tracing';
 import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
 import { createCaseWorker } from '../../worker/create-worker';
@@ -47,6 +49,8 @@ export async function startTestStack(
     env?: Record<string, string>;
     /** The logger of the API and the activities (e.g. one that captures its lines: test/support/logs.ts). */
     log?: Logger;
+    /** OpenTelemetry for the API and the worker (startup/tracing.ts); the worker then runs the traced workflow bundle. */
+    tracing?: Tracing;
   } = {},
 ): Promise<TestStack> {
   if (!runtimeInstalled) {
@@ -72,12 +76,14 @@ export async function startTestStack(
     taskQueue,
     db: database.db,
     config,
-    workflowBundle: await testWorkflowBundle(),
+    workflowBundle: await testWorkflowBundle({ tracing: !!opts.tracing }),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.tracing ? { tracing: opts.tracing } : {}),
   });
   const running = worker.run();
   const connection = await Connection.connect(temporalConnectionOptions(config, address));
-  const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(config) });
+  // The API's client (api/app.ts): its data converter, and its interceptors (request ids, spans with tracing on).
+  const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(config), interceptors: { workflow: caseClientInterceptors(!!opts.tracing) } });
   await pollersSeen(connection, namespace, taskQueue);
   const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db) });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
@@ -93,6 +99,7 @@ export async function startTestStack(
     temporal: connection,
     config: { ...config, ...(opts.archiveAfterMs ? { archiveAfterMs: opts.archiveAfterMs } : {}) },
     log,
+    ...(opts.tracing ? { tracer: opts.tracing.tracer } : {}),
   });
   const actor = (id: string, name: string, roles: string[]) => createApiToken(database.db, { actorId: id, actorName: name, roles }).then((t) => t.token);
   const tokens = {

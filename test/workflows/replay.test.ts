@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../config/env';
 import { temporalDataConverter } from '../../temporal/data-converter';
@@ -47,4 +50,13 @@ test('bulk actions and migrations have a recorded history', () => {
 test.each(files)('replays %s deterministically', async (file) => {
   const history = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8'));
   await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle(), dataConverter }, history, `replay-${file}`);
+});
+
+// Tracing can be turned on (or off) under open cases: the OpenTelemetry workflow interceptors must
+// not change a single command, so every history recorded without them replays with them
+// (workflows/tracing-interceptors.ts says how the library's own did not).
+test.each(files)('replays %s with tracing on', async (file) => {
+  const history = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8'));
+  const sinks = { exporter: makeWorkflowExporter(new SimpleSpanProcessor(new InMemorySpanExporter()), new Resource({})) };
+  await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle({ tracing: true }), sinks }, history, `replay-traced-${file}`);
 });
