@@ -8,9 +8,11 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # The compiled services, the console and the workflow bundle, all built here rather than at start:
 # a worker loading the prebuilt bundle skips seconds of webpack (and its page of output) per start.
+# The second bundle carries OpenTelemetry's workflow interceptors: for workers with tracing on.
 RUN npm run build \
  && npm run build:console -- dist/console-assets \
- && npm run build:workflows -- dist/workflow-bundle.js
+ && npm run build:workflows -- dist/workflow-bundle.js \
+ && npm run build:workflows -- dist/workflow-bundle-tracing.js --tracing
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production
@@ -20,6 +22,7 @@ ENV MALLOC_ARENA_MAX=2
 # The console, bundled at image build (npm run build:console) rather than on first request.
 ENV CONSOLE_DIST=/app/dist/console-assets
 # The workflow bundle, built at image build (npm run build:workflows): the worker loads it as is.
+# With OTEL_EXPORTER_OTLP_ENDPOINT set, use /app/dist/workflow-bundle-tracing.js (the worker refuses a mismatch).
 ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 WORKDIR /app
 # A separate production-only install keeps jest, eslint and drizzle-kit out of the image.

@@ -7,7 +7,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 /**
  * Imports point down the layers of the service (README "Layout"), from the ground floor up:
  * config/ and domain/; metrics/ (what the processes count); db/; documents/ (PDF rendering shared by activities and the API);
- * workflows/ and activities/; startup/ (what every process opens and stops); worker/ and api/;
+ * temporal/ (how processes connect to Temporal and encrypt payloads); workflows/ and activities/; startup/ (what every process opens and stops); worker/ and api/;
  * scripts/ and console/ on top. `importsOf(...)` matches a relative import of one of those
  * top-level folders, however many `../` it takes to reach it (a pattern, not a resolved path: a
  * folder that has a file of the same name, such as api/console.ts, cannot forbid that name).
@@ -44,7 +44,7 @@ export default tseslint.config(
             ),
           ],
           patterns: [
-            { group: ['../db/*', '../api/*', '../worker/*', '../activities/*', '../documents/*', '../startup/*', '../metrics/*'], allowTypeImports: true, message: 'Workflow and domain code may only import types from I/O layers.' },
+            { group: ['../db/*', '../api/*', '../worker/*', '../activities/*', '../documents/*', '../startup/*', '../temporal/*', '../metrics/*'], allowTypeImports: true, message: 'Workflow and domain code may only import types from I/O layers.' },
           ],
         },
       ],
@@ -74,11 +74,16 @@ export default tseslint.config(
     },
   },
   // Each layer below names what sits above it (domain/ and workflows/ are guarded above, console/ below).
-  noUpwardImports(['config/**/*.ts'], ['domain', 'db', 'documents', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console', 'metrics'], 'config/ is the ground floor: Node built-ins, libraries and other config/ files only.'),
-  noUpwardImports(['metrics/**/*.ts'], ['db', 'documents', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console'], 'metrics/ defines what the processes count: it imports config/ and domain/ only, and is handed its data.'),
-  noUpwardImports(['db/**/*.ts'], ['documents', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console', 'metrics'], 'db/ stores what the layers above hand it: it imports config/ and domain/ only.'),
-  noUpwardImports(['documents/**/*.ts'], ['workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console', 'metrics'], 'documents/ is shared by activities/ and api/: it may not depend on either.'),
-  noUpwardImports(['activities/**/*.ts'], ['startup', 'worker', 'api', 'scripts', 'console'], 'Activities run in the worker: they may not reach the processes or the HTTP layer; share code through documents/, db/ or domain/.'),
+  noUpwardImports(['config/**/*.ts'], ['domain', 'db', 'documents', 'temporal', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console', 'metrics'], 'config/ is the ground floor: Node built-ins, libraries and other config/ files only.'),
+  noUpwardImports(['metrics/**/*.ts'], ['db', 'documents', 'temporal', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console'], 'metrics/ defines what the processes count: it imports config/ and domain/ only, and is handed its data.'),
+  noUpwardImports(['db/**/*.ts'], ['documents', 'temporal', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console', 'metrics'], 'db/ stores what the layers above hand it: it imports config/ and domain/ only.'),
+  noUpwardImports(['documents/**/*.ts'], ['temporal', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console', 'metrics'], 'documents/ is shared by activities/ and api/: it may not depend on either.'),
+  noUpwardImports(
+    ['temporal/**/*.ts'],
+    ['domain', 'db', 'documents', 'workflows', 'activities', 'startup', 'worker', 'api', 'scripts', 'console', 'metrics'],
+    'temporal/ is how every process reaches Temporal (connection options, payload encryption): it builds on config/ only.',
+  ),
+  noUpwardImports(['activities/**/*.ts'], ['temporal', 'startup', 'worker', 'api', 'scripts', 'console'], 'Activities run in the worker: they may not reach the processes or the HTTP layer; share code through documents/, db/ or domain/.'),
   noUpwardImports(['startup/**/*.ts'], ['documents', 'workflows', 'activities', 'worker', 'api', 'scripts', 'console'], 'startup/ opens what every process needs (config, logger, database): the processes build on it, not the reverse.'),
   noUpwardImports(['worker/**/*.ts'], ['api', 'scripts', 'console'], 'The worker runs without the API: share code through a lower layer.'),
   noUpwardImports(['api/**/*.ts'], ['activities', 'worker', 'scripts'], 'The API reaches workflows through Temporal, never through activities/, worker/ or scripts/: share code through documents/, db/ or domain/.'),
@@ -91,7 +96,7 @@ export default tseslint.config(
         'error',
         {
           paths: [...nodeBuiltins.map((name) => ({ name, message: 'The console runs in the browser.' })), { name: 'zod', allowTypeImports: true, message: 'Types only: the console validates nothing the API does not.' }],
-          patterns: [{ group: ['**/domain/**', '**/api/**', '**/db/**', '**/workflows/**', '**/activities/**', '**/worker/**', '**/config/**', '**/scripts/**', '**/metrics/**'], allowTypeImports: true, message: 'The console reaches the server only through /v1: import types only.' }],
+          patterns: [{ group: ['**/domain/**', '**/api/**', '**/db/**', '**/workflows/**', '**/activities/**', '**/worker/**', '**/config/**', '**/temporal/**', '**/scripts/**', '**/metrics/**'], allowTypeImports: true, message: 'The console reaches the server only through /v1: import types only.' }],
         },
       ],
     },

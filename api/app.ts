@@ -1,18 +1,22 @@
 import { Client, type Connection } from '@temporalio/client';
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { caseRetentionMs, type Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { temporalDataConverter } from '../temporal/data-converter';
 import { answerProjection } from './answer-projection';
 import { CaseClient, caseClientOptions } from './case-client';
+import { caseClientInterceptors, requestCorrelation, requestSpans } from './correlation';
+import type { Tracing } from '../startup/tracing';
 import pinoHttp from 'pino-http';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { pingDatabase } from '../db/connection';
 import { isCredentialHeader, isCredentialParam, looksLikeCredential } from '../config/logger';
-import { ADMIN_ROLE } from '../domain/actor';
+import { ADMIN_ROLE, type Actor } from '../domain/actor';
 import { PerActorLimit } from './admission';
 import { bearerAuthenticator, type Authenticate } from './auth';
 import { oidcVerifier } from './oidc';
@@ -39,14 +43,22 @@ import { consoleRouter } from './console';
 import { openCasesByStage } from '../db/case-counts';
 import { CaseMetrics } from '../metrics/case-metrics';
 import { registerOpenCasesGauges } from '../metrics/open-cases';
+import { codecLinkAuthenticator, codecLinkRoutes, codecRoutes } from './routes/codec';
+import cors from 'cors';
 
 /** The app as both run modes configure it: a Temporal connection and the database, per the environment. */
-export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle }) {
+export function createAppFromConfig(opts: { connection: Connection; db: Database; config: Config; log: Logger; lifecycle?: Lifecycle; codecLink?: string; tracing?: Tracing }) {
   const { connection, db, config, log } = opts;
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(config),
+    interceptors: { workflow: caseClientInterceptors(!!opts.tracing) },
+  });
   // One set of business metrics: the answers this API writes to the read model count there too.
   const metrics = new CaseMetrics();
   return createApp({
+    ...(opts.tracing ? { tracer: opts.tracing.tracer } : {}),
     db,
     metrics,
     cases: new CaseClient(client, config.TEMPORAL_TASK_QUEUE, caseClientOptions(config, log, answerProjection(db, log, metrics), metrics)),
@@ -54,11 +66,12 @@ export function createAppFromConfig(opts: { connection: Connection; db: Database
     config: { ...config, archiveAfterMs: caseRetentionMs(config) },
     log,
     ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
+    ...(opts.codecLink ? { codecLink: opts.codecLink } : {}),
   });
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps), ...batchRoutes(deps)];
+  return [...templateRoutes(deps), ...caseRoutes(deps), ...commandRoutes(deps), ...tokenRoutes(deps), ...documentRoutes(deps), ...portalLinkRoutes(deps), ...outboxRoutes(deps), ...notificationRoutes(deps), ...meRoutes(deps), ...reportRoutes(deps), ...auditRoutes(deps), ...batchRoutes(deps), ...codecRoutes(deps)];
 }
 
 const REDACTED = '[redacted]';
@@ -104,6 +117,20 @@ function withoutCredentials(req: { url?: unknown; query?: unknown; headers?: Rec
 function responseWithoutCredentials(res: { headers?: Record<string, unknown> }) {
   const logged = portalLogSerializers.res(res) as typeof res;
   return logged.headers ? { ...logged, headers: redactValues(logged.headers, isCredentialHeader) } : logged;
+}
+
+/**
+ * What a request's log line says besides the request: its id (bound when the request starts, so
+ * every line of `req.log` has it) and, once it is answered, the case it was about and who sent it.
+ */
+function requestLogProps(req: IncomingMessage, res: ServerResponse): Record<string, unknown> {
+  const locals = (res as ServerResponse & { locals?: { caseKey?: unknown; actor?: Actor } }).locals;
+  if (!res.writableEnded && !res.destroyed) return { requestId: (req as IncomingMessage & { id?: unknown }).id };
+  const actor = locals?.actor;
+  return {
+    ...(typeof locals?.caseKey === 'string' ? { caseKey: locals.caseKey } : {}),
+    ...(actor ? { actor: { id: actor.id, kind: actor.kind } } : {}),
+  };
 }
 
 /** Query parameters some route documents: a route's own `key` or `code` is not a misplaced credential. */
@@ -202,6 +229,9 @@ export function createApp(appDeps: ApiDeps): express.Express & { metrics: Regist
   app.use(securityHeaders);
   app.set('trust proxy', deps.config.TRUST_PROXY);
   app.set('query parser', 'extended');
+  // First: the request's span (tracing on) and its id, which every log line written for it carries.
+  if (deps.tracer) app.use(requestSpans(deps.tracer));
+  app.use(requestCorrelation());
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -224,6 +254,7 @@ export function createApp(appDeps: ApiDeps): express.Express & { metrics: Regist
     pinoHttp({
       logger: deps.log,
       serializers: { req: withoutCredentials, res: responseWithoutCredentials },
+      customProps: requestLogProps,
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
     }),
   );
@@ -286,6 +317,21 @@ export function createApp(appDeps: ApiDeps): express.Express & { metrics: Regist
     }),
   );
 
+  // The Temporal UI calls the codec endpoints from its own origin: preflights are answered here,
+  // before authentication (a browser sends no credentials with them). Credentials are allowed
+  // because the UI may include them ("include cross-origin credentials"); with them the origin is
+  // echoed exactly, never `*`.
+  app.use(
+    '/codec',
+    cors({
+      origin: deps.config.CODEC_CORS_ORIGINS,
+      methods: ['POST'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Namespace'],
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+
   const v1 = express.Router();
   // Mounted at the root, so these run for every request outside the portal, unknown routes included.
   v1.use(refuseMalformedUrl);
@@ -303,6 +349,7 @@ export function createApp(appDeps: ApiDeps): express.Express & { metrics: Regist
   });
   const perActor = new PerActorLimit(deps.config.MAX_INFLIGHT_PER_ACTOR);
   for (const route of routes) mountRoute(v1, route, authenticate, perActor, limits);
+  if (deps.codecLink) for (const route of codecLinkRoutes(deps)) mountRoute(v1, route, codecLinkAuthenticator(deps.codecLink), perActor, limits);
   app.use(v1);
 
   app.use(notFoundHandler);

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
@@ -20,4 +21,11 @@ export interface ApiDeps {
   lifecycle?: Lifecycle;
   /** Business metrics, served at /metrics with the HTTP ones; the app makes its own when absent. Hand the same to the CaseClient and answerProjection. */
   metrics?: CaseMetrics;
+  /**
+   * `npm start` only: the secret of the codec link the dev server's Temporal UI calls
+   * (`/codec/link/<secret>/decode`), since that UI has no sign-in to pass a token from.
+   */
+  codecLink?: string;
+  /** With tracing on (startup/tracing.ts): a span per HTTP request. */
+  tracer?: Tracer;
 }

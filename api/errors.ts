@@ -58,6 +58,7 @@ export const problemStatus = {
   view_not_found: 404,
   prefix_taken: 409,
   idempotency_key_reused: 422,
+  payload_undecodable: 422,
   case_archived: 409,
   /** A bulk action or migration that does not exist or that the caller may not see. */
   batch_not_found: 404,

@@ -18,7 +18,9 @@ export function buildOpenApiDocument(routes: AnyRoute[], serverUrl?: string) {
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       description:
         'Start, command and query cases. Errors are RFC 9457 application/problem+json with a stable `code`. ' +
-        'Command endpoints answer 200 with the case and the events they appended, or 202 with `Prefer: respond-async`.',
+        'Command endpoints answer 200 with the case and the events they appended, or 202 with `Prefer: respond-async`. ' +
+        'Every answer carries `X-Request-Id`: the one the request sent (1-128 letters, digits or `._:/+=@-`; another value is replaced), ' +
+        'else the trace id of its W3C `traceparent`, else a new id. Logs (and traces) of the request, of the workflow task that applied its command and of the e-mails and webhooks that command caused carry it.',
     },
     // Without PUBLIC_URL, the origin that serves this document (a relative server URL).
     servers: [serverUrl ? { url: serverUrl, description: 'This API' } : { url: '/', description: 'The origin serving this document (set PUBLIC_URL for an absolute URL)' }],

@@ -126,6 +126,8 @@ export function mountRoute(
     const actor = await authenticate(req);
     if (!actor && !route.public) throw new Problem('unauthorized', 'Send Authorization: Bearer <token> with a valid API token');
     res.locals.actor = actor;
+    // The case the request is about, for its log line and span (a start sets it once the key is known).
+    if (route.path.startsWith('/v1/cases/:id') && typeof req.params.id === 'string') res.locals.caseKey = req.params.id;
     if (limiter) await runMiddleware(limiter, req, res);
     if (actor && perActor) {
       // One client may not hold every slot: its requests beyond the limit are refused, not queued.

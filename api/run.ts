@@ -2,6 +2,8 @@ import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
+import { temporalConnectionOptions, type TemporalConnectionConfig } from '../temporal/connection-options';
+import { startTracing } from '../startup/tracing';
 import { createAppFromConfig, metricsApp } from './app';
 import type { Lifecycle } from './deps';
 import { listen } from './server';
@@ -11,8 +13,8 @@ import { listen } from './server';
  * ten times (17-37 s measured) before a request could answer; here a few quick attempts, and each
  * call carries its own deadline (api/case-client.ts), so a request answers 503 within seconds.
  */
-export function connectTemporalClient(address: string): Promise<Connection> {
-  return Connection.connect({ address, interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] });
+export function connectTemporalClient(config: TemporalConnectionConfig, address: string): Promise<Connection> {
+  return Connection.connect({ ...temporalConnectionOptions(config, address), interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] });
 }
 
 export interface RunningApi {
@@ -28,12 +30,21 @@ export interface RunningApi {
  * else on `defaultHost` (0.0.0.0: a container must be reachable; `npm start` passes 127.0.0.1).
  * With METRICS_PORT, `/metrics` is served there (same host) and not on the API port.
  */
-export async function runApi(opts: { config: Config; log: Logger; db: Database; temporalAddress: string; defaultHost?: string }): Promise<RunningApi> {
+export async function runApi(opts: {
+  config: Config;
+  log: Logger;
+  db: Database;
+  temporalAddress: string;
+  defaultHost?: string;
+  /** `npm start` only: the secret of the Temporal UI's codec link (api/routes/codec.ts). */
+  codecLink?: string;
+}): Promise<RunningApi> {
   const { config, log, db } = opts;
   const host = config.HOST ?? opts.defaultHost ?? '0.0.0.0';
-  const connection = await connectTemporalClient(opts.temporalAddress);
+  const connection = await connectTemporalClient(config, opts.temporalAddress);
   const lifecycle: Lifecycle = { stopping: false };
-  const app = createAppFromConfig({ connection, db, config, log, lifecycle });
+  const tracing = startTracing(config);
+  const app = createAppFromConfig({ connection, db, config, log, lifecycle, ...(opts.codecLink ? { codecLink: opts.codecLink } : {}), ...(tracing ? { tracing } : {}) });
   const server = await listen(app, config.PORT, host);
   const metrics = config.METRICS_PORT === undefined ? undefined : await listen(metricsApp(app.metrics), config.METRICS_PORT, host);
   let stopped: Promise<void> | undefined;
@@ -49,6 +60,7 @@ export async function runApi(opts: { config: Config; log: Logger; db: Database; 
         if (server.inFlight() > 0) log.warn({ cutOff: server.inFlight() }, 'requests cut off at shutdown');
         await metrics?.close(1_000);
         await connection.close();
+        await tracing?.flush().catch(() => undefined);
       })()),
   };
 }

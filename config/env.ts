@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import fs from 'node:fs';
 import path from 'node:path';
 import { isIP } from 'node:net';
 import bytes from 'bytes';
@@ -70,6 +71,61 @@ const mailbox = z
   .trim()
   .refine((v) => /^([^<>]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/.test(v), 'must be an address or "Name <address>"');
 
+/** A file the process can read (a certificate, a key): checked at start, read when connecting. */
+const readableFile = optionalString.refine((v) => {
+  if (v === undefined) return true;
+  try {
+    fs.accessSync(v, fs.constants.R_OK);
+    return fs.statSync(v).isFile();
+  } catch {
+    return false;
+  }
+}, 'must be the path of a readable file');
+
+/** `true`/`false` (also 1/0, yes/no); empty counts as unset. */
+const flag = optionalString.pipe(
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes'].includes(v))
+    .optional(),
+);
+
+/** A key that encrypts Temporal payloads: its id (stored with every payload it encrypted) and 32 bytes. */
+export interface PayloadKey {
+  id: string;
+  key: Buffer;
+}
+
+const PAYLOAD_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * `<id>:<base64 of 32 bytes>`, comma-separated: every key payloads may have been encrypted with.
+ * Generate one with `openssl rand -base64 32`. A list, so that keys can rotate: the new key joins,
+ * PAYLOAD_KEY_ID switches to it, and the old one stays until no history needs it.
+ */
+const payloadKeys = commaList.transform((items, ctx): PayloadKey[] => {
+  const keys: PayloadKey[] = [];
+  for (const item of items) {
+    const colon = item.indexOf(':');
+    const id = colon < 0 ? '' : item.slice(0, colon);
+    const material = colon < 0 ? '' : item.slice(colon + 1);
+    // The id is safe to name in a message; the key material never is.
+    const where = PAYLOAD_KEY_ID.test(id) ? `key "${id}"` : `item ${keys.length + 1}`;
+    const key = Buffer.from(material, 'base64');
+    if (!PAYLOAD_KEY_ID.test(id)) ctx.addIssue({ code: 'custom', message: `${where}: must be <id>:<base64 of 32 bytes>, the id 1-64 of A-Z a-z 0-9 . _ -` });
+    else if (!/^[A-Za-z0-9+/]+={0,2}$/.test(material) || key.length !== 32) ctx.addIssue({ code: 'custom', message: `${where}: the key must be 32 bytes in base64 (openssl rand -base64 32)` });
+    else if (keys.some((k) => k.id === id)) ctx.addIssue({ code: 'custom', message: `${where}: the id is listed twice` });
+    else keys.push({ id, key });
+  }
+  return keys;
+});
+
+/** An http(s) origin (scheme, host, port; no path), as browsers send in `Origin`. */
+const origins = commaList.refine(
+  (list) => list.every((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).origin === v.replace(/\/$/, '')),
+  'must be origins, comma-separated, e.g. https://temporal-ui.example.com,http://localhost:8233',
+);
+
 /** JWS algorithms with a public key: the only ones a bearer JWT may be signed with. */
 export const ASYMMETRIC_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
@@ -105,6 +161,27 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().trim().min(1).max(200).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).max(200).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_CLI: optionalString,
+
+  // Connecting to a secured cluster (Temporal Cloud, a self-hosted cluster with TLS).
+  /** TLS to the Temporal frontend. Unset: on when a certificate, CA, server name or API key is configured. */
+  TEMPORAL_TLS: flag,
+  /** Client certificate and its private key (PEM files) for mTLS; they come together. */
+  TEMPORAL_TLS_CERT: readableFile,
+  TEMPORAL_TLS_KEY: readableFile,
+  /** The CA that signed the server's certificate (PEM file). Unset: the system's trusted CAs. */
+  TEMPORAL_TLS_CA: readableFile,
+  /** The name the server's certificate must carry, when it differs from the host of TEMPORAL_ADDRESS. */
+  TEMPORAL_TLS_SERVER_NAME: optionalString.refine((v) => v === undefined || isHost(v), 'must be a host name, e.g. temporal.internal'),
+  /** A Temporal Cloud API key, sent as `Authorization: Bearer …` on every call. */
+  TEMPORAL_API_KEY: optionalString,
+
+  // Payload encryption (every workflow input, result, signal, update, query, memo and summary).
+  /** Keys payloads may be encrypted with: `<id>:<base64 of 32 bytes>`, comma-separated. Required in production. */
+  PAYLOAD_KEYS: payloadKeys,
+  /** The id of the key that encrypts new payloads. Unset: the only key of PAYLOAD_KEYS. */
+  PAYLOAD_KEY_ID: optionalString,
+  /** Origins (the Temporal UI's) allowed to call the codec endpoints `/codec/encode` and `/codec/decode` from a browser. */
+  CODEC_CORS_ORIGINS: origins,
   /** `npm start` only: the dev server's gRPC port when TEMPORAL_ADDRESS is not set. */
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
@@ -175,6 +252,12 @@ export const envSchema = z.object({
   /** Serve `/metrics` on its own port (no token, same HOST) instead of the API port. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 
+  // Tracing: OpenTelemetry spans over OTLP/HTTP. Off (and costing nothing) unless the endpoint is set.
+  /** The OTLP/HTTP collector's base URL (spans go to `<url>/v1/traces`), as the OpenTelemetry variable of that name. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl,
+  /** `service.name` of the spans this process exports. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).default('case-orchestrator'),
+
   // Single sign-on: OIDC/JWT bearer tokens besides API tokens. Off unless OIDC_ISSUER is set.
   /** The identity provider's issuer URL, exactly as in its tokens' `iss`. */
   OIDC_ISSUER: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
@@ -234,6 +317,9 @@ export const envSchema = z.object({
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };
 
+/** The Temporal UI of `npm start`'s dev server, under either name a person may type. */
+const devUiOrigins = (uiPort: number) => [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`];
+
 /** Parses the environment once, failing fast with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema
@@ -257,13 +343,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       path: ['WORKER_PORT'],
       message: 'must differ from PORT and METRICS_PORT (npm start runs the API and the worker in one process)',
     })
+    // Cases hold salaries, names and e-mails: production never writes them to Temporal in clear.
+    .refine((c) => c.NODE_ENV !== 'production' || c.PAYLOAD_KEYS.length > 0, {
+      path: ['PAYLOAD_KEYS'],
+      message: 'required in production: <id>:<base64 of 32 bytes> (generate one with `openssl rand -base64 32`); payloads would otherwise reach Temporal unencrypted',
+    })
+    .refine((c) => c.PAYLOAD_KEY_ID === undefined || c.PAYLOAD_KEYS.some((k) => k.id === c.PAYLOAD_KEY_ID), {
+      path: ['PAYLOAD_KEY_ID'],
+      message: 'must be the id of one of PAYLOAD_KEYS',
+    })
+    .refine((c) => c.PAYLOAD_KEY_ID !== undefined || c.PAYLOAD_KEYS.length <= 1, {
+      path: ['PAYLOAD_KEY_ID'],
+      message: 'required when PAYLOAD_KEYS lists more than one key: the id of the key that encrypts new payloads',
+    })
+    .refine((c) => (c.TEMPORAL_TLS_CERT === undefined) === (c.TEMPORAL_TLS_KEY === undefined), {
+      path: ['TEMPORAL_TLS_KEY'],
+      message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY come together (the client certificate and its private key)',
+    })
+    .refine((c) => c.TEMPORAL_TLS !== false || [c.TEMPORAL_TLS_CERT, c.TEMPORAL_TLS_CA, c.TEMPORAL_TLS_SERVER_NAME].every((v) => v === undefined), {
+      path: ['TEMPORAL_TLS'],
+      message: 'is false, but TEMPORAL_TLS_CERT, TEMPORAL_TLS_CA or TEMPORAL_TLS_SERVER_NAME is set: they need TLS',
+    })
     .safeParse(env);
   if (!parsed.success) {
     // One message naming every bad variable and what was wrong, so one fix round is enough.
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`Invalid configuration (${new Set(parsed.error.issues.map((i) => i.path[0])).size} variable(s)):\n${problems}`);
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+  const c = parsed.data;
+  // Outside production the dev server's UI may decode payloads (`npm start` wires it to /codec).
+  const codecOrigins = c.CODEC_CORS_ORIGINS.length > 0 || c.NODE_ENV === 'production' ? c.CODEC_CORS_ORIGINS : devUiOrigins(c.TEMPORAL_UI_PORT);
+  return { ...c, CODEC_CORS_ORIGINS: codecOrigins, PAYLOAD_KEY_ID: c.PAYLOAD_KEY_ID ?? c.PAYLOAD_KEYS[0]?.id, dataDir: path.resolve(c.DATA_DIR) };
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';

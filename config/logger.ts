@@ -1,14 +1,14 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { DefaultLogger, type LogEntry, type LogLevel } from '@temporalio/worker';
-import { formatWithOptions } from 'node:util';
+import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { Config } from './env';
+import { currentLogContext } from './log-context';
 
 /**
  * Secrets never reach a log line. Structured redaction (request URLs, query strings, credential
  * headers: api/app.ts) removes what can only be recognised by where it is; this module removes
  * what can be recognised by its form, wherever it turns up — a message, an error, SQL parameters
  * a driver put into an error, a header nobody thought of: API tokens (`cot_…`), portal magic-link
- * tokens (`cpt_…`), JWTs, `Bearer …` and credential-named URL parameters. Every line of the
+ * tokens (`cpt_…`), the dev codec link (`ccl_…`), JWTs, `Bearer …` and credential-named URL parameters. Every line of the
  * service's loggers passes through `redactSecrets` before it is written.
  */
 
@@ -51,6 +51,8 @@ export function isCredentialHeader(name: string): boolean {
 
 const API_TOKEN = /\bcot_[A-Za-z0-9_-]+/g;
 const PORTAL_TOKEN = /\bcpt_[A-Za-z0-9_-]+/g;
+/** The secret of `npm start`'s Temporal UI codec link (`/codec/link/ccl_…/decode`). */
+const CODEC_LINK = /\bccl_[A-Za-z0-9_-]+/g;
 /** A JWS in compact form: the protected header is a JSON object, so its base64url starts `ey` (`{"`, `{ `) or `ew` (`{\n`). */
 const JWT = /\be[wy][A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(Bearer)\s+[^\s"',;]+/gi;
@@ -58,7 +60,7 @@ const URL_PARAM = /([?&;])([A-Za-z_-]+)=([^&#\s"'<>]*)/g;
 
 /** Whether a value looks like one of our credentials or a JWT (wherever it was sent). */
 export function looksLikeCredential(value: string): boolean {
-  return new RegExp(API_TOKEN.source).test(value) || new RegExp(PORTAL_TOKEN.source).test(value) || new RegExp(JWT.source).test(value);
+  return [API_TOKEN, PORTAL_TOKEN, CODEC_LINK, JWT].some((form) => new RegExp(form.source).test(value));
 }
 
 /** `text` with every credential recognisable by its form replaced by a marker. */
@@ -66,6 +68,7 @@ export function redactSecrets(text: string): string {
   return text
     .replace(API_TOKEN, 'cot_[redacted]')
     .replace(PORTAL_TOKEN, 'cpt_[redacted]')
+    .replace(CODEC_LINK, 'ccl_[redacted]')
     .replace(JWT, '[redacted JWT]')
     .replace(BEARER, '$1 [redacted]')
     .replace(URL_PARAM, (all, sep: string, name: string) => (isCredentialParam(name) ? `${sep}${name}=[redacted]` : all));
@@ -145,30 +148,58 @@ export function redactingStream(destination: DestinationStream): DestinationStre
   return stream;
 }
 
-/** JSON logs in production; the level comes from LOG_LEVEL; secrets redacted from every line. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name = 'cases', destination: DestinationStream = pino.destination(1)): Logger {
-  return pino({ name, level: config.LOG_LEVEL }, redactingStream(destination));
+/**
+ * Adds the request id of the request (or activity) being served to a line that does not carry one
+ * already: a line of pino-http's request logger has it among its bindings, one logged with it has
+ * it in its object.
+ */
+function requestIdMixin(object: object, _level: number, logger: Logger): object {
+  const context = currentLogContext();
+  if (!context || 'requestId' in object) return {};
+  const bindings = (logger as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym];
+  return bindings?.includes('"requestId":') ? {} : { requestId: context.requestId };
 }
 
-const temporalLevels: Record<Config['LOG_LEVEL'], LogLevel> = {
-  trace: 'TRACE',
-  debug: 'DEBUG',
-  info: 'INFO',
-  warn: 'WARN',
-  error: 'ERROR',
-  fatal: 'ERROR',
-  silent: 'ERROR',
+/** JSON logs; the level comes from LOG_LEVEL; secrets redacted from every line; the request id on every line written for a request. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name = 'cases', destination: DestinationStream = pino.destination(1)): Logger {
+  return pino({ name, level: config.LOG_LEVEL, mixin: requestIdMixin }, redactingStream(destination));
+}
+
+const pinoLevels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
 };
 
-const format = formatWithOptions.bind(undefined, { colors: false, depth: 6 });
-
-/** The SDK's own line format (stderr), with secrets redacted: activity failures are logged with their messages. */
-export function temporalLogLine(entry: LogEntry): string {
-  const date = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  return redactSecrets(`${date} [${entry.level}] ${entry.message}${entry.meta === undefined ? '' : ` ${format(entry.meta)}`}\n`);
+/** The SDK's metadata as a pino object: its errors under `err`, so pino serializes them (message, stack). */
+function temporalMeta(meta: LogMetadata | undefined): Record<string, unknown> {
+  if (!meta) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(meta)) {
+    if (key === 'error' && value instanceof Error && meta.err === undefined) out.err = value;
+    else out[key] = value;
+  }
+  return out;
 }
 
-/** The Temporal SDK's own logger (worker lifecycle, workflow `log`), at the same LOG_LEVEL. */
-export function createTemporalLogger(config: Pick<Config, 'LOG_LEVEL'>): DefaultLogger {
-  return new DefaultLogger(temporalLevels[config.LOG_LEVEL], (entry) => process.stderr.write(temporalLogLine(entry)));
+/**
+ * The Temporal SDK's own logger (worker lifecycle, workflow `log` calls, the core's forwarded
+ * lines) writing through `log`: the same JSON lines as the API's, at the same LOG_LEVEL, secrets
+ * redacted. A workflow's lines carry its ids (`workflowId`, `runId`, `workflowType`) and the
+ * request id of the message being handled (workflows/interceptors.ts).
+ */
+export function createTemporalLogger(log: Logger): TemporalLogger {
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    log[pinoLevels[level] ?? 'info'](temporalMeta(meta), message);
+  };
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
 }

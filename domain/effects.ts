@@ -1,3 +1,4 @@
+import type { Cause } from './correlation';
 import type { RuleRef } from './events';
 import type { DocumentTemplate } from './template';
 
@@ -15,6 +16,8 @@ interface EffectBase {
   ref: RuleRef;
   /** How deep in an automation chain the effect was asked for; events it leads to react one level deeper. */
   depth: number;
+  /** The request (and trace) that led to it, when one did: its activity logs and traces under that id. */
+  cause?: Cause;
 }
 
 /** Someone a message goes to, resolved from the case when the rule ran. */

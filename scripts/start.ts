@@ -12,6 +12,8 @@ import { createApiToken, defaultTokenExpiry, resolveApiToken } from '../db/token
 import { loadProcessConfig, openMigratedDatabase } from '../startup/service';
 import { StopStack, type StopReport } from '../startup/stop-stack';
 import { runWorker } from '../worker/run';
+import { temporalConnectionOptions } from '../temporal/connection-options';
+import { devCodecLink, withDevPayloadKey } from './dev-secrets';
 import { ensureTemporalCli } from './temporal-cli';
 import { checkTemporalReachable, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
 
@@ -46,8 +48,16 @@ const terminalReport: StopReport = {
 
 async function main() {
   const startedAt = Date.now();
-  const { config, log } = loadProcessConfig('cases');
-  await fs.mkdir(config.dataDir, { recursive: true });
+  const loaded = loadProcessConfig('cases');
+  const { log } = loaded;
+  await fs.mkdir(loaded.config.dataDir, { recursive: true });
+  // Payloads are encrypted here too: with PAYLOAD_KEYS, else with a key made for this data folder.
+  const { config, keyFile } = await withDevPayloadKey(loaded.config);
+  // The dev server's UI decodes payloads through the API, by a link only this machine knows.
+  const codecLink = await devCodecLink(config.dataDir);
+  const apiHost = !config.HOST || config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST === '::' ? '[::1]' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  // With PORT=0 the API's port is known only once it listens, after the UI started: no codec then.
+  const uiCodecEndpoint = config.PORT === 0 ? undefined : `http://${apiHost}:${config.PORT}/codec/link/${codecLink}`;
   const stack = new StopStack({
     report: terminalReport,
     // A second Ctrl-C is the person saying "now"; a repeated SIGTERM waits for the stop under way,
@@ -64,7 +74,7 @@ async function main() {
     let address = temporalAddress(config);
     if (config.TEMPORAL_ADDRESS) {
       say(`Using the Temporal server at ${address}`);
-      await checkTemporalReachable(address, 30_000);
+      await checkTemporalReachable(temporalConnectionOptions(config, address), 30_000);
     } else {
       const cliPath = await ensureTemporalCli({ log: (line) => say(`[temporal-cli] ${line}`) });
       say(`Starting the Temporal dev server (${cliPath})…`);
@@ -74,6 +84,7 @@ async function main() {
         ip: '127.0.0.1',
         port: config.TEMPORAL_DEV_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
+        ...(uiCodecEndpoint ? { uiCodecEndpoint } : {}),
         namespace: config.TEMPORAL_NAMESPACE,
         logFile: path.join(config.dataDir, 'temporal.log'),
         log: (line) => say(`[temporal] ${line}`),
@@ -94,7 +105,7 @@ async function main() {
     stack.push('worker', () => worker.stop());
 
     // This process prints an admin token: it listens on this machine only unless HOST says otherwise.
-    const api = await runApi({ config, log, db: database.db, temporalAddress: address, defaultHost: '127.0.0.1' });
+    const api = await runApi({ config, log, db: database.db, temporalAddress: address, defaultHost: '127.0.0.1', codecLink });
     stack.push('API', () => api.stop());
 
     const token = await devToken(database.db, config.dataDir, config.API_TOKEN_TTL_DAYS);
@@ -107,7 +118,8 @@ async function main() {
     say(`  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`);
     if (api.metricsUrl) say(`  Metrics      ${api.metricsUrl}/metrics`);
     if (worker.healthUrl) say(`  Worker       ${worker.healthUrl}/metrics   (also /healthz, /readyz)`);
-    say(`  Temporal UI  ${temporalUi ?? '(external Temporal server)'}`);
+    say(`  Temporal UI  ${temporalUi ?? '(external Temporal server)'}${temporalUi && uiCodecEndpoint ? '   (payloads decoded through this API\'s /codec)' : ''}`);
+    say(`  Payloads     encrypted with key "${config.PAYLOAD_KEY_ID}"${keyFile ? ` (generated: ${keyFile})` : ' (PAYLOAD_KEYS)'}`);
     say(`  Database     ${database.driver === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`);
     say(`  Dev token    ${token}`);
     say('');

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import type { TemporalConnectionOptions } from '../temporal/connection-options';
 import { registerSearchAttributes } from '../worker/search-attributes';
 
 export interface TemporalDevServerOptions {
@@ -19,6 +20,8 @@ export interface TemporalDevServerOptions {
   /** 0 or undefined: a free port is picked (ignored when headless). */
   uiPort?: number;
   headless?: boolean;
+  /** The codec server the Web UI decodes payloads with (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
   namespace?: string;
   dynamicConfig?: Record<string, unknown>;
   /** Server stdout/stderr are appended here; discarded when omitted. */
@@ -81,6 +84,7 @@ async function startOnce(opts: ResolvedOptions): Promise<TemporalDevServer> {
   }
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
+  if (uiPort !== undefined && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   // "default" is always created; naming it again is redundant.
   if (namespace !== DEFAULT_NAMESPACE) args.push('--namespace', namespace);
   for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
@@ -120,7 +124,7 @@ async function startOnce(opts: ResolvedOptions): Promise<TemporalDevServer> {
 
   try {
     const connection = await waitUntilReady({
-      address,
+      connect: { address },
       timeoutMs: opts.readyTimeoutMs ?? 120_000,
       hasExited: () => spawnError ?? (closed ? 'exited' : undefined),
       describeFailure: (why) => {
@@ -149,7 +153,7 @@ async function startOnce(opts: ResolvedOptions): Promise<TemporalDevServer> {
 }
 
 interface WaitOptions {
-  address: string;
+  connect: TemporalConnectionOptions;
   timeoutMs: number;
   hasExited: () => Error | string | undefined;
   describeFailure: (why: string) => Error;
@@ -166,7 +170,7 @@ async function waitUntilReady(w: WaitOptions): Promise<Connection> {
     }
     // lazy + ensureConnected rather than connect(): in SDK 1.24 a failed connect() never closes
     // the gRPC channel it opened, and this loop may fail many times while the server boots.
-    const connection = Connection.lazy({ address: w.address, connectTimeout: 2_000 });
+    const connection = Connection.lazy({ ...w.connect, connectTimeout: 2_000 });
     try {
       await connection.ensureConnected();
       const health = await connection.withDeadline(Date.now() + 5_000, () => connection.healthService.check({}));
@@ -177,19 +181,20 @@ async function waitUntilReady(w: WaitOptions): Promise<Connection> {
     }
     await connection.close().catch(() => undefined);
     if (Date.now() > deadline) {
-      throw w.describeFailure(`was not ready on ${w.address} within ${w.timeoutMs / 1000}s (last error: ${lastError})`);
+      throw w.describeFailure(`was not ready on ${w.connect.address} within ${w.timeoutMs / 1000}s (last error: ${lastError})`);
     }
     await sleep(250);
   }
 }
 
-/** Exported for callers that were handed an address and want to fail fast if nothing is there. */
-export async function checkTemporalReachable(address: string, timeoutMs = 10_000): Promise<void> {
+/** Exported for callers that were handed an address (and how to connect: TLS, API key) and want to fail fast if nothing is there. */
+export async function checkTemporalReachable(target: string | TemporalConnectionOptions, timeoutMs = 10_000): Promise<void> {
+  const connect = typeof target === 'string' ? { address: target } : target;
   const connection = await waitUntilReady({
-    address,
+    connect,
     timeoutMs,
     hasExited: () => undefined,
-    describeFailure: (why) => new Error(`Temporal at ${address} ${why}`),
+    describeFailure: (why) => new Error(`Temporal at ${connect.address} ${why}`),
   });
   await connection.close();
 }

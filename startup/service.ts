@@ -69,6 +69,10 @@ export function runService(
     if (!config.DATABASE_URL) {
       throw new Error(`DATABASE_URL is required for a separate ${names.label} process (the embedded database is single-process: use \`npm start\`)`);
     }
+    if (config.PAYLOAD_KEYS.length === 0) {
+      // Production refuses to start without keys (config/env.ts); anywhere else, say it loudly.
+      log.warn('PAYLOAD_KEYS is not set: case data (names, e-mails, field values) reaches Temporal UNENCRYPTED. Set PAYLOAD_KEYS=<id>:<base64 of 32 bytes> (README "Encrypted payloads")');
+    }
     const stack = new StopStack({ report: logReport(log, `${names.label} stopped`) });
     const database = await openMigratedDatabase(config, stack);
     const running = await start({ config, log, database, temporalAddress: temporalAddress(config), stack });

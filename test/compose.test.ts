@@ -30,7 +30,7 @@ function compose(args: string[]): string {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       // The file insists on a webhook signing secret of one's own.
-      env: { ...process.env, WEBHOOK_SECRET: 'compose-test-secret' },
+      env: { ...process.env, WEBHOOK_SECRET: 'compose-test-secret', PAYLOAD_KEYS: 'compose:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
@@ -88,6 +88,8 @@ describe('docker-compose.yml', () => {
     const env = svc.environment ?? {};
     expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(env.TEMPORAL_NAMESPACE).toBe('default');
+    // Production refuses to start without payload keys; the file insists on them.
+    expect(env.PAYLOAD_KEYS).toBe('compose:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
     const db = new URL(env.DATABASE_URL ?? '');
     expect(db.hostname).toBe('postgresql');
     expect(db.pathname).toBe('/cases');

@@ -4,6 +4,9 @@ import { createActivities } from '../activities';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
 import type { CaseMetrics } from '../metrics/case-metrics';
+import { FAILURE_CONVERTER_PATH, temporalDataConverter } from '../temporal/data-converter';
+import type { Tracing } from '../startup/tracing';
+import { workerInterceptors, workerSinks, workflowInterceptorModules } from './interceptors';
 import { workflowCacheSize } from './workflow-cache';
 
 export interface CaseWorkerOptions {
@@ -18,25 +21,30 @@ export interface CaseWorkerOptions {
   log?: Logger;
   /** Where activities count what they store and deliver (served at the worker's /metrics). */
   metrics?: CaseMetrics;
+  /** OpenTelemetry, when on (startup/tracing.ts). A pre-built bundle must then include its workflow interceptors (`workflowBundleOptions(true)`). */
+  tracing?: Tracing;
 }
 
 /**
- * What the workflow bundle is built from, whether at worker start or ahead of time
- * (`npm run build:workflows`): one definition, so a prebuilt bundle holds what a started one would.
+ * What the workflow bundle is built from, whether the worker bundles at start or `npm run
+ * build:workflows` ahead of time: the workflows, the failure converter (failures raised in workflow
+ * code are encoded, and so encrypted) and the workflow interceptor modules (OpenTelemetry's only
+ * with tracing on). One definition, so a prebuilt bundle holds what a started one would.
  */
-export function workflowBundleOptions(): Pick<BundleOptions, 'workflowsPath'> {
-  return { workflowsPath: require.resolve('../workflows') };
+export function workflowBundleOptions(tracing: boolean): Pick<BundleOptions, 'workflowsPath' | 'failureConverterPath' | 'workflowInterceptorModules'> {
+  return { workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, workflowInterceptorModules: workflowInterceptorModules(tracing) };
 }
 
 /** The workflow code bundled for `workflowBundle: { codePath }` (webpack's output goes to `logger`). */
-export async function buildWorkflowBundle(logger?: BundleOptions['logger']): Promise<string> {
-  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), ...(logger ? { logger } : {}) });
+export async function buildWorkflowBundle(opts: { tracing: boolean; logger?: BundleOptions['logger'] }): Promise<string> {
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(opts.tracing), ...(opts.logger ? { logger: opts.logger } : {}) });
   return code;
 }
 
 /** A worker that runs case workflows and their activities on one task queue. */
 export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
   const { maxCachedWorkflows } = workflowCacheSize(opts.config);
+  const sinks = workerSinks(opts.tracing);
   return Worker.create({
     maxCachedWorkflows,
     // Activities in flight at shutdown get this long to finish (each is idempotent, so one cut off is redone later).
@@ -44,7 +52,12 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : workflowBundleOptions()),
+    // Decrypts what workflows and activities receive, encrypts what they send (PAYLOAD_KEYS).
+    dataConverter: temporalDataConverter(opts.config),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowBundleOptions(!!opts.tracing).workflowsPath }),
     activities: createActivities({ db: opts.db, config: opts.config, ...(opts.log ? { log: opts.log } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
+    // A pre-built bundle has its workflow interceptor modules already (the SDK ignores them then).
+    interceptors: opts.workflowBundle ? { activity: workerInterceptors(opts.tracing).activity } : workerInterceptors(opts.tracing),
+    ...(sinks ? { sinks } : {}),
   });
 }

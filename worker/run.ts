@@ -7,6 +7,9 @@ import type { Config } from '../config/env';
 import { createTemporalLogger } from '../config/logger';
 import type { Database } from '../db/connection';
 import { CaseMetrics } from '../metrics/case-metrics';
+import { temporalConnectionOptions } from '../temporal/connection-options';
+import { temporalDataConverter } from '../temporal/data-converter';
+import { startTracing } from '../startup/tracing';
 import { createCaseWorker } from './create-worker';
 import { freeLoopbackPort, listenHealth, workerHealthApp } from './health-server';
 import { ensureDigestSchedule } from './schedules';
@@ -48,7 +51,7 @@ const SDK_LATENCY_BUCKETS = Object.fromEntries(
  * worker has one /metrics. Counters end in `_total` and durations are seconds, as Prometheus
  * names them.
  */
-async function installRuntime(config: Config): Promise<{ sdkMetricsUrl: string }> {
+async function installRuntime(log: Logger): Promise<{ sdkMetricsUrl: string }> {
   if (runtime) return runtime;
   // The exporter cannot tell which port it took for `:0`: a free one is picked first, and picked
   // again should another process take it in between (the install then fails, and can be redone).
@@ -56,10 +59,11 @@ async function installRuntime(config: Config): Promise<{ sdkMetricsUrl: string }
     const bindAddress = `127.0.0.1:${await freeLoopbackPort()}`;
     try {
       Runtime.install({
-        logger: createTemporalLogger(config),
+        // The SDK's lines — the core's forwarded too — are the same JSON as the service's own.
+        logger: createTemporalLogger(log.child({ sdk: 'temporal' })),
         shutdownSignals: [],
         telemetryOptions: {
-          logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+          logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
           metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true, histogramBucketOverrides: SDK_LATENCY_BUCKETS } },
         },
       });
@@ -71,11 +75,25 @@ async function installRuntime(config: Config): Promise<{ sdkMetricsUrl: string }
   }
 }
 
-/** The prebuilt bundle WORKFLOW_BUNDLE names, if any; a missing file stops the start rather than bundling silently. */
-function prebuiltBundle(config: Config): { codePath: string } | undefined {
+/** How webpack names OpenTelemetry's workflow interceptor module in a bundle that has it (workflowBundleOptions(true)). */
+const TRACING_MODULE = '"./workflows/tracing-interceptors';
+
+/**
+ * The prebuilt bundle WORKFLOW_BUNDLE names, if any. A missing file, or one built for the other
+ * tracing setting (OpenTelemetry's workflow interceptors are bundled only for tracing), stops the
+ * start rather than running workflows different from what this worker would bundle itself.
+ */
+function prebuiltBundle(config: Config, tracing: boolean): { codePath: string } | undefined {
   if (!config.WORKFLOW_BUNDLE) return undefined;
   const codePath = path.resolve(config.WORKFLOW_BUNDLE);
   if (!fs.existsSync(codePath)) throw new Error(`WORKFLOW_BUNDLE=${config.WORKFLOW_BUNDLE} does not exist: build it with \`npm run build:workflows\`, or unset it to bundle at start`);
+  const hasTracing = fs.readFileSync(codePath, 'utf8').includes(TRACING_MODULE);
+  if (hasTracing !== tracing) {
+    throw new Error(
+      `WORKFLOW_BUNDLE=${config.WORKFLOW_BUNDLE} was built ${hasTracing ? 'with' : 'without'} tracing, but tracing is ${tracing ? 'on (OTEL_EXPORTER_OTLP_ENDPOINT)' : 'off'}: ` +
+        `build it with \`npm run build:workflows${tracing ? ' -- --tracing' : ''}\`, or unset it to bundle at start`,
+    );
+  }
   return { codePath };
 }
 
@@ -93,17 +111,21 @@ export async function runWorker(opts: {
   health?: { port?: number; host: string };
 }): Promise<RunningWorker> {
   const { config, log, db, temporalAddress } = opts;
-  const { sdkMetricsUrl } = await installRuntime(config);
-  const workflowBundle = prebuiltBundle(config);
-  const client = await Connection.connect({ address: temporalAddress });
+  const { sdkMetricsUrl } = await installRuntime(log);
+  const tracing = startTracing(config);
+  const workflowBundle = prebuiltBundle(config, !!tracing);
+  const connectionOptions = temporalConnectionOptions(config, temporalAddress);
+  const client = await Connection.connect(connectionOptions);
   try {
     await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-    const digest = await ensureDigestSchedule({ client: new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE }), config, taskQueue: config.TEMPORAL_TASK_QUEUE });
+    // The schedule's workflow arguments are payloads too: encrypted like every other.
+    const scheduleClient = new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
+    const digest = await ensureDigestSchedule({ client: scheduleClient, config, taskQueue: config.TEMPORAL_TASK_QUEUE });
     log.info({ schedule: digest, cron: config.DIGEST_SCHEDULE, timezone: config.DIGEST_TIMEZONE }, 'owner digest schedule ready');
   } finally {
     await client.close();
   }
-  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await NativeConnection.connect(connectionOptions);
   const metrics = new CaseMetrics();
   const worker = await createCaseWorker({
     connection,
@@ -112,6 +134,7 @@ export async function runWorker(opts: {
     db,
     config,
     metrics,
+    ...(tracing ? { tracing } : {}),
     ...(workflowBundle ? { workflowBundle } : {}),
   });
   const cache = workflowCacheSize(config);
@@ -137,6 +160,7 @@ export async function runWorker(opts: {
       (stopped ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => undefined);
+        await tracing?.flush().catch(() => undefined);
         await health?.close();
       })()),
   };

@@ -30,6 +30,7 @@ import { caseDueAt, dueTimerEvents, nextWake } from '../domain/sla';
 import type { TemplateDefinition, PublishedTemplate } from '../domain/template';
 import { callEffect, projectCase } from './activity-proxies';
 import { Backlog } from './backlog';
+import { currentCause, withCause } from './correlation';
 import { COMMAND_REJECTED, type CaseWorkflowInput, type MigrateRequest } from './messages';
 import { RecentEvents } from './recent-events';
 import { caseSearchAttributes, searchAttributesOf } from './search-attributes';
@@ -368,11 +369,13 @@ export class CaseRun {
   private async runEffect(effect: Effect): Promise<void> {
     let outcome: EffectOutcome;
     try {
-      outcome = { ok: true, result: await callEffect(effect) };
+      // Under the cause of the request that asked for it: the activity logs (and traces) under its id.
+      outcome = { ok: true, result: await withCause(effect.cause, () => callEffect(effect)) };
     } catch (err) {
       outcome = { ok: false, reason: failureReason(err) };
     }
-    this.append(effectOutcomeEvents(this.state, this.definition, effect, outcome, now()), systemActor, outcomeDepth(effect, outcome));
+    // Effects its outcome leads to (an automation chain) keep the same cause.
+    withCause(effect.cause, () => this.append(effectOutcomeEvents(this.state, this.definition, effect, outcome, now()), systemActor, outcomeDepth(effect, outcome)));
     this.afterChange();
   }
 
@@ -383,7 +386,10 @@ export class CaseRun {
   private admitEffects(asked: Effect[], leftToCaller: boolean): CaseEvent[] {
     const drafts: EventDraft[] = [];
     let pending = this.effects.length ? jsonBytes(this.effects) : 0;
-    for (const effect of asked) {
+    // The request whose handler is running (or whose effect's outcome this is), recorded with each effect.
+    const cause = currentCause();
+    for (const asking of asked) {
+      const effect = cause ? { ...asking, cause } : asking;
       const size = jsonBytes(effect);
       const why =
         size > BYTES.effect

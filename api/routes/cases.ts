@@ -59,8 +59,9 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       headers: commandHeaders.pick({ 'idempotency-key': true }),
       responses: { 201: { description: 'The new case', schema: z.union([publicCaseViewSchema, startedCaseSchema]) } },
       problems: ['invalid_fields', 'template_not_found', 'forbidden', 'idempotency_key_reused', 'limit_exceeded', 'command_too_large', 'overloaded', 'start_timeout'],
-      handler: async ({ body, headers, actor }) => {
+      handler: async ({ body, headers, actor, res }) => {
         const { view, template } = await startCase({ db, cases, config }, actor, body, headers['idempotency-key'] || undefined);
+        res.locals.caseKey = view.id;
         const answer = maySeeCase(actor, view, template)
           ? redactView(view, template, actor)
           : { id: view.id, template: view.template, title: view.title, visible: false as const };

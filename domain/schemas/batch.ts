@@ -38,12 +38,12 @@ const stageMap = z
   .record(keySchema, keySchema)
   .refine((m) => Object.keys(m).length <= 50, 'at most 50 entries')
   .default({})
-  .meta({ description: 'Stage of fromVersion → stage of toVersion; a stage not named keeps its key', example: { review: 'legal-review' } });
+  .meta({ maxProperties: 50, description: 'Stage of fromVersion → stage of toVersion; a stage not named keeps its key', example: { review: 'legal-review' } });
 const fieldMap = z
   .record(keySchema, keySchema.nullable())
   .refine((m) => Object.keys(m).length <= 200, 'at most 200 entries')
   .default({})
-  .meta({ description: 'Field of fromVersion → field of toVersion, or null to drop its value; a field not named keeps its key', example: { salary: 'baseSalary' } });
+  .meta({ maxProperties: 200, description: 'Field of fromVersion → field of toVersion, or null to drop its value; a field not named keeps its key', example: { salary: 'baseSalary' } });
 const version = z.number().int().positive();
 
 /** What moving cases of a template needs besides the template key. */
@@ -103,7 +103,7 @@ export const batchSchema = z
     kind: z.enum(['bulk', 'migration']),
     action: z.string(),
     template: z.string().nullable(),
-    request: z.record(z.string(), z.unknown()),
+    request: z.record(z.string(), z.unknown()).meta({ description: 'The request as accepted (action parameters, migration plan, filter)' }),
     requestedBy: z.object({ id: z.string(), name: z.string() }),
     status: z.enum(['running', 'completed', 'cancelled']),
     total: z.number().int(),

@@ -18,6 +18,7 @@
  * `npm run worker` and the image run it; '' for glibc's default) --phases open,burst,outage.
  * Output: a table on stdout and JSON in test-output/bench-capacity.json.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -180,7 +181,8 @@ async function main() {
   token = (await createApiToken(database.db, { actorId: 'bench', actorName: 'Bench', roles: ['admin'] })).token;
   await database.close();
 
-  const common = { LOG_LEVEL: 'warn', TEMPORAL_NAMESPACE: 'default', DATA_DIR: path.join(WORK, 'data') };
+  // Cases are measured as production runs them: payloads encrypted (a key for this run).
+  const common = { LOG_LEVEL: 'warn', TEMPORAL_NAMESPACE: 'default', DATA_DIR: path.join(WORK, 'data'), PAYLOAD_KEYS: `bench:${randomBytes(32).toString('base64')}` };
   const arenas: Record<string, string> = opt['malloc-arenas'] ? { MALLOC_ARENA_MAX: opt['malloc-arenas'] } : {};
   // MALLOC_ARENA_MAX=2 as `npm run worker` and the image set it (README "Memory"); the baseline gets it too.
   const worker = start('worker', ['worker/main.ts'], { ...common, ...arenas, LOG_LEVEL: 'info', DATABASE_URL: directDb, TEMPORAL_ADDRESS: server.address, ...(opt.cache ? { WORKER_MAX_CACHED_WORKFLOWS: opt.cache } : {}) });

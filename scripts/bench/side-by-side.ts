@@ -20,6 +20,7 @@
  * .tools/bin/temporal (provisioned if missing). Logs of every process in $TMPDIR/bench-side-by-side.
  * Exits 1 if a phase failed; goals missed are marked in the table, not in the exit code.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -316,7 +317,9 @@ async function setup() {
   client = new Client({ connection });
   say(`Temporal dev server on ${TEMPORAL_ADDRESS} (pid ${procs.temporal.pid})`);
 
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: 'default', PORT: String(API_PORT), HOST: '127.0.0.1', DATA_DIR: path.join(WORK, 'data') };
+  // Cases are measured as production runs them: payloads encrypted (a key for this run), unless the caller set one.
+  const payloadKeys = process.env.PAYLOAD_KEYS || `bench:${randomBytes(32).toString('base64')}`;
+  const env = { ...process.env, PAYLOAD_KEYS: payloadKeys, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: 'default', PORT: String(API_PORT), HOST: '127.0.0.1', DATA_DIR: path.join(WORK, 'data') };
   const worker = npmScriptCommand(ROOT, 'worker');
   const apiCmd = npmScriptCommand(ROOT, 'api');
   procs.worker = startProcess('worker', worker.command, worker.args, { cwd: ROOT, env: { ...env, ...worker.env }, logDir });

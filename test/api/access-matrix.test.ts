@@ -48,6 +48,8 @@ interface Caller {
   sees?: boolean;
   /** Read-only: the auditor. */
   readOnly?: boolean;
+  /** Sees every case and sensitive field (admin, auditor): may decode Temporal payloads. */
+  seesAll?: boolean;
   /** May act (or comment) in stage "work". */
   acts?: boolean;
   comments?: boolean;
@@ -56,8 +58,8 @@ interface Caller {
 }
 
 const callers: Caller[] = [
-  { name: 'admin', authenticated: true, admin: true, sees: true, acts: true, comments: true, starts: true },
-  { name: 'auditor', authenticated: true, sees: true, readOnly: true },
+  { name: 'admin', authenticated: true, admin: true, seesAll: true, sees: true, acts: true, comments: true, starts: true },
+  { name: 'auditor', authenticated: true, sees: true, readOnly: true, seesAll: true },
   { name: 'owner', authenticated: true, sees: true, acts: true, comments: true, starts: true },
   { name: 'internal participant', authenticated: true, sees: true, comments: true, starts: true },
   { name: 'template view role', authenticated: true, sees: true, starts: true },
@@ -91,6 +93,8 @@ type Kind =
   | 'authenticated'
   /** Admins only (403 otherwise). */
   | 'admin'
+  /** Admins and auditors (403 otherwise). */
+  | 'sees-all'
   /** Starting: permissions.start (403 otherwise). */
   | 'start'
   /** Reading MTX-1: 404 case_not_found for whoever may not see it. */
@@ -209,6 +213,9 @@ const operations: Record<string, Operation> = {
     allowed: { status: 200 },
   },
   'GET /v1/reports/{template}': { kind: 'authenticated', probe: () => ({ method: 'get', path: '/v1/reports/access-matrix' }), allowed: { status: 200 } },
+  // The codec server of the Temporal UI: decoding shows every case's data, encoding is for sending commands past the API.
+  'POST /codec/decode': { kind: 'sees-all', probe: () => ({ method: 'post', path: '/codec/decode', body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'InByb2JlIg==' }] } }), allowed: { status: 200 } },
+  'POST /codec/encode': { kind: 'admin', probe: () => ({ method: 'post', path: '/codec/encode', body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'InByb2JlIg==' }] } }), allowed: { status: 200 } },
   // Bulk actions and migrations: a request refused for its content (nothing started), and progress
   // of one that does not exist (or is another's: the same 404).
   'POST /v1/bulk': { kind: 'authenticated', probe: () => ({ method: 'post', path: '/v1/bulk', body: { action: 'comment', params: { text: 'x' }, caseIds: [] } }), allowed: { status: 422, code: 'validation_failed' } },
@@ -232,6 +239,8 @@ function expected(op: Operation, who: Caller): Expected {
       return op.allowed;
     case 'admin':
       return who.admin ? op.allowed : FORBIDDEN;
+    case 'sees-all':
+      return who.seesAll ? op.allowed : FORBIDDEN;
     case 'start':
       return who.starts ? op.allowed : FORBIDDEN;
     case 'read':

@@ -10,6 +10,7 @@ import { sql } from 'drizzle-orm';
 import { createCaseWorker } from '../../worker/create-worker';
 import { recordHistory } from '../support/histories';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { temporalConnectionOptions } from '../../temporal/connection-options';
 import { testTemporalAddress } from '../support/temporal';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
@@ -214,7 +215,7 @@ test('a worker killed during a migration finishes it after a restart without app
   // Kill the worker once some, not all, cases have moved.
   await eventually(async () => ((await progress(res.body.id)).counts.applied >= 1 ? true : undefined), 30_000);
   stack.worker.shutdown();
-  const connection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   try {
@@ -225,10 +226,11 @@ test('a worker killed during a migration finishes it after a restart without app
     for (const key of keys) {
       // The first query of a case whose worker was killed may wait out its sticky queue: ask again.
       expect(await eventually(async () => (await view(key)).template?.version, 30_000)).toBe(2);
+      // Written by the run after its worker came back: give a loaded machine time.
       const events = await eventually(async () => {
         const items = (await stack.http().get(`/v1/cases/${key}/timeline?limit=500`).set(auth(stack.tokens.hr))).body.items as Array<{ type: string }>;
         return items.some((e) => e.type === 'template.migrated') ? items : undefined;
-      });
+      }, 60_000);
       expect(events.filter((e) => e.type === 'template.migrated')).toHaveLength(1);
     }
   } finally {
@@ -236,4 +238,4 @@ test('a worker killed during a migration finishes it after a restart without app
     await running;
     await connection.close();
   }
-});
+}, 180_000);

@@ -16,7 +16,9 @@ import { startTcpProxy, type TcpProxy } from '../../scripts/bench/tcp-proxy';
 import { createCaseWorker } from '../../worker/create-worker';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
-import { testTemporalAddress } from '../support/temporal';
+import { temporalConnectionOptions } from '../../temporal/connection-options';
+import { temporalDataConverter } from '../../temporal/data-converter';
+import { TEST_PAYLOAD_ENV, testTemporalAddress } from '../support/temporal';
 import { onboardingTemplate } from '../support/templates';
 
 let stack: TestStack;
@@ -35,10 +37,10 @@ beforeAll(async () => {
   temporalProxy = await startTcpProxy({ host: host!, port: Number(port) });
   pg.host = `127.0.0.1:${pgProxy.port}`;
   database = await openDatabase({ url: pg.toString(), connectTimeoutS: 2 });
-  const connection = await connectTemporalClient(`127.0.0.1:${temporalProxy.port}`);
+  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE, TEMPORAL_CALL_TIMEOUT_MS: '2000', START_TIMEOUT_MS: '3000', ...TEST_PAYLOAD_ENV });
+  const connection = await connectTemporalClient(config, `127.0.0.1:${temporalProxy.port}`);
   closeConnection = () => connection.close();
-  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE, TEMPORAL_CALL_TIMEOUT_MS: '2000', START_TIMEOUT_MS: '3000' });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
   app = createApp({ db: database.db, cases: new CaseClient(client, stack.taskQueue, caseClientOptions(config)), temporal: connection, config, log: pino({ level: 'silent' }) });
   // Its own key prefix: test files share one Temporal server, and case keys count per database.
   expect((await stack.http().post('/v1/templates').set({ Authorization: `Bearer ${stack.tokens.admin}` }).send(onboardingTemplate({ key: 'outage-onboarding', prefix: 'OUT' }))).status).toBe(201);
@@ -104,7 +106,7 @@ test('no worker: a start answers 504 start_timeout with the case key, and a retr
   expect(first.headers.location).toBe(`/v1/cases/${first.body.caseKey}`);
   expect(first.headers['retry-after']).toBeDefined();
 
-  const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
   const worker = await createCaseWorker({ connection: nativeConnection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
   const running = worker.run();
   try {

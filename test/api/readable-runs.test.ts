@@ -5,6 +5,7 @@
  */
 import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { payloadCodecOf } from '../../temporal/data-converter';
 import { caseWorkflowId } from '../../workflows/messages';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
@@ -18,10 +19,16 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack?.close());
 
-const summaryOf = (event: temporal.api.history.v1.IHistoryEvent): string | undefined => {
-  const payload = event.userMetadata?.summary;
-  return payload ? (defaultPayloadConverter.fromPayload(payload as never) as string) : undefined;
-};
+/** Summaries are payloads, encrypted like every other: read as the Temporal UI reads them, through the codec. */
+const summariesOf = (events: temporal.api.history.v1.IHistoryEvent[]): Promise<Array<string | undefined>> =>
+  Promise.all(
+    events.map(async (event) => {
+      const payload = event.userMetadata?.summary;
+      if (!payload) return undefined;
+      const [decoded] = await payloadCodecOf(stack.config).decode([payload as never]);
+      return defaultPayloadConverter.fromPayload(decoded!) as string;
+    }),
+  );
 
 test('updates are named after their command, activities and timers are summarised, current details follow the case', async () => {
   const started = await stack.http().post('/v1/cases').set(auth(stack.tokens.hr)).send({
@@ -39,7 +46,7 @@ test('updates are named after their command, activities and timers are summarise
   // The welcome e-mail (an automation on entering "documentation") has run and been projected.
   const events = await eventually(async () => {
     const history = (await handle.fetchHistory()).events ?? [];
-    const summaries = history.map(summaryOf);
+    const summaries = await summariesOf(history);
     // …and, once what callers left is written (the grace timer), the timer of the SLA goal is set.
     const ready = ['email:', 'projectCase', 'SLA goal'].every((prefix) => summaries.some((s) => s?.startsWith(prefix)));
     return ready ? history : undefined;
@@ -48,12 +55,12 @@ test('updates are named after their command, activities and timers are summarise
   const updates = events.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name] : []));
   expect(updates).toEqual(['opened', 'setFields', 'createTask']);
 
-  const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).map(summaryOf);
+  const activities = await summariesOf(events.filter((e) => e.activityTaskScheduledEventAttributes));
   expect(activities.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
   expect(activities).toContain('email: Request documents to participant P-1');
   expect(activities.some((s) => new RegExp(`^projectCase ${key} seq \\d+(–\\d+)?$`).test(s!))).toBe(true);
 
-  const timers = events.filter((e) => e.timerStartedEventAttributes).map(summaryOf);
+  const timers = await summariesOf(events.filter((e) => e.timerStartedEventAttributes));
   expect(timers.length).toBeGreaterThan(0);
   expect(timers.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
   expect(timers).toEqual(expect.arrayContaining(['grace over: project what callers left', 'SLA goal: documentation']));

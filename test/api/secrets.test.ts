@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import { sendEmailActivity } from '../../activities/email';
 import { runApi } from '../../api/run';
 import { loadConfig } from '../../config/env';
-import { redactSecrets, safeError, temporalLogLine } from '../../config/logger';
+import { createTemporalLogger, redactSecrets, safeError } from '../../config/logger';
 import { getEmailByKey } from '../../db/emails';
 import { emails } from '../../db/schema';
 import { defaultTokenExpiry, TOKEN_CACHE_MS } from '../../db/tokens';
@@ -25,6 +25,7 @@ import { captureLogs } from '../support/logs';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
 import { testTemporalAddress } from '../support/temporal';
+import { payloadCodecOf } from '../../temporal/data-converter';
 
 const METRICS_TOKEN = 'metrics-scraper-secret-0123456789';
 const LIVE_PORTAL_TOKEN = /cpt_[A-Za-z0-9_-]{20,}/;
@@ -177,11 +178,17 @@ describe('failed inserts are reported without their values', () => {
       expect(failed.data.reason).toMatch(/check constraint "test_refuse_subjects"/);
       expect(failed.data.reason).not.toMatch(/params|<a href|jane@example\.com/);
       expect(JSON.stringify(failed)).not.toMatch(LIVE_PORTAL_TOKEN);
-      // Nor in the workflow's history (the activity failure Temporal recorded).
+      // Nor in the workflow's history (the activity failure Temporal recorded): there its message is
+      // encrypted ("Encoded failure" in clear), and decrypted it still holds no token.
       const history = await stack.client.workflow.getHandle(`case-${id}`).fetchHistory();
       const recorded = JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
-      expect(recorded).toContain('test_refuse_subjects');
-      expect(recorded).not.toMatch(LIVE_PORTAL_TOKEN);
+      expect(recorded).toContain('Encoded failure');
+      expect(recorded).not.toMatch(/test_refuse_subjects|check constraint/);
+      const encoded = (history.events ?? []).flatMap((e) => e.activityTaskFailedEventAttributes?.failure?.encodedAttributes ?? []);
+      expect(encoded.length).toBeGreaterThan(0);
+      const decoded = (await payloadCodecOf(stack.config).decode(encoded)).map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')).join('\n');
+      expect(decoded).toContain('test_refuse_subjects');
+      expect(decoded).not.toMatch(LIVE_PORTAL_TOKEN);
     } finally {
       await stack.db.execute(sql.raw('alter table emails drop constraint test_refuse_subjects'));
     }
@@ -342,7 +349,11 @@ describe('the logs', () => {
   test('redaction by form: tokens, JWTs, Bearer and credential parameters anywhere in a line', () => {
     const line = redactSecrets('GET /x?access_token=abc&page=2 cot_AAAAAAAAAAAA cpt_BBBBBBBBBBBB eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig Bearer opaque.value');
     expect(line).toBe('GET /x?access_token=[redacted]&page=2 cot_[redacted] cpt_[redacted] [redacted JWT] Bearer [redacted]');
-    const temporal = temporalLogLine({ level: 'WARN', message: 'Activity failed cot_CCCCCCCCCCCC', meta: { error: new Error('cpt_DDDDDDDDDDDD') }, timestampNanos: BigInt(Date.now()) * 1_000_000n });
-    expect(temporal).not.toMatch(/CCCCCCCC|DDDDDDDD/);
+    // The SDK's own lines (worker/run.ts) go through the same redacting JSON logger.
+    const sdk = captureLogs();
+    createTemporalLogger(sdk.log).warn('Activity failed cot_CCCCCCCCCCCC', { error: new Error('cpt_DDDDDDDDDDDD') });
+    expect(sdk.lines).toHaveLength(1);
+    expect(JSON.parse(sdk.lines[0]!)).toMatchObject({ level: 40, msg: 'Activity failed cot_[redacted]', err: { message: 'cpt_[redacted]' } });
+    expect(sdk.lines[0]).not.toMatch(/CCCCCCCC|DDDDDDDD/);
   });
 });

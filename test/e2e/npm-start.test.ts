@@ -3,6 +3,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { onboardingYaml } from '../support/templates';
@@ -13,6 +14,8 @@ import { onboardingYaml } from '../support/templates';
 const root = path.resolve(__dirname, '../..');
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
+let temporalAddress: string;
+let uiOrigin: string;
 
 interface Running {
   child: ChildProcess;
@@ -74,7 +77,40 @@ beforeAll(async () => {
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
+  delete env.PAYLOAD_KEYS;
+  temporalAddress = `127.0.0.1:${temporalPort}`;
+  uiOrigin = `http://localhost:${uiPort}`;
 }, 600_000);
+
+/**
+ * Payloads are encrypted with the key npm start made for its data folder, and the dev server's UI
+ * decodes them through the API's codec link: the UI's settings name it, and it answers the UI's
+ * origin with what the raw history hides.
+ */
+async function expectEncryptedAndDecodable(caseId: string, plaintext: string): Promise<void> {
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(`case-${caseId}`).fetchHistory();
+    const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    expect(Buffer.from(input.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    expect(Buffer.from(input.data!).includes(Buffer.from(plaintext))).toBe(false);
+    const settings = (await (await fetch(`${uiOrigin}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+    const endpoint = settings.Codec?.Endpoint ?? '';
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/codec\/link\/ccl_/);
+    const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
+    const res = await fetch(`${endpoint}/decode`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: uiOrigin, 'X-Namespace': 'default' },
+      body: JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, b64(v)])), data: b64(input.data) }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(uiOrigin);
+    const [decoded] = ((await res.json()) as { payloads: Array<{ data: string }> }).payloads;
+    expect(Buffer.from(decoded!.data, 'base64').toString()).toContain(plaintext);
+  } finally {
+    await connection.close();
+  }
+}
 
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
@@ -102,6 +138,8 @@ test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a res
     const workerUrl = /Worker\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(running.output())?.[1];
     expect((await fetch(`${workerUrl}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${workerUrl}/metrics`)).text()).toContain('temporal_worker_task_slots_available');
+    expect(running.output()).toMatch(/Payloads\s+encrypted with key "dev" \(generated: /);
+    await expectEncryptedAndDecodable(id, 'Jane Doe');
     // The console link signs the development admin in: the token is in the fragment, never sent.
     const consoleLink = /Console\s+(http:\/\/\S+)/.exec(running.output())?.[1];
     expect(consoleLink).toBe(`${running.api}/console/#token=${running.token}`);
@@ -125,6 +163,8 @@ test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a res
     const timeline = await call('GET', `/v1/cases/${id}/timeline`);
     expect(timeline.body.items).toBeDefined();
     expect((await call('GET', '/v1/templates/employee-onboarding')).body.version).toBe(1);
+    // The same key after the restart: the case's history still decrypts (it just ran on it).
+    await expectEncryptedAndDecodable(id, 'Jane Doe');
   } finally {
     if (running.child.exitCode === null && running.child.signalCode === null) expectCleanStop(await ctrlC(running));
   }

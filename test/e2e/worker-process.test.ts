@@ -23,7 +23,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Scrape } from '../support/prometheus';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { eventually } from '../support/stack';
-import { testNamespace, testTemporalAddress } from '../support/temporal';
+import { TEST_PAYLOAD_ENV, testNamespace, testTemporalAddress } from '../support/temporal';
 
 const root = path.resolve(__dirname, '../..');
 const bundle = path.join(root, 'test-output', `workflow-bundle-prebuilt-${process.pid}.js`);
@@ -31,6 +31,7 @@ const dashboardFile = path.join(root, 'ops/grafana/case-orchestrator.json');
 const taskQueue = `worker-process-${randomUUID()}`;
 
 let database: TestDatabase;
+let workerEnv: NodeJS.ProcessEnv;
 let worker: { child: ChildProcess; output: () => string; exited: Promise<number | null>; url: string };
 let connection: Connection;
 let api: ReturnType<typeof request>;
@@ -55,8 +56,11 @@ beforeAll(async () => {
     TEMPORAL_TASK_QUEUE: taskQueue,
     WEBHOOK_SECRET: 'worker-process-secret',
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    // Production refuses to write payloads to Temporal unencrypted; the API below uses the same key.
+    ...TEST_PAYLOAD_ENV,
   };
-  worker = await startWorker({ ...env, HOST: '127.0.0.1', WORKER_PORT: String(await freePort()), WORKFLOW_BUNDLE: bundle, LOG_LEVEL: 'info' });
+  workerEnv = { ...env, HOST: '127.0.0.1', WORKER_PORT: String(await freePort()), WORKFLOW_BUNDLE: bundle, LOG_LEVEL: 'info' };
+  worker = await startWorker(workerEnv);
 
   connection = await Connection.connect({ address: testTemporalAddress() });
   const config = loadConfig({ ...env, NODE_ENV: 'test' });
@@ -78,23 +82,28 @@ afterAll(async () => {
   fs.rmSync(bundle, { force: true });
 });
 
-async function startWorker(env: NodeJS.ProcessEnv) {
+function spawnWorker(env: NodeJS.ProcessEnv) {
   // NODE_OPTIONS: jest's --experimental-vm-modules is not for the process under test.
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function startWorker(env: NodeJS.ProcessEnv) {
+  const { child, output, exited } = spawnWorker(env);
   const deadline = Date.now() + 90_000;
   let url: string | undefined;
-  while (!(url = /"healthUrl":"(http:[^"]+)".*"msg":"worker started"/.exec(output)?.[1])) {
+  while (!(url = /"healthUrl":"(http:[^"]+)".*"msg":"worker started"/.exec(output())?.[1])) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the worker did not start:\n${output}`);
+      throw new Error(`the worker did not start:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, output: () => output, exited, url };
+  return { child, output, exited, url };
 }
 
 const auth = () => ({ Authorization: `Bearer ${adminToken}` });
@@ -123,6 +132,13 @@ async function probe(): Promise<number | null> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/healthcheck.ts'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: String(await freePort()), WORKER_PORT: port }, stdio: 'ignore' });
   return new Promise((resolve) => child.once('close', resolve));
 }
+
+test('a bundle built without tracing is refused when tracing is on (its workflows would lack their interceptors)', async () => {
+  const refused = spawnWorker({ ...workerEnv, WORKER_PORT: String(await freePort()), OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
+  expect(await refused.exited).toBe(1);
+  expect(refused.output()).toContain('was built without tracing, but tracing is on');
+  expect(refused.output()).toContain('npm run build:workflows -- --tracing');
+}, 60_000);
 
 test('/healthz and /readyz answer while it runs and polls', async () => {
   const live = await fetch(`${worker.url}/healthz`);

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { createActivities } from '../../activities';
 import type { Config } from '../../config/env';
 import type { Database } from '../../db/connection';
+import { temporalDataConverter } from '../../temporal/data-converter';
 import { testNamespace, testTemporalAddress } from './temporal';
 
 const root = path.resolve(__dirname, '../..');
@@ -59,11 +60,12 @@ export async function startActivityWorker(opts: { db: Database; config: Config; 
     namespace,
     taskQueue,
     workflowBundle: await bundleOf(opts.workflowsPath),
+    dataConverter: temporalDataConverter(opts.config),
     activities: createActivities({ db: opts.db, config: opts.config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) }),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(opts.config) });
   return {
     client,
     taskQueue,

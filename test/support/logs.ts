@@ -1,8 +1,9 @@
-import pino, { type Logger } from 'pino';
-import { redactingStream } from '../../config/logger';
+import type pino from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '../../config/logger';
 
 export interface CapturedLogs {
-  /** A logger like the service's (secrets redacted from every line) that keeps its lines in memory. */
+  /** A logger like the service's (secrets redacted from every line, request ids added) that keeps its lines in memory. */
   log: Logger;
   /** Every line written so far (JSON). */
   lines: string[];
@@ -13,6 +14,6 @@ export interface CapturedLogs {
 /** Captures a service logger's output in memory, at `level` (default: everything). */
 export function captureLogs(level: pino.LevelWithSilent = 'trace'): CapturedLogs {
   const lines: string[] = [];
-  const log = pino({ level }, redactingStream({ write: (line: string) => void lines.push(line) }));
+  const log = createLogger({ LOG_LEVEL: level }, 'test', { write: (line: string) => void lines.push(line) });
   return { log, lines, containing: (needle) => lines.filter((l) => l.includes(needle)) };
 }

@@ -9,12 +9,16 @@ import { loadConfig, type Config } from '../../config/env';
 import { redactingStream } from '../../config/logger';
 import { answerProjection } from '../../api/answer-projection';
 import { CaseClient } from '../../api/case-client';
+import { caseClientInterceptors } from '../../api/correlation';
+import type { Tracing } from '../../startup/tracing';
 import type { Database } from '../../db/connection';
 import { createApiToken } from '../../db/tokens';
 import { CaseMetrics } from '../../metrics/case-metrics';
 import { createCaseWorker } from '../../worker/create-worker';
 import { createTestDatabase } from './database';
-import { testNamespace, testTemporalAddress } from './temporal';
+import { temporalConnectionOptions } from '../../temporal/connection-options';
+import { temporalDataConverter } from '../../temporal/data-converter';
+import { TEST_PAYLOAD_ENV, testNamespace, testTemporalAddress } from './temporal';
 import { testWorkflowBundle } from './workflow-bundle';
 
 let runtimeInstalled = false;
@@ -51,6 +55,8 @@ export async function startTestStack(
     env?: Record<string, string>;
     /** The logger of the API and the activities (e.g. one that captures its lines: test/support/logs.ts). */
     log?: Logger;
+    /** OpenTelemetry for the API and the worker (startup/tracing.ts); the worker then runs the traced workflow bundle. */
+    tracing?: Tracing;
   } = {},
 ): Promise<TestStack> {
   if (!runtimeInstalled) {
@@ -65,24 +71,27 @@ export async function startTestStack(
   const namespace = testNamespace();
   const database = await createTestDatabase();
   const taskQueue = `test-${randomUUID()}`;
-  const nativeConnection = await NativeConnection.connect({ address });
   // Starts and commands wait longer than in production: a loaded 2-core CI machine can take more than
-  // 15 s for a first workflow task. Tests of those deadlines set their own.
+  // 15 s for a first workflow task. Tests of those deadlines set their own. Payloads are encrypted.
+  const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, START_TIMEOUT_MS: '30000', COMMAND_TIMEOUT_MS: '30000', ...TEST_PAYLOAD_ENV, ...opts.env });
+  // Connected as the service connects (TLS settings of opts.env included).
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config, address));
   const metrics = new CaseMetrics();
-  const config = loadConfig({ NODE_ENV: 'test', BODY_LIMIT: '100kb', TEMPORAL_NAMESPACE: namespace, START_TIMEOUT_MS: '30000', COMMAND_TIMEOUT_MS: '30000', ...opts.env });
   const worker: Worker = await createCaseWorker({
     connection: nativeConnection,
     namespace,
     taskQueue,
     db: database.db,
     config,
-    workflowBundle: await testWorkflowBundle(),
+    workflowBundle: await testWorkflowBundle({ tracing: !!opts.tracing }),
     metrics,
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.tracing ? { tracing: opts.tracing } : {}),
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const connection = await Connection.connect(temporalConnectionOptions(config, address));
+  // The API's client (api/app.ts): its data converter, and its interceptors (request ids, spans with tracing on).
+  const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(config), interceptors: { workflow: caseClientInterceptors(!!opts.tracing) } });
   await pollersSeen(connection, namespace, taskQueue);
   const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db, undefined, metrics), metrics });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
@@ -99,6 +108,7 @@ export async function startTestStack(
     config: { ...config, ...(opts.archiveAfterMs ? { archiveAfterMs: opts.archiveAfterMs } : {}) },
     log,
     metrics,
+    ...(opts.tracing ? { tracer: opts.tracing.tracer } : {}),
   });
   const actor = (id: string, name: string, roles: string[]) => createApiToken(database.db, { actorId: id, actorName: name, roles }).then((t) => t.token);
   const tokens = {

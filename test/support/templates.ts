@@ -12,3 +12,18 @@ export const onboardingYaml = fs.readFileSync(path.resolve(__dirname, '../../exa
 export function onboardingTemplate(overrides: { key?: string; prefix?: string; permissions?: Record<string, unknown> } = {}): Record<string, unknown> {
   return { ...(YAML.parse(onboardingYaml) as Record<string, unknown>), ...overrides };
 }
+
+/**
+ * A three-stage template whose `review` stage e-mails a reviewer when a case enters it: a command
+ * (advance) that causes an e-mail activity later, in the case's own loop.
+ */
+export function emailOnReviewTemplate(key: string, prefix: string): Record<string, unknown> {
+  return {
+    key,
+    name: key,
+    prefix,
+    roles: ['hr'],
+    stages: [{ key: 'intake' }, { key: 'review' }, { key: 'done', terminal: true }],
+    automations: [{ on: 'stage.entered', stage: 'review', do: [{ email: { to: 'reviewer@example.com', subject: 'Review {{case.title}}', body: '<p>Please review</p>' } }] }],
+  };
+}

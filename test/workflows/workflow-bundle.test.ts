@@ -23,7 +23,9 @@ import type { caseWorkflow } from '../../workflows';
 import { caseViewQuery, caseWorkflowId, type CaseWorkflowInput } from '../../workflows/messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
-import { testNamespace, testTemporalAddress } from '../support/temporal';
+import { temporalConnectionOptions } from '../../temporal/connection-options';
+import { temporalDataConverter } from '../../temporal/data-converter';
+import { TEST_PAYLOAD_ENV, testNamespace, testTemporalAddress } from '../support/temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
 const forbidden = path.resolve(__dirname, '../support/forbidden-in-workflows.js');
@@ -54,18 +56,19 @@ beforeAll(async () => {
   expect(code).toContain('was loaded in a case workflow');
   database = await createTestDatabase();
   taskQueue = `bundle-${randomUUID()}`;
-  nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
-  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: testNamespace() });
+  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: testNamespace(), ...TEST_PAYLOAD_ENV });
+  nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config, testTemporalAddress()));
   worker = await Worker.create({
     connection: nativeConnection,
     namespace: testNamespace(),
     taskQueue,
     workflowBundle: { code },
+    dataConverter: temporalDataConverter(config),
     activities: createActivities({ db: database.db, config, log: pino({ level: 'silent' }) }),
   });
   running = worker.run();
-  connection = await Connection.connect({ address: testTemporalAddress() });
-  client = new Client({ connection, namespace: testNamespace() });
+  connection = await Connection.connect(temporalConnectionOptions(config, testTemporalAddress()));
+  client = new Client({ connection, namespace: testNamespace(), dataConverter: temporalDataConverter(config) });
   cases = new CaseClient(client, taskQueue);
 
   const validation = validateTemplate({
