@@ -34,7 +34,12 @@ type JsonPayload = { metadata?: Record<string, string>; data?: string };
  * and patch markers aside: the SDK's core writes them itself, in clear, and they hold only the
  * patch id (`{"id":"case-run","deprecated":false}`).
  */
-function payloadsOf(history: temporal.api.history.v1.IHistory): JsonPayload[] {
+/**
+ * Every payload of a history, outside search attributes and headers (neither goes through a
+ * payload codec: Temporal reads the one, the workflow's interceptors the other); `headers` gets
+ * the header payloads.
+ */
+function payloadsOf(history: temporal.api.history.v1.IHistory, headers: JsonPayload[] = []): JsonPayload[] {
   const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), { bytes: String, longs: String, enums: String });
   const found: JsonPayload[] = [];
   const walk = (node: unknown): void => {
@@ -43,7 +48,11 @@ function payloadsOf(history: temporal.api.history.v1.IHistory): JsonPayload[] {
       const o = node as Record<string, unknown>;
       if (o.markerName === 'core_patch') return;
       if (o.metadata && typeof o.metadata === 'object' && ('data' in o || Object.keys(o).every((k) => k === 'metadata' || k === 'data'))) found.push(o as JsonPayload);
-      else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') walk(v);
+      else
+        for (const [k, v] of Object.entries(o)) {
+          if (k === 'header') headers.push(...Object.values(((v as { fields?: Record<string, JsonPayload> }) ?? {}).fields ?? {}));
+          else if (k !== 'searchAttributes') walk(v);
+        }
     }
   };
   walk(json);
@@ -85,7 +94,11 @@ test('the raw history holds no plaintext of the case; decoded through /codec/dec
     expect({ what, inRawHistory: bytes.includes(Buffer.from(secret)) }).toEqual({ what, inRawHistory: false });
   }
 
-  const payloads = payloadsOf(history);
+  const headers: JsonPayload[] = [];
+  const payloads = payloadsOf(history, headers);
+  // Headers carry the request id alone (api/correlation.ts: 1–128 characters of a safe set), in clear.
+  expect(headers.length).toBeGreaterThan(0);
+  for (const header of headers) expect(JSON.parse(Buffer.from(header.data ?? '', 'base64').toString())).toMatch(/^[A-Za-z0-9._:/+=@-]{1,128}$/);
   const encoding = (p: JsonPayload) => Buffer.from(p.metadata?.encoding ?? '', 'base64').toString();
   expect(payloads.length).toBeGreaterThan(5);
   expect(payloads.filter((p) => encoding(p) !== 'binary/encrypted')).toEqual([]);
