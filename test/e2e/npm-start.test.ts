@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { ensureTemporalCli } from '../../scripts/temporal-cli';
-import { freePort } from '../../scripts/temporal-dev-server';
+import { ctrlC, npmStart, npmStartEnv } from '../support/npm-start';
 import { onboardingYaml } from '../support/templates';
 
 // `npm start` as a newcomer runs it: embedded PGlite, the Temporal dev server with its SQLite
@@ -17,69 +14,15 @@ let env: NodeJS.ProcessEnv;
 let temporalAddress: string;
 let uiOrigin: string;
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  api: string;
-  token: string;
-}
-
-async function npmStart(): Promise<Running> {
-  const child = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  // A failed start must not leave npm start running: its open pipes would keep jest from exiting.
-  const fail = (message: string) => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-    return new Error(message);
-  };
-  const deadline = Date.now() + 150_000;
-  // The whole banner, not just its first line: it may arrive in several chunks.
-  while (!/Press Ctrl-C to stop/.test(output)) {
-    if (child.exitCode !== null) throw fail(`npm start exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) throw fail(`npm start was not ready in time:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const api = /API\s+(http:\/\/\S+)\/v1/.exec(output)?.[1];
-  const token = /Dev token\s+(\S+)/.exec(output)?.[1];
-  if (!api || !token) throw fail(`could not read the URLs from:\n${output}`);
-  return { child, output: () => output, api, token };
-}
-
-/** Ctrl-C in a terminal: SIGINT to the whole process group. Resolves when every process holding the output has exited. */
-async function ctrlC(running: Running): Promise<string> {
-  const closed = new Promise<void>((resolve) => running.child.once('close', () => resolve()));
-  process.kill(-running.child.pid!, 'SIGINT');
-  await closed;
-  return running.output().slice(running.output().lastIndexOf('Stopping…'));
-}
-
 function expectCleanStop(log: string) {
   for (const part of ['API', 'worker', 'database (pglite)', 'Temporal dev server']) expect(log).toContain(`stopped ${part}`);
   expect(log).not.toContain('did not stop cleanly');
 }
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cases-e2e-'));
-  const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  env = {
-    ...process.env,
-    NODE_OPTIONS: '',
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    TEMPORAL_DEV_PORT: String(temporalPort),
-    TEMPORAL_UI_PORT: String(uiPort),
-    TEMPORAL_CLI: await ensureTemporalCli(),
-    TEMPORAL_TASK_QUEUE: 'e2e',
-    LOG_LEVEL: 'warn',
-  };
-  delete env.DATABASE_URL;
-  delete env.TEMPORAL_ADDRESS;
-  delete env.PAYLOAD_KEYS;
-  temporalAddress = `127.0.0.1:${temporalPort}`;
-  uiOrigin = `http://localhost:${uiPort}`;
+  const started = await npmStartEnv('e2e');
+  ({ env, dataDir, temporalAddress } = started);
+  uiOrigin = `http://localhost:${started.uiPort}`;
 }, 600_000);
 
 /**
@@ -115,7 +58,7 @@ async function expectEncryptedAndDecodable(caseId: string, plaintext: string): P
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a restart', async () => {
-  let running = await npmStart();
+  let running = await npmStart(env);
   const call = async (method: string, url: string, body?: unknown, contentType = 'application/json') => {
     const res = await fetch(`${running.api}${url}`, {
       method,
@@ -153,7 +96,7 @@ test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a res
 
     expectCleanStop(await ctrlC(running));
 
-    running = await npmStart();
+    running = await npmStart(env);
     const view = await call('GET', `/v1/cases/${id}`);
     expect(view.status).toBe(200);
     expect(view.body.fields).toMatchObject({ startDate: '2027-01-04' });
@@ -171,7 +114,7 @@ test('npm start serves the walkthrough, stops on Ctrl-C, and resumes after a res
 }, 600_000);
 
 test('Ctrl-C with an upload in flight: the API drains, then cuts it off, and npm start exits well within 30 s', async () => {
-  const running = await npmStart();
+  const running = await npmStart(env);
   const headers = { Authorization: `Bearer ${running.token}`, 'Content-Type': 'application/json' };
   try {
     await fetch(`${running.api}/v1/templates`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/yaml' }, body: onboardingYaml });

@@ -6,12 +6,9 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureTemporalCli } from '../../scripts/temporal-cli';
-import { freePort } from '../../scripts/temporal-dev-server';
-import { ctrlC, npmStart, type NpmStart } from '../support/npm-start';
+import { ctrlC, npmStart, npmStartEnv, type NpmStart } from '../support/npm-start';
 
 const root = path.resolve(__dirname, '../..');
 const SECTIONS = ['## A walkthrough with curl', '## Deadlines and automations'];
@@ -54,24 +51,9 @@ let running: NpmStart | undefined;
 let temporalAddress: string;
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cases-readme-'));
-  const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  temporalAddress = `127.0.0.1:${temporalPort}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_OPTIONS: '',
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    TEMPORAL_DEV_PORT: String(temporalPort),
-    TEMPORAL_UI_PORT: String(uiPort),
-    TEMPORAL_CLI: await ensureTemporalCli(),
-    TEMPORAL_TASK_QUEUE: 'readme',
-    LOG_LEVEL: 'warn',
-  };
-  delete env.DATABASE_URL;
-  delete env.TEMPORAL_ADDRESS;
-  running = await npmStart(env);
+  const started = await npmStartEnv('readme');
+  ({ dataDir, temporalAddress } = started);
+  running = await npmStart(started.env);
 }, 600_000);
 
 afterAll(async () => {

@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { ensureTemporalCli } from '../../scripts/temporal-cli';
+import { freePort } from '../../scripts/temporal-dev-server';
 
 /** `npm start` as a newcomer runs it, in the repository root, with `env`. */
 export interface NpmStart {
@@ -42,4 +46,29 @@ export async function ctrlC(running: NpmStart): Promise<string> {
   process.kill(-running.child.pid!, 'SIGINT');
   await closed;
   return running.output().slice(running.output().lastIndexOf('Stopping…'));
+}
+
+/**
+ * The environment of a newcomer's `npm start`, on free ports and a fresh data folder (embedded
+ * PGlite, the dev server's SQLite file, a generated payload key): nothing of the test run's own.
+ */
+export async function npmStartEnv(taskQueue: string): Promise<{ env: NodeJS.ProcessEnv; dataDir: string; temporalAddress: string; uiPort: number }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cases-e2e-'));
+  const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TEMPORAL_DEV_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    TEMPORAL_CLI: await ensureTemporalCli(),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    LOG_LEVEL: 'warn',
+  };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+  delete env.PAYLOAD_KEYS;
+  return { env, dataDir, temporalAddress: `127.0.0.1:${temporalPort}`, uiPort };
 }
