@@ -44,7 +44,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   for (const t of [template, hidden]) expect((await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(t)).status).toBe(201);
   // As a client is told to: a start that answers 504 (a loaded machine) is sent again with its Idempotency-Key.
-  const start = async (token: string, body: object & { title: string }) => {
+  const start = async (token: string, body: { template: string; title: string }) => {
     let res = await stack.http().post('/v1/cases').set(auth(token)).set('Idempotency-Key', `bulk-${body.title}`).send(body);
     if (res.status === 504) res = await stack.http().post('/v1/cases').set(auth(token)).set('Idempotency-Key', `bulk-${body.title}`).send(body);
     expect(res.status).toBe(201);
