@@ -1,4 +1,4 @@
-import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { Database } from '../db/connection';
@@ -7,6 +7,7 @@ import { startTracing } from '../startup/tracing';
 import { createAppFromConfig, metricsApp } from './app';
 import type { Lifecycle } from './deps';
 import { listen } from './server';
+import { temporalRetryInterceptor } from './temporal-retry';
 
 /**
  * A Temporal client connection that fails fast: the SDK's default retries an unreachable server
@@ -14,7 +15,7 @@ import { listen } from './server';
  * call carries its own deadline (api/case-client.ts), so a request answers 503 within seconds.
  */
 export function connectTemporalClient(config: TemporalConnectionConfig, address: string): Promise<Connection> {
-  return Connection.connect({ ...temporalConnectionOptions(config, address), interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] });
+  return Connection.connect({ ...temporalConnectionOptions(config, address), interceptors: [temporalRetryInterceptor()] });
 }
 
 export interface RunningApi {

@@ -50,6 +50,9 @@ const { values: opt } = parseArgs({
     'api-port': { type: 'string', default: '3201' },
     'pg-admin-url': { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     'max-minutes': { type: 'string', default: '45' },
+    // The server's continue-as-new suggestion, in history events (default 4,096): lower, the long
+    // phase meets many new runs and measures the command in flight at each of them.
+    'can-every': { type: 'string' },
   },
 });
 const PHASES = new Set(opt.phases.split(',').map((s) => s.trim()).filter(Boolean));
@@ -305,7 +308,7 @@ async function setup() {
     'temporal',
     cli,
     // A file rather than memory, as a server keeps its state; its own ports, clear of `npm start`'s and the reference's.
-    ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(TEMPORAL_PORT), '--http-port', String(TEMPORAL_PORT + 1000), '--metrics-port', String(TEMPORAL_PORT + 1001), '--db-filename', path.join(WORK, 'temporal.sqlite'), '--sqlite-pragma', 'journal_mode=WAL', '--log-level', 'warn'],
+    ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(TEMPORAL_PORT), '--http-port', String(TEMPORAL_PORT + 1000), '--metrics-port', String(TEMPORAL_PORT + 1001), '--db-filename', path.join(WORK, 'temporal.sqlite'), '--sqlite-pragma', 'journal_mode=WAL', '--log-level', 'warn', ...(opt['can-every'] ? ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${Number(opt['can-every'])}`] : [])],
     { cwd: WORK, env: process.env, logDir },
   );
   const reachable = checkTemporalReachable(TEMPORAL_ADDRESS, 120_000).then(() => true);
