@@ -51,3 +51,22 @@ export function firstTaskRunMs(events: HistoryEvent[]): number | null {
 export async function firstTaskRunMsOf(client: Client, workflowId: string): Promise<number | null> {
   return firstTaskRunMs((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
 }
+
+/**
+ * Every workflow task of all runs recorded at or after `fromMs`: scheduled → started (the server
+ * and the task queue) and started → completed (the worker), ms.
+ */
+export function taskTimesSince(runs: Run[], fromMs: number): { scheduleToStart: number[]; startToComplete: number[] } {
+  const out = { scheduleToStart: [] as number[], startToComplete: [] as number[] };
+  for (const { events } of runs) {
+    const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+    for (const e of events) {
+      if (e.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || eventMs(e) < fromMs) continue;
+      const started = byId.get(Number(e.workflowTaskCompletedEventAttributes?.startedEventId));
+      const scheduled = byId.get(Number(e.workflowTaskCompletedEventAttributes?.scheduledEventId));
+      if (started) out.startToComplete.push(eventMs(e) - eventMs(started));
+      if (started && scheduled) out.scheduleToStart.push(eventMs(started) - eventMs(scheduled));
+    }
+  }
+  return out;
+}

@@ -34,7 +34,7 @@ import { caseWorkflowId } from '../../workflows/messages';
 import { ensureTemporalCli } from '../temporal-cli';
 import { checkTemporalReachable } from '../temporal-dev-server';
 import { freshBenchDatabase } from './fresh-database';
-import { eventsSince, firstTaskRunMsOf, runsOf } from './history';
+import { eventsSince, firstTaskRunMsOf, runsOf, taskTimesSince } from './history';
 import { alternate, CpuMeter, type KindResult, type OpResult } from './measure';
 import { npmScriptCommand, onInterrupt, startProcess, stopAll, waitForLog, type BenchProcess } from './processes';
 import { ratio, round, sleep, summarize, type Summary } from './stats';
@@ -429,8 +429,16 @@ async function phaseCommands() {
   await sleep(1000);
   // Every event either workflow recorded since the first command, over the number of commands.
   const eventsPerCommand = async (workflowId: string) => {
-    const byType = Object.entries(eventsSince(await runsOf(client, workflowId), from));
-    return { total: round(byType.reduce((n, [, k]) => n + k, 0) / N.commands, 2), byType: Object.fromEntries(byType.map(([t, k]) => [t, round(k / N.commands, 2)])) };
+    const runs = await runsOf(client, workflowId);
+    const byType = Object.entries(eventsSince(runs, from));
+    const tasks = taskTimesSince(runs, from);
+    return {
+      total: round(byType.reduce((n, [, k]) => n + k, 0) / N.commands, 2),
+      byType: Object.fromEntries(byType.map(([t, k]) => [t, round(k / N.commands, 2)])),
+      // Where a command's time goes: waiting for a worker, and the worker's own time on it.
+      taskScheduleToStart: summarize(tasks.scheduleToStart),
+      taskStartToComplete: summarize(tasks.startToComplete),
+    };
   };
   const byType = Object.fromEntries(['comment', 'setFields', 'advance'].map((t) => [t, summarize(res.api!.records.filter((r) => r.ok && r.type === t).map((r) => r.ms))]));
 
@@ -573,7 +581,7 @@ function table(): Row[] {
     add('first workflow task start→complete p50 ms', f(s.firstTaskRunMs.api.p50), f(s.firstTaskRunMs.raw.p50), ratio(s.firstTaskRunMs.api.p50, s.firstTaskRunMs.raw.p50));
     add('CPU ms per start (all processes)', ...both(s.api, s.raw, (x) => x.cpuMsPerOp.total));
   }
-  type Events = { total: number | null };
+  type Events = { total: number | null; taskScheduleToStart: Summary; taskStartToComplete: Summary };
   const c = report.phases.commands as { api: Side; raw: Side; eventsPerCommand: { api: Events; raw: Events }; async: { api: Side; raw: Side } } | undefined;
   if (c) {
     add('update p50 ms (sequential, one case)', ...both(c.api, c.raw, (x) => x.latency.p50), { op: '<=', limit: 1.3 });
@@ -583,6 +591,9 @@ function table(): Row[] {
     add('async command (202 vs signal) p50 ms', ...both(c.async.api, c.async.raw, (x) => x.latency.p50));
     add('async command (202 vs signal) p99 ms', ...both(c.async.api, c.async.raw, (x) => x.latency.p99));
     add('history events per command', f(c.eventsPerCommand.api.total, 2), f(c.eventsPerCommand.raw.total, 2), ratio(c.eventsPerCommand.api.total, c.eventsPerCommand.raw.total));
+    const tasks = (pick: (e: Events) => Summary) => [f(pick(c.eventsPerCommand.api).p50), f(pick(c.eventsPerCommand.raw).p50), ratio(pick(c.eventsPerCommand.api).p50, pick(c.eventsPerCommand.raw).p50)] as const;
+    add('workflow task scheduled→started p50 ms', ...tasks((e) => e.taskScheduleToStart));
+    add('workflow task started→completed p50 ms', ...tasks((e) => e.taskStartToComplete));
   }
   const r = report.phases.reads as { api: Side; raw: Side } | undefined;
   if (r) {
