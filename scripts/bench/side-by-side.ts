@@ -53,6 +53,7 @@ const { values: opt } = parseArgs({
     // The server's continue-as-new suggestion, in history events (default 4,096): lower, the long
     // phase meets many new runs and measures the command in flight at each of them.
     'can-every': { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const PHASES = new Set(opt.phases.split(',').map((s) => s.trim()).filter(Boolean));
@@ -325,8 +326,10 @@ async function setup() {
   const env = { ...process.env, PAYLOAD_KEYS: payloadKeys, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: 'default', PORT: String(API_PORT), HOST: '127.0.0.1', DATA_DIR: path.join(WORK, 'data') };
   const worker = npmScriptCommand(ROOT, 'worker');
   const apiCmd = npmScriptCommand(ROOT, 'api');
-  procs.worker = startProcess('worker', worker.command, worker.args, { cwd: ROOT, env: { ...env, ...worker.env }, logDir });
-  procs.api = startProcess('api', apiCmd.command, apiCmd.args, { cwd: ROOT, env: { ...env, ...apiCmd.env }, logDir });
+  // --profile: each of the service's processes writes V8 CPU profiles (every thread) to $TMPDIR/bench-side-by-side/prof/<name>.
+  const profiled = (name: string, args: string[]) => (opt.profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(WORK, 'prof', name)}`, ...args] : args);
+  procs.worker = startProcess('worker', worker.command, profiled('worker', worker.args), { cwd: ROOT, env: { ...env, ...worker.env }, logDir });
+  procs.api = startProcess('api', apiCmd.command, profiled('api', apiCmd.args), { cwd: ROOT, env: { ...env, ...apiCmd.env }, logDir });
   // The baseline gets the worker's malloc settings too, so memory allocator differences stay out of the ratios.
   procs.baseline = startProcess('baseline', process.execPath, ['--import', 'tsx', 'scripts/bench/baseline/worker.ts', '--address', TEMPORAL_ADDRESS, '--task-queue', BASELINE_QUEUE], { cwd: ROOT, env: { ...process.env, ...worker.env }, logDir });
   await Promise.all([
