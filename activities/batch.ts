@@ -5,16 +5,18 @@ import type { Logger } from 'pino';
 import { finishBatch, recordBatchItem } from '../db/batches';
 import type { Database } from '../db/connection';
 import type { CaseMetrics } from '../metrics/case-metrics';
-import { getProjectedCaseView, projectCase } from '../db/read-model';
+import { writeAnswer } from '../db/answers';
+import { getProjectedCaseView } from '../db/read-model';
 import { getPinnedDefinition, getTemplate, toPublishedTemplate } from '../db/templates';
 import type { Actor } from '../domain/actor';
 import { batchRequestId, type BatchItemResult, type BatchMessage, type BatchStatus } from '../domain/batch';
 import type { CommandResult } from '../domain/case-view';
+import type { CaseEvent } from '../domain/events';
 import type { Rejection } from '../domain/rejections';
 import { readPinnedDefinition } from '../domain/schemas/template';
 import type { PublishedTemplate } from '../domain/template';
 import { maySeeCase } from '../domain/visibility';
-import { caseWorkflowId, COMMAND_REJECTED, commandUpdate, migrateUpdate } from '../workflows/messages';
+import { caseWorkflowId, COMMAND_REJECTED, commandUpdate, migrateUpdate, projectBacklogSignal } from '../workflows/messages';
 
 export interface BatchItemInput {
   batchId: string;
@@ -75,7 +77,7 @@ export function applyBatchItemActivity(deps: { db: Database; log: Logger; metric
               args: [{ requestId, actor, plan: message.plan, template: await target(message.plan.templateKey, message.plan.toVersion) }],
               updateId: requestId,
             });
-      await writeAnswer(caseKey, answer);
+      await writeAnswerOf(caseKey, answer);
       return { caseKey, outcome: 'applied' };
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) return refusal(caseKey, err);
@@ -105,18 +107,18 @@ export function applyBatchItemActivity(deps: { db: Database; log: Logger; metric
     return { caseKey, outcome: 'refused', code: 'case_archived', detail: `case ${caseKey} is archived: it can no longer change` };
   }
 
-  /** Writes a command's events to the read model at once, as the API does; the case workflow does it otherwise. */
-  async function writeAnswer(caseKey: string, answer: CommandResult): Promise<void> {
-    if (!answer.project || answer.events.length === 0) return;
+  /** Writes a command's events to the read model at once, as the API does (db/answers.ts); the case workflow does it otherwise. */
+  async function writeAnswerOf(caseKey: string, answer: CommandResult): Promise<void> {
+    let inserted: CaseEvent[] | undefined;
     try {
-      const template = await getPinnedDefinition(deps.db, answer.case.template.key, answer.case.template.version);
-      if (!template) return;
-      const written = await projectCase(deps.db, { caseKey, view: answer.case, events: answer.events }, template, { contiguous: true });
-      // Counted here, where they are stored first: the workflow's later write of them stores nothing.
-      deps.metrics?.eventsStored(answer.case.template.key, written.inserted, 'worker');
+      inserted = await writeAnswer(deps.db, caseKey, answer);
     } catch (err) {
-      deps.log.warn({ err, caseKey }, 'writing a bulk command to the read model failed; the case workflow writes it shortly');
+      deps.log.warn({ err, caseKey }, 'writing a bulk command to the read model failed; the case workflow writes it');
     }
+    // Counted here, where they are stored first: the workflow's later write of them stores nothing.
+    if (inserted) deps.metrics?.eventsStored(answer.case.template.key, inserted, 'worker');
+    // Not written: the case writes it now rather than after its grace (and after it, should this signal be lost).
+    else await Context.current().client.workflow.getHandle(caseWorkflowId(caseKey)).signal(projectBacklogSignal).catch(() => undefined);
   }
 }
 

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { batchCaseKeys, casesOfVersion, createBatch, getBatchProgress, listBatchItems, type BatchProgress } from '../db/batches';
 import { caseExportBatches } from '../db/exports';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
@@ -11,10 +10,8 @@ import type { BulkRequest } from '../domain/schemas/batch';
 import { readPinnedDefinition } from '../domain/schemas/template';
 import type { TemplateDefinition } from '../domain/template';
 import { isReadOnly } from '../domain/visibility';
-import { batchWorkflow } from '../workflows';
 import type { ApiDeps } from './deps';
 import { Problem } from './errors';
-import { classifyTemporalError } from './temporal-errors';
 
 /**
  * Bulk actions and template migrations as the API runs them: resolve the cases (ids, or a filter
@@ -31,7 +28,6 @@ export interface BatchAnswer extends BatchProgress {
 }
 
 const reused = () => new Problem('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
-const RETRY_AFTER_S = 2;
 
 /** A bulk action: every case answers for itself, as the caller (their permissions, per case). */
 export async function submitBulk(deps: Deps, actor: Actor, request: BulkRequest, idempotencyKey?: string): Promise<string> {
@@ -124,7 +120,7 @@ export async function batchAnswer(deps: Deps, actor: Actor, kind: BatchKind, id:
 export async function cancelBatch(deps: Deps, actor: Actor, kind: BatchKind, id: string): Promise<BatchAnswer> {
   const progress = await visibleProgress(deps, actor, kind, id);
   if (progress.status !== 'running') throw new Problem('batch_finished', `${kindName(kind)} ${id} has already ${progress.status === 'cancelled' ? 'been cancelled' : 'finished'}`);
-  await temporalCall(deps, () => temporalClient(deps).workflow.getHandle(id).cancel());
+  await deps.cases.cancelBatch(id);
   return batchAnswer(deps, actor, kind, id, { limit: 100 });
 }
 
@@ -173,18 +169,7 @@ async function submit(deps: Deps, actor: Actor, idempotencyKey: string | undefin
     caseKeys = (await batchCaseKeys(deps.db, batchId)) ?? caseKeys;
   }
   const input = { batchId, kind: spec.kind, actor, message: spec.message, caseKeys, perSecond: spec.perSecond };
-  await temporalCall(deps, () =>
-    temporalClient(deps).workflow.start(batchWorkflow, {
-      taskQueue: deps.cases.taskQueue,
-      workflowId: batchId,
-      args: [input],
-      // A retry attaches to the running batch; a finished one is not started again.
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    }),
-  ).catch((err: unknown) => {
-    if (classifyTemporalError(err).kind !== 'already_started') throw err;
-  });
+  await deps.cases.startBatch(input);
   return batchId;
 }
 
@@ -231,19 +216,3 @@ function tooMany(atLeast: number, path: string): Problem {
 const kindName = (kind: BatchKind) => (kind === 'bulk' ? 'Bulk action' : 'Migration');
 const notFound = (kind: BatchKind, id: string) => new Problem('batch_not_found', `${kindName(kind)} ${id} does not exist or is not yours`);
 
-function temporalClient(deps: Deps): Client {
-  return deps.cases.client;
-}
-
-/** A Temporal call within TEMPORAL_CALL_TIMEOUT_MS; an unreachable server answers a fast 503. */
-async function temporalCall<T>(deps: Deps, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await deps.temporal.withDeadline(Date.now() + deps.config.TEMPORAL_CALL_TIMEOUT_MS, fn);
-  } catch (err) {
-    const kind = classifyTemporalError(err).kind;
-    if (kind === 'unavailable' || kind === 'timeout') {
-      throw new Problem('dependency_unavailable', 'The workflow service (Temporal) is unreachable; try again shortly', { dependency: 'temporal', retryAfter: RETRY_AFTER_S });
-    }
-    throw err;
-  }
-}
