@@ -7,8 +7,9 @@ import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CommandRequest } from '../domain/commands';
 import type { Rejection } from '../domain/rejections';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
-import { caseWorkflow } from '../workflows';
-import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, commandUpdateOf, openedUpdate, type CaseWorkflowInput } from '../workflows/messages';
+import type { BatchWorkflowInput } from '../domain/batch';
+import { batchWorkflow, caseWorkflow } from '../workflows';
+import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, commandUpdateOf, openedUpdate, projectBacklogSignal, type CaseWorkflowInput } from '../workflows/messages';
 import { Admission, AdmissionRefused } from './admission';
 import type { CaseMetrics } from '../metrics/case-metrics';
 import type { AnswerProjection } from './answer-projection';
@@ -76,7 +77,6 @@ export class CaseClient {
   private readonly reported = new Map<string, number>();
 
   constructor(
-    /** Also used to start and cancel bulk actions and migrations (api/batches.ts). */
     readonly client: Client,
     readonly taskQueue: string,
     options: Partial<CaseClientOptions> = {},
@@ -123,7 +123,7 @@ export class CaseClient {
     try {
       const opened = await this.call(this.options.startTimeoutMs, () => this.client.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation }));
       // Awaited, unlike a command's: whoever creates a case expects to find it in lists right away.
-      await this.options.projectAnswer?.(caseKey, opened);
+      await this.project(caseKey, opened);
       return opened.case;
     } catch (err) {
       const classified = classifyTemporalError(err);
@@ -132,6 +132,21 @@ export class CaseClient {
       if (classified.kind === 'already_started' || (err instanceof WorkflowUpdateFailedError && classified.kind !== 'rejected')) return this.viewWhenReady(caseKey);
       if (classified.kind === 'timeout' && (await this.serverAnswers())) throw startTimeout(caseKey, this.options.startTimeoutMs);
       throw await this.toProblem(err, classified, caseKey);
+    }
+  }
+
+  /**
+   * Writes what the case answered to the read model (`projectAnswer`); one that could not be
+   * written is the case's to write, and it is told so now rather than after its grace.
+   */
+  private async project(caseKey: string, result: CommandResult): Promise<void> {
+    const write = this.options.projectAnswer;
+    if (!write || !result.project || (await write(caseKey, result))) return;
+    try {
+      await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).signal(projectBacklogSignal));
+    } catch (err) {
+      // The case still writes them after its grace (PROJECTION_GRACE_MS).
+      this.options.log?.warn({ caseKey, err }, 'could not ask the case to write what its caller could not; it does so after its grace');
     }
   }
 
@@ -185,8 +200,7 @@ export class CaseClient {
         const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(update, { args: [message], updateId }));
         // After the caller has answered (the write's preparation is CPU the answer need not wait
         // for); the read model has it a few ms later.
-        const project = this.options.projectAnswer;
-        if (project && result.project) setImmediate(() => void project(caseKey, result));
+        if (result.project) setImmediate(() => void this.project(caseKey, result));
         return result;
       } catch (err) {
         const classified = classifyTemporalError(err);
@@ -254,6 +268,45 @@ export class CaseClient {
       this.options.metrics?.commandFinished(command, problem && problem.status < 500 ? 'rejected' : 'failed', problem?.code ?? 'internal_error');
       throw err;
     }
+  }
+
+  /**
+   * Starts a bulk action or migration (`batchWorkflow`, id `batchId`). A retry attaches to the
+   * running batch, and a finished one is not started again: either way the batch exists.
+   */
+  async startBatch(input: BatchWorkflowInput): Promise<void> {
+    try {
+      await this.call(this.options.callTimeoutMs, () =>
+        this.client.workflow.start(batchWorkflow, {
+          taskQueue: this.taskQueue,
+          workflowId: input.batchId,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        }),
+      );
+    } catch (err) {
+      const classified = classifyTemporalError(err);
+      if (classified.kind === 'already_started') return;
+      throw await this.batchProblem(err, classified);
+    }
+  }
+
+  /** Asks a running bulk action or migration to stop (the cases it has not reached keep their state). */
+  async cancelBatch(batchId: string): Promise<void> {
+    try {
+      await this.call(this.options.callTimeoutMs, () => this.client.workflow.getHandle(batchId).cancel());
+    } catch (err) {
+      throw await this.batchProblem(err, classifyTemporalError(err));
+    }
+  }
+
+  /** A failed batch call: an unreachable or silent server is a fast 503; anything else stays as it is (a 500). */
+  private async batchProblem(err: unknown, classified: ClassifiedTemporalError): Promise<unknown> {
+    if (err instanceof Problem) return err;
+    if (classified.kind === 'unavailable' || (classified.kind === 'timeout' && !(await this.serverAnswers()))) return unavailable();
+    if (classified.kind === 'timeout') return new Problem('dependency_unavailable', 'The workflow service (Temporal) did not answer in time; try again shortly', { dependency: 'temporal', retryAfter: RETRY_AFTER_S });
+    return err;
   }
 
   /** Whether the Temporal server answers a health check now (tells a slow case from a dead server). */

@@ -75,6 +75,7 @@ export async function startCase(
       templateCurrent: current,
       start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
       ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
+      callerGraceMs: config.PROJECTION_GRACE_MS,
     },
     startSearchAttributes({ ...opened, key: caseKey }, current ? caseDueAt(opened) : undefined),
   );

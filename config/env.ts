@@ -188,6 +188,13 @@ export const envSchema = z.object({
   BODY_LIMIT: size('1mb', 100 * 1024 * 1024),
   /** How long a closed or cancelled case stays reopenable before its workflow completes. */
   CASE_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  /**
+   * How long a case waits for the API to write a command's events to the read model before it
+   * writes them itself: the read-model lag of a command whose API process died between its answer
+   * and its write. A write that fails is reported to the case at once instead. Set per case at its
+   * start. Shorter costs a workflow task and an activity per case after each burst of commands.
+   */
+  PROJECTION_GRACE_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(300_000),
 
   /** Resend API key; unset, e-mail goes to the `emails` table only (the development outbox, `GET /v1/outbox`). */
   RESEND_API_KEY: optionalString,
@@ -301,6 +308,8 @@ export const envSchema = z.object({
   // Worker memory.
   /** Case workflows kept in the worker's cache; others are evicted and replayed on their next task. Default: from the heap limit. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).optional(),
+  /** Threads that run workflow code (the SDK's workflowThreadPoolSize). Default: 2, or 1 on a single core (worker/create-worker.ts). */
+  WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).optional(),
 
   // Worker operations.
   /**

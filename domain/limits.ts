@@ -94,7 +94,9 @@ export const PROJECTION_BATCH_EVENTS = 200;
  * How long the case workflow leaves an update's events to its caller (the API writes them to the
  * read model as it answers) before it writes them itself — what a lost caller costs in read-model
  * lag. Longer means fewer workflow tasks per command; a backlog over PROMPT_PROJECTION_BYTES or
- * any event the caller does not have (signals, deadlines, effects) is written at once.
+ * any event the caller does not have (signals, deadlines, effects) is written at once, and a
+ * caller whose write failed says so (`projectBacklog`). This is the grace of runs started without
+ * one in their input (`callerGraceMs`, from PROJECTION_GRACE_MS): what they recorded replays as it ran.
  */
 export const CALLER_PROJECTION_GRACE_MS = 2_000;
 export const PROMPT_PROJECTION_BYTES = 32 * KiB;

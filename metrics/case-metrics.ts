@@ -36,7 +36,7 @@ const actionLabel = (action: string | undefined) => (action === undefined ? 'rul
 /** Attempts beyond the tenth share a label, so a long retry loop cannot grow the series. */
 const attemptLabel = (attempt: number) => (attempt >= 10 ? '10+' : String(Math.max(1, Math.floor(attempt))));
 
-/** Seconds; events written at once land in the first buckets, the workflow's 2 s grace in the middle, a read-model outage at the end. */
+/** Seconds; events written at once land in the first buckets, the workflow's grace (PROJECTION_GRACE_MS) and a read-model outage at the end. */
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
 /** The metrics of one process, in their own registry (the API merges it with its HTTP metrics; the worker with the SDK's). */

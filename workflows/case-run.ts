@@ -100,7 +100,7 @@ export class CaseRun {
     this.published = serializeAttributes(caseSearchAttributes.map((key) => ({ key, value: workflowInfo().typedSearchAttributes.get(key) ?? null })));
     if (!carried) this.open();
     // Carried events may have been left to callers of the last run: give them the same grace.
-    else if (this.backlog.length > 0) this.projectBy = Date.now() + CALLER_PROJECTION_GRACE_MS;
+    else if (this.backlog.length > 0) this.projectBy = Date.now() + this.callerGraceMs;
     this.afterChange();
   }
 
@@ -226,6 +226,18 @@ export class CaseRun {
     const actor: Actor = checkActor(raw?.actor) ?? { id: 'unknown', name: 'Unknown sender', roles: [], kind: 'system' };
     const detail = verdict.rejection.detail.slice(0, 500);
     this.remember(requestId, this.append([{ type: 'command.rejected', data: { command, code: verdict.rejection.code, detail, ...(requestId ? { requestId } : {}) } }], actor));
+  }
+
+  /** A caller could not write what it was answered: write what waits now (see `projectBacklogSignal`). */
+  projectBacklog(): void {
+    if (this.backlog.length === 0) return;
+    this.projectNow = true;
+    this.promptThrough = this.state.lastSeq;
+  }
+
+  /** How long events left to a caller wait for it (the run's input says; runs started before it: 2 s). */
+  private get callerGraceMs(): number {
+    return this.input.callerGraceMs ?? CALLER_PROJECTION_GRACE_MS;
   }
 
   /** A dry run of a command against the live case (the API asks before it signals one). */
@@ -432,7 +444,7 @@ export class CaseRun {
     this.recent.push(applied.events);
     this.backlog.push(applied.events);
     if (applied.events.length > 0) {
-      if (leftToCaller) this.projectBy ??= Date.now() + CALLER_PROJECTION_GRACE_MS;
+      if (leftToCaller) this.projectBy ??= Date.now() + this.callerGraceMs;
       else {
         this.projectNow = true;
         this.promptThrough = applied.events[applied.events.length - 1]!.seq;

@@ -37,6 +37,11 @@ export function commandUpdateOf(type: CaseCommandType) {
 export const commandTypes = Object.keys(commandShapes) as CaseCommandType[];
 /** The same command, fire-and-forget: a refused one lands on the timeline as `command.rejected`. */
 export const commandSignal = defineSignal<[CommandRequest]>('command');
+/**
+ * From a caller whose write of what it was answered failed (the database refused or did not
+ * answer): the case writes what waits for the read model now, not after its grace.
+ */
+export const projectBacklogSignal = defineSignal('projectBacklog');
 export const caseViewQuery = defineQuery<CaseView>('view');
 /**
  * Sent with the start (Update-with-Start), it answers the new case's first view and its opening
@@ -98,5 +103,11 @@ export interface CaseWorkflowInput {
   start: StartRequest & { actor: Actor; requestId?: string };
   /** How long a closed or cancelled case stays reopenable before its workflow completes. */
   archiveAfterMs?: number;
+  /**
+   * How long events left to a command's caller wait before the case writes them itself (a caller
+   * that died between its answer and its write; one whose write failed says so at once). Absent in
+   * runs started before it was configurable: CALLER_PROJECTION_GRACE_MS.
+   */
+  callerGraceMs?: number;
   carried?: CarriedState;
 }

@@ -20,7 +20,8 @@ const started: string[] = [];
 beforeAll(async () => {
   resend = await startFakeResend();
   receiver = await startWebhookReceiver();
-  stack = await startTestStack({ env: { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_SECRET: 'test-secret' } });
+  // A 2 s projection grace: the case writes again, within the test, what callers wrote (counted once).
+  stack = await startTestStack({ env: { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_SECRET: 'test-secret', PROJECTION_GRACE_MS: '2000' } });
 });
 
 afterAll(async () => {

@@ -14,7 +14,8 @@ let stack: TestStack;
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // A short projection grace, so the case's own write of what callers left (and the SLA timer set after it) happen within the test.
+  stack = await startTestStack({ env: { PROJECTION_GRACE_MS: '2000' } });
   expect((await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send(onboardingTemplate({ key: 'readable', prefix: 'RDB' }))).status).toBe(201);
 }, 60_000);
 afterAll(() => stack?.close());

@@ -120,6 +120,33 @@ test('what is left to a caller that never writes it reaches the read model throu
   expect(types.filter((t) => t === String(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED))).toHaveLength(1);
 });
 
+test('a caller whose write failed tells the case, which writes at once rather than after its grace', async () => {
+  // Every write of this client fails (a database that refused it): it signals the case instead.
+  const failing = new CaseClient(stack.client, stack.taskQueue, { projectAnswer: async () => false });
+  const caseKey = `WF-TOLD-${Date.now() % 100000}`;
+  await failing.open(
+    {
+      caseKey,
+      template,
+      start: { title: 'Failed writes', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane Doe' }, actor: hr },
+      // Far longer than the test: only the signal can have the events written.
+      callerGraceMs: 10 * 60_000,
+    },
+    [],
+  );
+  const answer = await failing.execute(caseKey, command({ type: 'comment', text: 'the write failed' }));
+  const lastSeq = answer.events.at(-1)!.seq;
+  const timeline = await eventually(async () => {
+    const page = await getTimeline(stack.db, caseKey, {});
+    return page.items.length === lastSeq && page.items;
+  }, 20_000, 'the workflow to write what its caller could not');
+  expect(timeline.map((e) => e.seq)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+  const history = (await stack.client.workflow.getHandle(caseWorkflowId(caseKey)).fetchHistory()).events ?? [];
+  const signals = history.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
+  expect(signals).toEqual(['projectBacklog', 'projectBacklog']);
+  expect(history.some((e) => e.timerFiredEventAttributes)).toBe(false);
+});
+
 test('search attributes follow the stage and status', async () => {
   const { handle } = await startCase({ fullName: 'A', startDate: '2027-01-01', contractType: 'employee' });
   await handle.executeUpdate(commandUpdate, { args: [command({ type: 'advance', to: 'review' })] });
