@@ -10,7 +10,7 @@ import { CaseMetrics } from '../metrics/case-metrics';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 import { temporalDataConverter } from '../temporal/data-converter';
 import { startTracing } from '../startup/tracing';
-import { createCaseWorker } from './create-worker';
+import { createCaseWorker, workflowThreads } from './create-worker';
 import { freeLoopbackPort, listenHealth, workerHealthApp } from './health-server';
 import { ensureDigestSchedule } from './schedules';
 import { registerSearchAttributes } from './search-attributes';
@@ -149,7 +149,7 @@ export async function runWorker(opts: {
         });
   const done = worker.run().finally(() => connection.close().catch(() => undefined));
   log.info(
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress, workflowBundle: workflowBundle?.codePath ?? 'bundled at start', ...(health ? { healthUrl: health.url } : {}), ...cache },
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, address: temporalAddress, workflowBundle: workflowBundle?.codePath ?? 'bundled at start', ...(health ? { healthUrl: health.url } : {}), ...cache, workflowThreads: workflowThreads(config) },
     'worker started',
   );
   let stopped: Promise<void> | undefined;
