@@ -52,6 +52,15 @@ export async function firstTaskRunMsOf(client: Client, workflowId: string): Prom
   return firstTaskRunMs((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
 }
 
+/** The first workflow task's wait in its task queue (scheduled → started, ms): the time no poller took it. */
+export async function firstTaskWaitMsOf(client: Client, workflowId: string): Promise<number | null> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const at = (type: temporal.api.enums.v1.EventType) => events.find((e) => e.eventType === type);
+  const scheduled = at(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  const started = at(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  return scheduled && started ? eventMs(started) - eventMs(scheduled) : null;
+}
+
 /**
  * Every workflow task of all runs recorded at or after `fromMs`: scheduled → started (the server
  * and the task queue) and started → completed (the worker), ms.
