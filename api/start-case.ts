@@ -76,6 +76,7 @@ export async function startCase(
       start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
       ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
       callerGraceMs: config.PROJECTION_GRACE_MS,
+      caseRun: true,
     },
     startSearchAttributes({ ...opened, key: caseKey }, current ? caseDueAt(opened) : undefined),
   );

@@ -7,8 +7,9 @@ import { pinnedDefinition } from './pinned-definition';
 
 /**
  * Runs recorded before `CaseRun` (one workflow task per command, local projection, one timer)
- * have no marker for this patch and replay on the frozen code that recorded them; every new run —
- * including the next run of an old case after its continue-as-new — records it.
+ * have no marker for this patch and replay on the frozen code that recorded them; runs started
+ * after it and before `caseRun` was in the input record it (and so does the next run of an old
+ * case after its continue-as-new). Runs started since carry `caseRun` and ask nothing.
  */
 const CASE_RUN_PATCH = 'case-run';
 
@@ -20,7 +21,7 @@ const CASE_RUN_PATCH = 'case-run';
  * messages to it.
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState> {
-  if (!patched(CASE_RUN_PATCH)) return caseWorkflowV1(input);
+  if (!input.caseRun && !patched(CASE_RUN_PATCH)) return caseWorkflowV1(input);
   // A case pins the definition it started with, read through today's schema by the API. One that
   // no longer fits it (automation actions written before they were validated) runs without automations.
   const { definition, current } = pinnedDefinition(input);

@@ -109,5 +109,12 @@ export interface CaseWorkflowInput {
    * runs started before it was configurable: CALLER_PROJECTION_GRACE_MS.
    */
   callerGraceMs?: number;
+  /**
+   * Set by every start since: the run is a `CaseRun` without asking the `case-run` patch, whose
+   * marker cost each run two history events and a visibility write (its `TemporalChangeVersion`
+   * search attribute). Runs started before it carry no such field and are routed by the patch,
+   * as they were recorded.
+   */
+  caseRun?: true;
   carried?: CarriedState;
 }

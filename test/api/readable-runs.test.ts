@@ -66,6 +66,10 @@ test('updates are named after their command, activities and timers are summarise
   expect(timers.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
   expect(timers).toEqual(expect.arrayContaining(['grace over: project what callers left', 'SLA goal: documentation']));
 
+  // A case started by the API asks no patch: no marker, and no `TemporalChangeVersion` upsert with it.
+  expect(events.some((e) => e.markerRecordedEventAttributes)).toBe(false);
+  expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion)).toEqual([]);
+
   // What the UI shows as the run's current details (the SDK's built-in metadata query).
   const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
   expect(metadata.currentDetails).toContain(`**${key}**`);
