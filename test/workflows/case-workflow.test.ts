@@ -131,6 +131,7 @@ test('a caller whose write failed tells the case, which writes at once rather th
       start: { title: 'Failed writes', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane Doe' }, actor: hr },
       // Far longer than the test: only the signal can have the events written.
       callerGraceMs: 10 * 60_000,
+      caseRun: true,
     },
     [],
   );
@@ -145,6 +146,7 @@ test('a caller whose write failed tells the case, which writes at once rather th
   const signals = history.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
   expect(signals).toEqual(['projectBacklog', 'projectBacklog']);
   expect(history.some((e) => e.timerFiredEventAttributes)).toBe(false);
+  await recordHistory(testTemporalAddress(), caseWorkflowId(caseKey), undefined, 'started-caller-write-failed');
 });
 
 test('search attributes follow the stage and status', async () => {

@@ -14,7 +14,8 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 // through the current code fails with a DeterminismViolationError when a change would break
 // running cases; guard such changes with patched() instead. `v1-*` were recorded before CaseRun
 // (no `case-run` patch marker): they replay on workflows/legacy/case-workflow-v1.ts; the others
-// on CaseRun. Keep both sets while runs of either may be open. `batch-*` are bulk actions and
+// on CaseRun. Keep both sets while runs of either may be open. `started-*` were started with
+// `caseRun` in their input: CaseRun without the patch's marker. `batch-*` are bulk actions and
 // migrations (workflows/batch-workflow.ts).
 const files = fs.readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
 
@@ -39,6 +40,13 @@ test('both workflow versions have recorded histories, told apart by the case-run
   for (const f of current) expect([f, runsCaseRun(read(f))]).toEqual([f, true]);
 });
 
+test('runs started with caseRun in their input have recorded histories, without the marker', () => {
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(historiesDir, f), 'utf8'));
+  const started = files.filter((f) => f.startsWith('started-'));
+  expect(started.length).toBeGreaterThanOrEqual(1);
+  for (const f of started) expect([f, runsCaseRun(read(f))]).toEqual([f, false]);
+});
+
 // The worker's codec: histories recorded before payload encryption are plain JSON and pass through
 // it; histories recorded since are encrypted with the tests' key and decrypt with it.
 const dataConverter = temporalDataConverter(loadConfig({ NODE_ENV: 'test', ...TEST_PAYLOAD_ENV }));
@@ -58,5 +66,5 @@ test.each(files)('replays %s deterministically', async (file) => {
 test.each(files)('replays %s with tracing on', async (file) => {
   const history = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8'));
   const sinks = { exporter: makeWorkflowExporter(new SimpleSpanProcessor(new InMemorySpanExporter()), new Resource({})) };
-  await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle({ tracing: true }), sinks }, history, `replay-traced-${file}`);
+  await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle({ tracing: true }), sinks, dataConverter }, history, `replay-traced-${file}`);
 });
