@@ -64,6 +64,8 @@ const defaults = (): CaseClientOptions => ({
  * evenly spaced (25, 50, 75, 100, 100… ms) rather than doubling into seconds.
  */
 const UPDATE_RESEND_MS = 2_000;
+/** How long after a command's answer its write to the read model starts (see `update`). */
+const ANSWER_WRITE_DELAY_MS = 4;
 /** Seconds a client should wait before retrying a 503. */
 const RETRY_AFTER_S = 2;
 
@@ -198,9 +200,10 @@ export class CaseClient {
       try {
         const update = byName ? commandUpdateOf(message.command.type) : commandUpdate;
         const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(update, { args: [message], updateId }));
-        // After the caller has answered (the write's preparation is CPU the answer need not wait
-        // for); the read model has it a few ms later.
-        if (result.project) setImmediate(() => void this.project(caseKey, result));
+        // A few ms after the caller has its answer: a client's next request usually arrives right
+        // after it, and the write (its SQL, the view's JSON) then runs while that request waits for
+        // its case, not in front of it. The read model has it ~5-10 ms later.
+        if (result.project) setTimeout(() => void this.project(caseKey, result), ANSWER_WRITE_DELAY_MS);
         return result;
       } catch (err) {
         const classified = classifyTemporalError(err);

@@ -146,6 +146,11 @@ export async function projectCase(
       // none of them touches a task or a participant: those rows stay as they are (the usual command).
       listsCurrent =
         row?.viewSeq === events[0]!.seq - 1 && view.lastSeq === events[events.length - 1]!.seq && !events.some((e) => e.type.startsWith('task.') || e.type.startsWith('participant.'));
+    } else {
+      // Every writer of a case takes its row's lock first, then writes events: the API's one-statement
+      // write (appendAnswer) does, and a writer that took them the other way round (events, then the
+      // row) deadlocked with it — PostgreSQL broke the tie after its 1 s deadlock_timeout.
+      await tx.select({ key: cases.key }).from(cases).where(eq(cases.key, caseKey)).for('update');
     }
     for (const chunk of chunks(events)) {
       const added = await tx

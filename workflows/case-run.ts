@@ -112,6 +112,11 @@ export class CaseRun {
     // Left to the API, which started the case with `opened` and writes what it answers (see `opened`).
     this.opening = this.commit(applyDrafts(this.state, opening.events, actor, now()), 0, true);
     this.remember(requestId, this.opening);
+    // The API writes the opening before it answers the start, so no grace is kept for it: an API that
+    // died before writing it left a start it never acknowledged, and the case's next write (a
+    // command's, refused for the gap and so signalled; an effect's) brings the opening along. Runs
+    // started before `caseRun` kept the grace, and replay as they ran.
+    if (this.input.caseRun) this.projectBy = undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
