@@ -126,6 +126,9 @@ export async function projectCase(
   const stored: number[] = [];
 
   const written = await db.transaction(async (tx) => {
+    // Writers of one case in this path take turns: concurrent batches of a case not yet stored have
+    // no row to lock, and inserting each other's events in different orders deadlocked.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`case:${caseKey}`}, 0))`);
     /** The stored tasks and participants are those of this view already (see below). */
     let listsCurrent = false;
     /** The case has no row yet (checked under `contiguous`): it has no task or participant rows either. */
@@ -147,9 +150,9 @@ export async function projectCase(
       listsCurrent =
         row?.viewSeq === events[0]!.seq - 1 && view.lastSeq === events[events.length - 1]!.seq && !events.some((e) => e.type.startsWith('task.') || e.type.startsWith('participant.'));
     } else {
-      // Every writer of a case takes its row's lock first, then writes events: the API's one-statement
-      // write (appendAnswer) does, and a writer that took them the other way round (events, then the
-      // row) deadlocked with it — PostgreSQL broke the tie after its 1 s deadlock_timeout.
+      // Then the case row's lock before any event, as the API's one-statement write (appendAnswer)
+      // takes them: taken the other way round (events, then the row) the two deadlocked, and
+      // PostgreSQL broke the tie only after its 1 s deadlock_timeout.
       await tx.select({ key: cases.key }).from(cases).where(eq(cases.key, caseKey)).for('update');
     }
     for (const chunk of chunks(events)) {
