@@ -291,7 +291,7 @@ export class CaseClient {
     } catch (err) {
       const classified = classifyTemporalError(err);
       if (classified.kind === 'already_started') return;
-      throw await this.batchProblem(err, classified);
+      throw this.batchProblem(err, classified);
     }
   }
 
@@ -300,16 +300,13 @@ export class CaseClient {
     try {
       await this.call(this.options.callTimeoutMs, () => this.client.workflow.getHandle(batchId).cancel());
     } catch (err) {
-      throw await this.batchProblem(err, classifyTemporalError(err));
+      throw this.batchProblem(err, classifyTemporalError(err));
     }
   }
 
   /** A failed batch call: an unreachable or silent server is a fast 503; anything else stays as it is (a 500). */
-  private async batchProblem(err: unknown, classified: ClassifiedTemporalError): Promise<unknown> {
-    if (err instanceof Problem) return err;
-    if (classified.kind === 'unavailable' || (classified.kind === 'timeout' && !(await this.serverAnswers()))) return unavailable();
-    if (classified.kind === 'timeout') return new Problem('dependency_unavailable', 'The workflow service (Temporal) did not answer in time; try again shortly', { dependency: 'temporal', retryAfter: RETRY_AFTER_S });
-    return err;
+  private batchProblem(err: unknown, classified: ClassifiedTemporalError): unknown {
+    return classified.kind === 'unavailable' || classified.kind === 'timeout' ? unavailable() : err;
   }
 
   /** Whether the Temporal server answers a health check now (tells a slow case from a dead server). */
