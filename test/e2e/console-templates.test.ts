@@ -164,6 +164,8 @@ test('a broken version shows each problem with its path and line; fixed, it is v
   // The version picker: newest first, the shown one current; version 1 is one click away.
   const versions = page.getByRole('navigation', { name: 'Versions' });
   const links = versions.getByRole('link');
+  // The list is its own request: it may arrive after the version shown.
+  await versions.getByRole('link', { name: 'Version 1' }).waitFor();
   expect(await links.allTextContents()).toEqual(['Version 2', 'Version 1']);
   expect(await versions.getByRole('link', { name: 'Version 2' }).getAttribute('aria-current')).toBe('page');
   await versions.getByRole('link', { name: 'Version 1' }).click();
