@@ -261,7 +261,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 }
 
 /** The Express app: health, metrics, docs, and every /v1 route described in api/routes. `metrics` is its registry (for METRICS_PORT). */
-export function createApp(appDeps: ApiDeps): express.Express & { metrics: Registry } {
+export function createApp(appDeps: ApiDeps): express.Express & { metrics: Registry; flushAnswers: () => Promise<void> } {
   const caseMetrics = appDeps.metrics ?? new CaseMetrics();
   const deps: ApiDeps = { ...appDeps, metrics: caseMetrics };
   const app = express();
@@ -394,5 +394,5 @@ export function createApp(appDeps: ApiDeps): express.Express & { metrics: Regist
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
-  return Object.assign(app, { metrics: served });
+  return Object.assign(app, { metrics: served, flushAnswers: () => deps.cases.flushAnswers() });
 }

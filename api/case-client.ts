@@ -13,6 +13,7 @@ import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, comman
 import { Admission, AdmissionRefused } from './admission';
 import type { CaseMetrics } from '../metrics/case-metrics';
 import type { AnswerProjection } from './answer-projection';
+import { AnswerBatches } from './answer-batches';
 import { caseNotFound } from './case-access';
 import { Problem } from './errors';
 import { classifyTemporalError, type ClassifiedTemporalError } from './temporal-errors';
@@ -28,6 +29,8 @@ export interface CaseClientOptions {
   admission: Admission;
   /** Writes a command's answer to the read model (api/answer-projection.ts); the workflow does otherwise. */
   projectAnswer?: AnswerProjection;
+  /** How long a command's answer waits for more answers of its case before they are written as one (api/answer-batches.ts). */
+  answerWindowMs: number;
   /** Counts every command sent (`case_commands_total`): routes, document uploads and reviews, the portal's form. */
   metrics?: CaseMetrics;
   log?: Logger;
@@ -35,7 +38,7 @@ export interface CaseClientOptions {
 
 /** The client's timeouts and admission bound, from the configuration. */
 export function caseClientOptions(
-  config: Pick<Config, 'TEMPORAL_CALL_TIMEOUT_MS' | 'COMMAND_TIMEOUT_MS' | 'START_TIMEOUT_MS' | 'TEMPORAL_MAX_INFLIGHT' | 'ADMISSION_WAIT_MS'>,
+  config: Pick<Config, 'TEMPORAL_CALL_TIMEOUT_MS' | 'COMMAND_TIMEOUT_MS' | 'START_TIMEOUT_MS' | 'TEMPORAL_MAX_INFLIGHT' | 'ADMISSION_WAIT_MS' | 'ANSWER_WRITE_WINDOW_MS'>,
   log?: Logger,
   projectAnswer?: AnswerProjection,
   metrics?: CaseMetrics,
@@ -46,6 +49,7 @@ export function caseClientOptions(
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
     startTimeoutMs: config.START_TIMEOUT_MS,
+    answerWindowMs: config.ANSWER_WRITE_WINDOW_MS,
     admission: new Admission(config.TEMPORAL_MAX_INFLIGHT, config.ADMISSION_WAIT_MS),
     ...(log ? { log } : {}),
   };
@@ -55,6 +59,7 @@ const defaults = (): CaseClientOptions => ({
   callTimeoutMs: 4_000,
   commandTimeoutMs: 15_000,
   startTimeoutMs: 15_000,
+  answerWindowMs: 4,
   admission: new Admission(64, 1_000),
 });
 
@@ -64,8 +69,6 @@ const defaults = (): CaseClientOptions => ({
  * evenly spaced (25, 50, 75, 100, 100… ms) rather than doubling into seconds.
  */
 const UPDATE_RESEND_MS = 2_000;
-/** How long after a command's answer its write to the read model starts (see `update`). */
-const ANSWER_WRITE_DELAY_MS = 4;
 /** Seconds a client should wait before retrying a 503. */
 const RETRY_AFTER_S = 2;
 
@@ -77,6 +80,8 @@ export class CaseClient {
   private readonly options: CaseClientOptions;
   /** Cases whose unavailability was logged recently: logged once, not on every request. */
   private readonly reported = new Map<string, number>();
+  /** Answers of commands on their way to the read model. */
+  private readonly answers: AnswerBatches | undefined;
 
   constructor(
     readonly client: Client,
@@ -84,6 +89,13 @@ export class CaseClient {
     options: Partial<CaseClientOptions> = {},
   ) {
     this.options = { ...defaults(), ...options };
+    const write = this.options.projectAnswer;
+    this.answers = write && new AnswerBatches(write, (caseKey) => this.askCaseToWrite(caseKey), this.options.answerWindowMs);
+  }
+
+  /** Writes the answers still held for the read model (before the process exits). */
+  flushAnswers(): Promise<void> {
+    return this.answers?.flush() ?? Promise.resolve();
   }
 
   private handle(caseKey: string) {
@@ -144,6 +156,11 @@ export class CaseClient {
   private async project(caseKey: string, result: CommandResult): Promise<void> {
     const write = this.options.projectAnswer;
     if (!write || !result.project || (await write(caseKey, result))) return;
+    await this.askCaseToWrite(caseKey);
+  }
+
+  /** Tells a case that what it answered could not be written by its caller: it writes it now. Never throws. */
+  private async askCaseToWrite(caseKey: string): Promise<void> {
     try {
       await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).signal(projectBacklogSignal));
     } catch (err) {
@@ -200,10 +217,8 @@ export class CaseClient {
       try {
         const update = byName ? commandUpdateOf(message.command.type) : commandUpdate;
         const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(update, { args: [message], updateId }));
-        // A few ms after the caller has its answer: a client's next request usually arrives right
-        // after it, and the write (its SQL, the view's JSON) then runs while that request waits for
-        // its case, not in front of it. The read model has it ~5-10 ms later.
-        if (result.project) setTimeout(() => void this.project(caseKey, result), ANSWER_WRITE_DELAY_MS);
+        // After the caller has its answer, with the case's other answers of the next few ms (answer-batches.ts).
+        this.answers?.add(caseKey, result);
         return result;
       } catch (err) {
         const classified = classifyTemporalError(err);

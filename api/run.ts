@@ -59,6 +59,8 @@ export async function runApi(opts: {
         if (inFlight > 0) log.info({ inFlight, graceMs }, 'draining requests in flight');
         await server.close(graceMs);
         if (server.inFlight() > 0) log.warn({ cutOff: server.inFlight() }, 'requests cut off at shutdown');
+        // Answers held for the read model: written now, or left to their cases (which ask the Temporal client: before it closes).
+        await app.flushAnswers();
         await metrics?.close(1_000);
         await connection.close();
         await tracing?.flush().catch(() => undefined);

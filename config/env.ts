@@ -195,6 +195,12 @@ export const envSchema = z.object({
    * start. Shorter costs a workflow task and an activity per case after each burst of commands.
    */
   PROJECTION_GRACE_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(300_000),
+  /**
+   * How long a command's answer waits in the API for more answers of its case before they are
+   * written to the read model as one statement: read-model lag traded for one write per busy case
+   * per window instead of one per command (api/answer-batches.ts).
+   */
+  ANSWER_WRITE_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(40),
 
   /** Resend API key; unset, e-mail goes to the `emails` table only (the development outbox, `GET /v1/outbox`). */
   RESEND_API_KEY: optionalString,
