@@ -9,7 +9,9 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { runApi } from '../../api/run';
 import { loadConfig } from '../../config/env';
+import { sql } from 'drizzle-orm';
 import { startTestStack, type TestStack } from '../support/stack';
+import { onboardingTemplate } from '../support/templates';
 import { testTemporalAddress } from '../support/temporal';
 
 let stack: TestStack;
@@ -60,3 +62,31 @@ test('a request in flight is given the grace period, then cut off; stop() return
   await stopping;
   expect(await outcome).toMatch(/^cut off/);
 });
+
+test('answers held for the read model are written before stop() returns', async () => {
+  // A window longer than the whole test: only the flush at shutdown can write the comment.
+  // The stack's configuration (its payload keys: the worker encrypts what the API reads).
+  const config = { ...stack.config, TEMPORAL_TASK_QUEUE: stack.taskQueue, PORT: 0, HOST: '127.0.0.1', METRICS_PORT: undefined, LOG_LEVEL: 'silent' as const, ANSWER_WRITE_WINDOW_MS: 1_000 };
+  const api = await runApi({ config, log: pino({ level: 'silent' }), db: stack.db, temporalAddress: testTemporalAddress() });
+  try {
+    await commandThenStop(api);
+  } finally {
+    await api.stop(1_000);
+  }
+}, 60_000);
+
+async function commandThenStop(api: Awaited<ReturnType<typeof runApi>>) {
+  const call = (method: string, path: string, body: unknown, token = stack.tokens.hr) =>
+    fetch(`${api.url}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  expect((await call('POST', '/v1/templates', onboardingTemplate({ key: 'held-answers', prefix: 'HLD' }), stack.tokens.admin)).status).toBe(201);
+  const started = await call('POST', '/v1/cases', { template: 'held-answers', title: 'Held answers', fields: { fullName: 'Held Answers' } });
+  expect({ status: started.status, body: started.status === 201 ? undefined : await started.text() }).toEqual({ status: 201, body: undefined });
+  const key = ((await started.json()) as { id: string }).id;
+  const commented = await call('POST', `/v1/cases/${key}/comments`, { text: 'written at shutdown' });
+  expect(commented.status).toBe(200);
+  const seq = ((await commented.json()) as { events: Array<{ seq: number }> }).events[0]!.seq;
+  const stored = async () => (await stack.db.execute(sql`select count(*)::int as n from case_events where case_key = ${key} and seq = ${seq}`)) as unknown as Array<{ n: number }>;
+  expect((await stored())[0]!.n).toBe(0); // held: its window has not ended
+  await api.stop(1_000);
+  expect((await stored())[0]!.n).toBe(1);
+}
