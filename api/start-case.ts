@@ -7,13 +7,12 @@ import type { EventDraft } from '../domain/events';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import type { CaseView } from '../domain/case-view';
 import type { StartCaseInput } from '../domain/schemas/commands';
-import { readPinnedDefinition } from '../domain/schemas/template';
 import { decideStart } from '../domain/decide';
 import type { TemplateDefinition } from '../domain/template';
 import { isReadOnly, mayStartCase, startRoles } from '../domain/visibility';
 import { nextCaseKey } from '../db/case-keys';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
-import { getTemplate, toPublishedTemplate } from '../db/templates';
+import { getLatestTemplate, toPublishedTemplate } from '../db/templates';
 import { startSearchAttributes } from '../workflows/search-attributes';
 import { pinnedTemplate } from './case-access';
 import type { ApiDeps } from './deps';
@@ -38,11 +37,12 @@ export async function startCase(
   const earlier = idempotencyKey ? await findIdempotencyKey<{ caseKey: string }>(db, scope, idempotencyKey) : null;
   if (earlier && earlier.requestHash !== requestHash) throw reused();
 
-  const stored = await getTemplate(db, input.template);
-  if (!stored) throw new Problem('template_not_found', `No template "${input.template}"`, { errors: [{ path: 'template', message: 'unknown template' }] });
-  // Read through today's schema here, once, so the case workflow never has to load zod.
-  const { definition, current } = readPinnedDefinition(stored.definition);
-  const template = { ...toPublishedTemplate(stored), definition };
+  // Read through today's schema here (once per version, cached), so the case workflow never has to load zod.
+  const latest = await getLatestTemplate(db, input.template);
+  if (!latest) throw new Problem('template_not_found', `No template "${input.template}"`, { errors: [{ path: 'template', message: 'unknown template' }] });
+  const { current } = latest;
+  const template = toPublishedTemplate(latest.template);
+  const { definition } = template;
   assertMayStart(actor, definition);
   const start = {
     title: input.title,

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from './connection';
+import { prepared, value } from './prepared';
 import { caseSequences } from './schema';
 
 /** The prefix already belongs to another template key: its case keys would collide. */
@@ -35,15 +36,19 @@ export async function claimPrefix(db: Database, { prefix, templateKey }: { prefi
  * never get the same number. Throws `PrefixTakenError` if another template owns the prefix.
  */
 export async function nextCaseKey(db: Database, { prefix, templateKey }: { prefix: string; templateKey: string }): Promise<string> {
-  const [row] = await db
-    .insert(caseSequences)
-    .values({ prefix, templateKey, lastNumber: 1 })
-    .onConflictDoUpdate({
-      target: caseSequences.prefix,
-      set: { lastNumber: sql`${caseSequences.lastNumber} + 1` },
-      setWhere: sql`${caseSequences.templateKey} = excluded.template_key`,
-    })
-    .returning({ n: caseSequences.lastNumber });
+  const allocate = prepared(db, 'case-keys-next', (d) =>
+    d
+      .insert(caseSequences)
+      .values({ prefix: value('prefix'), templateKey: value('templateKey'), lastNumber: 1 })
+      .onConflictDoUpdate({
+        target: caseSequences.prefix,
+        set: { lastNumber: sql`${caseSequences.lastNumber} + 1` },
+        setWhere: sql`${caseSequences.templateKey} = excluded.template_key`,
+      })
+      .returning({ n: caseSequences.lastNumber })
+      .prepare('case-keys-next'),
+  );
+  const [row] = await allocate.execute({ prefix, templateKey });
   if (!row) throw new PrefixTakenError(prefix, (await prefixOwner(db, prefix)) ?? '(unknown)', templateKey);
   return `${prefix}-${row.n}`;
 }

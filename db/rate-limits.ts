@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from './connection';
+import { prepared, value } from './prepared';
 import { rateLimitCounters } from './schema';
 
 /**
@@ -15,7 +16,8 @@ export interface CounterHit {
   resetInMs: number;
 }
 
-const interval = (windowMs: number) => sql`${`${Math.round(windowMs)} milliseconds`}::interval`;
+const windowInterval = (windowMs: number) => `${Math.round(windowMs)} milliseconds`;
+const interval = (windowMs: number) => sql`${windowInterval(windowMs)}::interval`;
 
 /**
  * Counts one request under `key`: a new row, the next hit of the current window, or the first hit
@@ -23,11 +25,19 @@ const interval = (windowMs: number) => sql`${`${Math.round(windowMs)} millisecon
  * of `on conflict do update` serialises hits on the same key).
  */
 export async function hitCounter(db: Database, key: string, windowMs: number): Promise<CounterHit> {
+  const [row] = await prepared(db, 'rate-limits-hit', prepareHit).execute({ key, window: windowInterval(windowMs) });
+  if (!row) throw new Error(`rate-limit counter ${key} was not written`);
+  // window_start is stored to the millisecond, now() has microseconds: the rounding can add up to 1 ms.
+  return { hits: row.hits, resetInMs: Math.min(Number(row.resetInMs), windowMs) };
+}
+
+function prepareHit(db: Database) {
   // In the SET list, columns are the row's values before the update.
-  const expired = sql`${rateLimitCounters.windowStart} <= now() - ${interval(windowMs)}`;
-  const [row] = await db
+  const window = sql`${value('window')}::interval`;
+  const expired = sql`${rateLimitCounters.windowStart} <= now() - ${window}`;
+  return db
     .insert(rateLimitCounters)
-    .values({ key, windowStart: sql`now()`, hits: 1 })
+    .values({ key: value('key'), windowStart: sql`now()`, hits: 1 })
     .onConflictDoUpdate({
       target: rateLimitCounters.key,
       set: {
@@ -37,11 +47,9 @@ export async function hitCounter(db: Database, key: string, windowMs: number): P
     })
     .returning({
       hits: rateLimitCounters.hits,
-      resetInMs: sql<number>`greatest(0, ceil(extract(epoch from (${rateLimitCounters.windowStart} + ${interval(windowMs)} - now())) * 1000))::int`,
-    });
-  if (!row) throw new Error(`rate-limit counter ${key} was not written`);
-  // window_start is stored to the millisecond, now() has microseconds: the rounding can add up to 1 ms.
-  return { hits: row.hits, resetInMs: Math.min(Number(row.resetInMs), windowMs) };
+      resetInMs: sql<number>`greatest(0, ceil(extract(epoch from (${rateLimitCounters.windowStart} + ${window} - now())) * 1000))::int`,
+    })
+    .prepare('rate-limits-hit');
 }
 
 /** Takes back one hit (express-rate-limit's decrement); never below zero. */

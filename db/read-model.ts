@@ -8,6 +8,7 @@ import { stageName, type PublishedTemplate, type TemplateDefinition } from '../d
 import { actorAccessTerms, caseAccessList, seesEverything } from '../domain/visibility';
 import type { Database } from './connection';
 import { decodeOffsetCursor, encodeOffsetCursor, keysetPage, MAX_OFFSET, olderThan } from './keyset';
+import { preparedSql, value } from './prepared';
 import { caseEvents, cases, participants, tasks, type CaseRow } from './schema';
 
 /** What the case workflow hands to the projection: its current view and a run of its events. */
@@ -566,12 +567,19 @@ async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionB
   if (first === undefined || view.lastSeq !== last || events.some((e) => e.type.startsWith('task.') || e.type.startsWith('participant.'))) return undefined;
   for (const e of events) instant(e.at, `event ${e.seq} at`);
   const at = (value: string | null | undefined, what: string) => (value ? instant(value, what).toISOString() : null);
-  const rows = events.map((e) => ({ seq: e.seq, at: e.at, type: e.type, stage: e.stage, actor: e.actor, data: e.data }));
-  const columns = {
+  const values = {
+    caseKey,
+    events: JSON.stringify(events.map((e) => ({ seq: e.seq, at: e.at, type: e.type, stage: e.stage, actor: e.actor, data: e.data }))),
+    after: first - 1,
     templateKey: view.template.key,
     templateVersion: view.template.version,
+    title: view.title,
+    status: view.status,
+    stage: view.stage.key,
+    owner: view.owner,
     fields: JSON.stringify(view.fields),
     view: JSON.stringify(view),
+    lastSeq: view.lastSeq,
     createdAt: at(view.createdAt, 'view.createdAt'),
     updatedAt: at(view.updatedAt, 'view.updatedAt'),
     closedAt: at(view.closedAt, 'view.closedAt'),
@@ -579,51 +587,53 @@ async function appendAnswer(db: Database, { caseKey, view, events }: ProjectionB
     access: JSON.stringify(caseAccessList(view, template)),
     searchText: searchText(view, template),
   };
-  const insertEvents = sql`
+  // The opening of a case not in the read model yet (its row and first events, or nothing), or the next events of a stored one.
+  const statement = first === 1 ? preparedSql(db, 'read-model-open-case', openCaseStatement) : preparedSql(db, 'read-model-append-answer', appendAnswerStatement);
+  return appendedOrNot(firstRow<AppendRow>(await statement.execute(values)));
+}
+
+/** The `added` CTE of both statements below: the events right after what is stored, when `fits` says they are. */
+const insertEventsStatement = () => sql`
       insert into ${caseEvents} (case_key, seq, at, type, stage, actor, data)
-      select ${caseKey}, e.seq, e.at, e.type, e.stage, e.actor, e.data
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(seq integer, at timestamptz, type text, stage text, actor jsonb, data jsonb)
+      select ${value('caseKey')}, e.seq, e.at, e.type, e.stage, e.actor, e.data
+      from jsonb_to_recordset(${value('events')}::jsonb) as e(seq integer, at timestamptz, type text, stage text, actor jsonb, data jsonb)
       where exists (select 1 from fits)
       on conflict (case_key, seq) do nothing
       returning seq`;
-  if (first === 1) {
-    // The opening of a case not in the read model yet: its row and its first events, or nothing.
-    const opened = await db.execute(sql`
+
+const openCaseStatement = () => sql`
       with fits as (
-        select 1 where not exists (select 1 from ${cases} where ${cases.key} = ${caseKey})
-      ), added as (${insertEvents}
+        select 1 where not exists (select 1 from ${cases} where ${cases.key} = ${value('caseKey')})
+      ), added as (${insertEventsStatement()}
       ), inserted as (
         insert into ${cases} (key, template_key, template_version, title, status, stage, owner, fields, view, last_seq, created_at, updated_at, closed_at, due_at, access, search_text)
-        select ${caseKey}, ${columns.templateKey}, ${columns.templateVersion}, ${view.title}, ${view.status}, ${view.stage.key}, ${view.owner}, ${columns.fields}::jsonb,
-          ${columns.view}::jsonb, ${view.lastSeq}, ${columns.createdAt}::timestamptz, ${columns.updatedAt}::timestamptz, ${columns.closedAt}::timestamptz,
-          ${columns.dueAt}::timestamptz, array(select jsonb_array_elements_text(${columns.access}::jsonb)), ${columns.searchText}
+        select ${value('caseKey')}, ${value('templateKey')}, ${value('templateVersion')}, ${value('title')}, ${value('status')}, ${value('stage')}, ${value('owner')}, ${value('fields')}::jsonb,
+          ${value('view')}::jsonb, ${value('lastSeq')}, ${value('createdAt')}::timestamptz, ${value('updatedAt')}::timestamptz, ${value('closedAt')}::timestamptz,
+          ${value('dueAt')}::timestamptz, array(select jsonb_array_elements_text(${value('access')}::jsonb)), ${value('searchText')}
         where exists (select 1 from fits)
         on conflict (key) do nothing
       )
-      select exists (select 1 from fits) as fits, ${insertedSeqs} as inserted`);
-    return appendedOrNot(firstRow<AppendRow>(opened));
-  }
-  const result = await db.execute(sql`
+      select exists (select 1 from fits) as fits, ${insertedSeqs} as inserted`;
+
+const appendAnswerStatement = () => sql`
     with stored as (
-      select ${cases.lastSeq} as last_seq, (select max(${caseEvents.seq}) from ${caseEvents} where ${caseEvents.caseKey} = ${caseKey}) as through
-      from ${cases} where ${cases.key} = ${caseKey} for update
+      select ${cases.lastSeq} as last_seq, (select max(${caseEvents.seq}) from ${caseEvents} where ${caseEvents.caseKey} = ${value('caseKey')}) as through
+      from ${cases} where ${cases.key} = ${value('caseKey')} for update
     ), fits as (
-      select 1 from stored where last_seq = ${first - 1} and coalesce(through, 0) >= ${first - 1}
-    ), added as (${insertEvents}
+      select 1 from stored where last_seq = ${value('after')} and coalesce(through, 0) >= ${value('after')}
+    ), added as (${insertEventsStatement()}
     ), updated as (
       update ${cases} set
-        template_key = ${columns.templateKey}, template_version = ${columns.templateVersion}, title = ${view.title},
-        status = ${view.status}, stage = ${view.stage.key}, owner = ${view.owner}, fields = ${columns.fields}::jsonb,
-        view = ${columns.view}::jsonb, last_seq = ${view.lastSeq},
-        created_at = ${columns.createdAt}::timestamptz, updated_at = ${columns.updatedAt}::timestamptz,
-        closed_at = ${columns.closedAt}::timestamptz, due_at = ${columns.dueAt}::timestamptz,
-        access = array(select jsonb_array_elements_text(${columns.access}::jsonb)),
-        search_text = ${columns.searchText}
-      where ${cases.key} = ${caseKey} and ${cases.lastSeq} < ${view.lastSeq} and exists (select 1 from fits)
+        template_key = ${value('templateKey')}, template_version = ${value('templateVersion')}, title = ${value('title')},
+        status = ${value('status')}, stage = ${value('stage')}, owner = ${value('owner')}, fields = ${value('fields')}::jsonb,
+        view = ${value('view')}::jsonb, last_seq = ${value('lastSeq')},
+        created_at = ${value('createdAt')}::timestamptz, updated_at = ${value('updatedAt')}::timestamptz,
+        closed_at = ${value('closedAt')}::timestamptz, due_at = ${value('dueAt')}::timestamptz,
+        access = array(select jsonb_array_elements_text(${value('access')}::jsonb)),
+        search_text = ${value('searchText')}
+      where ${cases.key} = ${value('caseKey')} and ${cases.lastSeq} < ${value('lastSeq')} and exists (select 1 from fits)
     )
-    select exists (select 1 from fits) as fits, ${insertedSeqs} as inserted`);
-  return appendedOrNot(firstRow<AppendRow>(result));
-}
+    select exists (select 1 from fits) as fits, ${insertedSeqs} as inserted`;
 
 /** The seqs the `added` CTE stored, as JSON text (the same through postgres.js and PGlite). */
 const insertedSeqs = sql`(select coalesce(json_agg(seq), '[]'::json)::text from added)`;

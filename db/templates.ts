@@ -3,6 +3,7 @@ import { readPinnedDefinition } from '../domain/schemas/template';
 import { defaultPrefix, type PublishedTemplate, type TemplateDefinition } from '../domain/template';
 import { claimPrefix } from './case-keys';
 import type { Database } from './connection';
+import { prepared, value } from './prepared';
 import { templates, type TemplateRow } from './schema';
 
 export { PrefixTakenError } from './case-keys';
@@ -88,16 +89,17 @@ export async function getTemplate(db: Database, key: string, version?: number): 
   return row ? toRecord(row) : null;
 }
 
+/** A version's definition read through today's schema, and whether it still fits that schema (`readPinnedDefinition`). */
+interface PinnedDefinition {
+  definition: TemplateDefinition;
+  current: boolean;
+}
+
 /** Pinned definitions kept in memory, per database: versions never change once published. */
-const pinnedCache = new WeakMap<Database, Map<string, TemplateDefinition>>();
+const pinnedCache = new WeakMap<Database, Map<string, PinnedDefinition>>();
 const PINNED_CACHE_SIZE = 500;
 
-/**
- * The definition a case pinned (key and version), read through today's schema as the workflow and
- * the document API read it; null when no such version exists. Kept in memory once read: every
- * authorised read and every projection needs the template's permissions and sensitive fields.
- */
-export async function getPinnedDefinition(db: Database, key: string, version: number): Promise<TemplateDefinition | null> {
+async function readPinned(db: Database, key: string, version: number): Promise<PinnedDefinition | null> {
   let cache = pinnedCache.get(db);
   if (!cache) pinnedCache.set(db, (cache = new Map()));
   const id = `${key}\u0000${version}`;
@@ -105,11 +107,42 @@ export async function getPinnedDefinition(db: Database, key: string, version: nu
   if (cached) return cached;
   const record = await getTemplate(db, key, version);
   if (!record) return null;
-  const { definition } = readPinnedDefinition(record.definition);
+  const pinned = readPinnedDefinition(record.definition);
   // Oldest out first: a Map iterates in insertion order.
   if (cache.size >= PINNED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(id, definition);
-  return definition;
+  cache.set(id, pinned);
+  return pinned;
+}
+
+/**
+ * The definition a case pinned (key and version), read through today's schema as the workflow and
+ * the document API read it; null when no such version exists. Kept in memory once read: every
+ * authorised read and every projection needs the template's permissions and sensitive fields.
+ */
+export async function getPinnedDefinition(db: Database, key: string, version: number): Promise<TemplateDefinition | null> {
+  return (await readPinned(db, key, version))?.definition ?? null;
+}
+
+/**
+ * The latest version of a template as a start pins it, its definition read through today's schema
+ * (`current`: it still fits that schema); null for an unknown key. One small prepared query for
+ * the version, whose definition comes from the cache of pinned definitions: a start neither
+ * transfers nor parses the stored definition again, and sees a new version as soon as it is published.
+ */
+export async function getLatestTemplate(db: Database, key: string): Promise<{ template: TemplateRecord; current: boolean } | null> {
+  const latest = prepared(db, 'templates-latest', (d) =>
+    d
+      .select({ key: templates.key, version: templates.version, name: templates.name, prefix: templates.prefix, publishedAt: templates.publishedAt, publishedBy: templates.publishedBy })
+      .from(templates)
+      .where(eq(templates.key, value('key')))
+      .orderBy(desc(templates.version))
+      .limit(1)
+      .prepare('templates-latest'),
+  );
+  const [row] = await latest.execute({ key });
+  const pinned = row ? await readPinned(db, row.key, row.version) : null;
+  if (!row || !pinned) return null;
+  return { template: { ...row, publishedAt: row.publishedAt.toISOString(), definition: pinned.definition }, current: pinned.current };
 }
 
 /** The text a version was published from (JSON or YAML), when it was kept. */
