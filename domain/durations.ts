@@ -8,14 +8,14 @@ export interface Duration {
 }
 
 /**
- * luxon, loaded on first use: it costs ~70 KB in every case workflow's context (each case gets
- * its own copy of its modules), and only business calendars need it.
+ * luxon, loaded on first use: it costs ~70 KB in every case workflow's context that loads it, and
+ * only business calendars need it. Not kept in this module: the worker shares this module among
+ * workflows (worker/preloaded-modules.ts) while luxon, which mutates its own caches, stays each
+ * workflow's own; `require` answers the calling workflow's copy from its module cache.
  */
-let luxonDateTime: typeof DateTime | undefined;
 function Luxon(): typeof DateTime {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
-  luxonDateTime ??= (require('luxon') as typeof import('luxon')).DateTime;
-  return luxonDateTime;
+  return (require('luxon') as typeof import('luxon')).DateTime;
 }
 
 const WALL_UNITS: Record<string, number> = {

@@ -8,6 +8,7 @@ import type { CaseMetrics } from '../metrics/case-metrics';
 import { FAILURE_CONVERTER_PATH, temporalDataConverter } from '../temporal/data-converter';
 import type { Tracing } from '../startup/tracing';
 import { workerInterceptors, workerSinks, workflowInterceptorModules } from './interceptors';
+import { preloadedModules } from './preloaded-modules';
 import { workflowCacheSize } from './workflow-cache';
 
 export interface CaseWorkerOptions {
@@ -32,8 +33,13 @@ export interface CaseWorkerOptions {
  * code are encoded, and so encrypted) and the workflow interceptor modules (OpenTelemetry's only
  * with tracing on). One definition, so a prebuilt bundle holds what a started one would.
  */
-export function workflowBundleOptions(tracing: boolean): Pick<BundleOptions, 'workflowsPath' | 'failureConverterPath' | 'workflowInterceptorModules'> {
-  return { workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, workflowInterceptorModules: workflowInterceptorModules(tracing) };
+export function workflowBundleOptions(tracing: boolean): Pick<BundleOptions, 'workflowsPath' | 'failureConverterPath' | 'workflowInterceptorModules' | 'preloadModules'> {
+  return {
+    workflowsPath: require.resolve('../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    workflowInterceptorModules: workflowInterceptorModules(tracing),
+    preloadModules: preloadedModules(),
+  };
 }
 
 /** The workflow code bundled for `workflowBundle: { codePath }` (webpack's output goes to `logger`). */
@@ -71,7 +77,7 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     taskQueue: opts.taskQueue,
     // Decrypts what workflows and activities receive, encrypts what they send (PAYLOAD_KEYS).
     dataConverter: temporalDataConverter(opts.config),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowBundleOptions(!!opts.tracing).workflowsPath }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowBundleOptions(!!opts.tracing).workflowsPath, bundlerOptions: { preloadModules: preloadedModules() } }),
     activities: createActivities({ db: opts.db, config: opts.config, ...(opts.log ? { log: opts.log } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
     // A pre-built bundle has its workflow interceptor modules already (the SDK ignores them then).
     interceptors: opts.workflowBundle ? { activity: workerInterceptors(opts.tracing).activity } : workerInterceptors(opts.tracing),

@@ -10,14 +10,14 @@ export function zodOf(shape: Shape): z.ZodType {
     case 'string': {
       let s: z.ZodString | z.ZodEmail | z.ZodISODateTime =
         shape.format === 'email'
-          ? z.email({ pattern: EMAIL_PATTERN, message: 'must be an e-mail address' })
+          ? z.email({ pattern: mutableCopy(EMAIL_PATTERN), message: 'must be an e-mail address' })
           : shape.format === 'instant'
             ? z.iso.datetime({ offset: true, message: INSTANT_MESSAGE })
             : z.string();
       if (shape.trim) s = s.trim();
       if (shape.min !== undefined && shape.min > 0) s = s.min(shape.min);
       s = s.max(shape.max);
-      if (shape.format === 'key') s = (s as z.ZodString).regex(KEY_PATTERN, KEY_MESSAGE);
+      if (shape.format === 'key') s = (s as z.ZodString).regex(mutableCopy(KEY_PATTERN), KEY_MESSAGE);
       if (shape.format === 'sha256') s = (s as z.ZodString).regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
       return s;
     }
@@ -65,3 +65,13 @@ export function zodObject<F extends Fields>(fields: F): z.ZodType<InferFields<F>
 export function strictObject(fields: Fields): z.ZodType {
   return z.object(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, zodOf(v)]))).strict();
 }
+
+/**
+ * zod resets a pattern's `lastIndex` before each test, and the worker shares `domain/shapes.ts`
+ * among workflows frozen (worker/preloaded-modules.ts): a frozen pattern refuses that write, so the
+ * schemas (which an old case's workflow still builds) get their own copy.
+ */
+function mutableCopy(pattern: RegExp): RegExp {
+  return new RegExp(pattern.source, pattern.flags);
+}
+

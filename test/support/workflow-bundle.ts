@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { FAILURE_CONVERTER_PATH } from '../../temporal/data-converter';
-import { workflowInterceptorModules } from '../../worker/interceptors';
+import { workflowBundleOptions } from '../../worker/create-worker';
 
 const root = path.resolve(__dirname, '../..');
 
 function sourceHash(): string {
   const hash = createHash('sha1');
+  hash.update(fs.readFileSync(path.join(root, 'worker/preloaded-modules.ts')));
   for (const dir of ['workflows', 'domain', 'temporal']) {
     for (const file of fs.readdirSync(path.join(root, dir), { recursive: true }).map(String).sort()) {
       if (file.endsWith('.ts')) hash.update(file).update(fs.readFileSync(path.join(root, dir, file)));
@@ -24,12 +24,9 @@ function sourceHash(): string {
 export async function testWorkflowBundle(opts: { tracing?: boolean } = {}): Promise<{ codePath: string }> {
   const codePath = path.join(root, 'test-output', `workflow-bundle-${sourceHash()}${opts.tracing ? '-otel' : ''}.js`);
   if (!fs.existsSync(codePath)) {
+    // Exactly what the worker bundles: failure converter, interceptors (OpenTelemetry's with tracing on), preloaded domain modules.
     const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
-      // As the worker bundles them: failures raised in workflow code are encoded (and so encrypted).
-      failureConverterPath: FAILURE_CONVERTER_PATH,
-      // What the worker bundles (worker/interceptors.ts): the request-id interceptors, and OpenTelemetry's with tracing on.
-      workflowInterceptorModules: workflowInterceptorModules(!!opts.tracing),
+      ...workflowBundleOptions(!!opts.tracing),
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
     });
     fs.mkdirSync(path.dirname(codePath), { recursive: true });

@@ -23,6 +23,7 @@ import type { caseWorkflow } from '../../workflows';
 import { caseViewQuery, caseWorkflowId, type CaseWorkflowInput } from '../../workflows/messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
+import { preloadedModules } from '../../worker/preloaded-modules';
 import { temporalConnectionOptions } from '../../temporal/connection-options';
 import { temporalDataConverter } from '../../temporal/data-converter';
 import { TEST_PAYLOAD_ENV, testNamespace, testTemporalAddress } from '../support/temporal';
@@ -50,6 +51,8 @@ beforeAll(async () => {
   }
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    // As the worker bundles: the domain modules shared among workflows (evaluated before any case starts).
+    preloadModules: preloadedModules(),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
     webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), zod: forbidden, luxon: forbidden } } }),
   });
