@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config/env';
@@ -42,6 +42,12 @@ export function workflowBundleOptions(tracing: boolean): Pick<BundleOptions, 'wo
   };
 }
 
+/** Worker options that bundle the workflows at start from `workflowBundleOptions` (the worker adds its own interceptors and failure converter). */
+function bundledAtStart(tracing: boolean): Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'> {
+  const { workflowsPath, preloadModules } = workflowBundleOptions(tracing);
+  return { workflowsPath, bundlerOptions: { preloadModules } };
+}
+
 /** The workflow code bundled for `workflowBundle: { codePath }` (webpack's output goes to `logger`). */
 export async function buildWorkflowBundle(opts: { tracing: boolean; logger?: BundleOptions['logger'] }): Promise<string> {
   const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(opts.tracing), ...(opts.logger ? { logger: opts.logger } : {}) });
@@ -77,7 +83,7 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     taskQueue: opts.taskQueue,
     // Decrypts what workflows and activities receive, encrypts what they send (PAYLOAD_KEYS).
     dataConverter: temporalDataConverter(opts.config),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowBundleOptions(!!opts.tracing).workflowsPath, bundlerOptions: { preloadModules: preloadedModules() } }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : bundledAtStart(!!opts.tracing)),
     activities: createActivities({ db: opts.db, config: opts.config, ...(opts.log ? { log: opts.log } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
     // A pre-built bundle has its workflow interceptor modules already (the SDK ignores them then).
     interceptors: opts.workflowBundle ? { activity: workerInterceptors(opts.tracing).activity } : workerInterceptors(opts.tracing),
