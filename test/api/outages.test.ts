@@ -37,7 +37,7 @@ beforeAll(async () => {
   temporalProxy = await startTcpProxy({ host: host!, port: Number(port) });
   pg.host = `127.0.0.1:${pgProxy.port}`;
   database = await openDatabase({ url: pg.toString(), connectTimeoutS: 2 });
-  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE, TEMPORAL_CALL_TIMEOUT_MS: '2000', START_TIMEOUT_MS: '3000', ...TEST_PAYLOAD_ENV });
+  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE, TEMPORAL_CALL_TIMEOUT_MS: '2000', START_TIMEOUT_MS: '3000', COMMAND_TIMEOUT_MS: '3000', ...TEST_PAYLOAD_ENV });
   const connection = await connectTemporalClient(config, `127.0.0.1:${temporalProxy.port}`);
   closeConnection = () => connection.close();
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
@@ -106,17 +106,54 @@ test('no worker: a start answers 504 start_timeout with the case key, and a retr
   expect(first.headers.location).toBe(`/v1/cases/${first.body.caseKey}`);
   expect(first.headers['retry-after']).toBeDefined();
 
-  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
-  const worker = await createCaseWorker({ connection: nativeConnection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
-  const running = worker.run();
+  const worker = await startWorker();
   try {
     const retried = await request(app).post('/v1/cases').set(auth()).set('Idempotency-Key', 'no-worker-1').send(body);
     expect(retried.status).toBe(201);
     expect(retried.body.id).toBe(first.body.caseKey);
     expect(retried.body.lastSeq).toBeGreaterThan(0);
   } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
+    await worker.stop();
   }
 });
+
+test('no worker: a command answers 504 command_timeout with its request id, and sent again with it as Idempotency-Key once a worker is back, it is answered and applied once', async () => {
+  let worker = await startWorker();
+  const created = await request(app).post('/v1/cases').set(auth()).send({ template: 'outage-onboarding', title: 'Unanswered', fields: { fullName: 'U' } });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  await worker.stop();
+
+  // Nobody runs the case: the update waits in the server past COMMAND_TIMEOUT_MS (3 s here).
+  const first = await request(app).post(`/v1/cases/${id}/comments`).set(auth()).send({ text: 'Did this land?' });
+  expect({ status: first.status, code: first.body.code, caseKey: first.body.caseKey }).toEqual({ status: 504, code: 'command_timeout', caseKey: id });
+  expect(first.body.requestId).toEqual(expect.any(String));
+  expect(first.body.detail).toContain(`Idempotency-Key ${first.body.requestId}`);
+  expect(first.headers['retry-after']).toBeDefined();
+
+  // The first send may still be applied when the case runs again; the resend learns its outcome.
+  worker = await startWorker();
+  try {
+    const again = await request(app).post(`/v1/cases/${id}/comments`).set(auth()).set('Idempotency-Key', first.body.requestId).send({ text: 'Did this land?' });
+    expect(again.status).toBe(200);
+    expect(again.body.events).toEqual([expect.objectContaining({ type: 'comment.added' })]);
+    const view = await request(app).get(`/v1/cases/${id}`).set(auth());
+    expect(view.body.comments).toBe(1);
+  } finally {
+    await worker.stop();
+  }
+});
+
+/** A case worker on the stack's task queue, for the tests that stop the stack's own. */
+async function startWorker(): Promise<{ stop: () => Promise<void> }> {
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
+  const worker = await createCaseWorker({ connection: nativeConnection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+    },
+  };
+}

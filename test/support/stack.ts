@@ -93,7 +93,13 @@ export async function startTestStack(
   // The API's client (api/app.ts): its data converter, and its interceptors (request ids, spans with tracing on).
   const client = new Client({ connection, namespace, dataConverter: temporalDataConverter(config), interceptors: { workflow: caseClientInterceptors(!!opts.tracing) } });
   await pollersSeen(connection, namespace, taskQueue);
-  const cases = new CaseClient(client, taskQueue, { projectAnswer: answerProjection(database.db, undefined, metrics), metrics });
+  // With the deadlines above (the client's own defaults are production's 15 s).
+  const cases = new CaseClient(client, taskQueue, {
+    projectAnswer: answerProjection(database.db, undefined, metrics),
+    metrics,
+    commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
+    startTimeoutMs: config.START_TIMEOUT_MS,
+  });
   // Unexpected API errors are kept in test-output/api-errors.log, to diagnose a failed CI run.
   // Secrets are redacted from these lines as from the service's (config/logger.ts).
   const log =
