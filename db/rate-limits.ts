@@ -20,12 +20,13 @@ const windowInterval = (windowMs: number) => `${Math.round(windowMs)} millisecon
 const interval = (windowMs: number) => sql`${windowInterval(windowMs)}::interval`;
 
 /**
- * Counts one request under `key`: a new row, the next hit of the current window, or the first hit
- * of a new window when the old one has passed — one upsert, atomic under concurrency (the row lock
- * of `on conflict do update` serialises hits on the same key).
+ * Counts `n` requests (1, or a lease of several a process then spends on its own) under `key`: a
+ * new row, the next hits of the current window, or the first of a new window when the old one has
+ * passed — one upsert, atomic under concurrency (the row lock of `on conflict do update`
+ * serialises hits on the same key).
  */
-export async function hitCounter(db: Database, key: string, windowMs: number): Promise<CounterHit> {
-  const [row] = await prepared(db, 'rate-limits-hit', prepareHit).execute({ key, window: windowInterval(windowMs) });
+export async function hitCounter(db: Database, key: string, windowMs: number, n = 1): Promise<CounterHit> {
+  const [row] = await prepared(db, 'rate-limits-hit', prepareHit).execute({ key, window: windowInterval(windowMs), n });
   if (!row) throw new Error(`rate-limit counter ${key} was not written`);
   // window_start is stored to the millisecond, now() has microseconds: the rounding can add up to 1 ms.
   return { hits: row.hits, resetInMs: Math.min(Number(row.resetInMs), windowMs) };
@@ -34,15 +35,16 @@ export async function hitCounter(db: Database, key: string, windowMs: number): P
 function prepareHit(db: Database) {
   // In the SET list, columns are the row's values before the update.
   const window = sql`${value('window')}::interval`;
+  const n = sql`${value('n')}::int`;
   const expired = sql`${rateLimitCounters.windowStart} <= now() - ${window}`;
   return db
     .insert(rateLimitCounters)
-    .values({ key: value('key'), windowStart: sql`now()`, hits: 1 })
+    .values({ key: value('key'), windowStart: sql`now()`, hits: n })
     .onConflictDoUpdate({
       target: rateLimitCounters.key,
       set: {
         windowStart: sql`case when ${expired} then now() else ${rateLimitCounters.windowStart} end`,
-        hits: sql`case when ${expired} then 1 else ${rateLimitCounters.hits} + 1 end`,
+        hits: sql`case when ${expired} then ${n} else ${rateLimitCounters.hits} + ${n} end`,
       },
     })
     .returning({

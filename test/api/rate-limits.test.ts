@@ -10,12 +10,14 @@ import type { Connection } from '@temporalio/client';
 import express from 'express';
 import request from 'supertest';
 import { createApp } from '../../api/app';
-import { createRateLimits, rateClassOf } from '../../api/rate-limit';
+import { PostgresRateLimitStore, createRateLimits, leaseSize, rateClassOf } from '../../api/rate-limit';
 import { loadConfig } from '../../config/env';
 import { openDatabase } from '../../db/connection';
 import { createPortalLink } from '../../db/portal-links';
 import { createApiToken } from '../../db/tokens';
 import { hitCounter } from '../../db/rate-limits';
+import { rateLimitCounters } from '../../db/schema';
+import { eq } from 'drizzle-orm';
 import { captureLogs } from '../support/logs';
 import { fileForm } from '../support/multipart';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
@@ -215,6 +217,35 @@ describe('the counter table', () => {
   test('concurrent hits are all counted (one atomic upsert each)', async () => {
     const results = await Promise.all(Array.from({ length: 40 }, () => hitCounter(stack.db, 'test:concurrent', 60_000)));
     expect(results.map((r) => r.hits).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  test('a large budget is counted in leases: one upsert per lease, hits spent in order, a second replica counts the first one\'s lease as used', async () => {
+    expect([2, 60, 99, 100, 300, 1_200, 100_000].map(leaseSize)).toEqual([1, 1, 1, 2, 6, 10, 10]);
+    const row = async (key: string) => (await stack.db.select({ hits: rateLimitCounters.hits }).from(rateLimitCounters).where(eq(rateLimitCounters.key, key)))[0]?.hits;
+    const a = new PostgresRateLimitStore(stack.db, 'lease:', undefined, 10);
+    const b = new PostgresRateLimitStore(stack.db, 'lease:', undefined, 10);
+    a.init({ windowMs: 60_000 });
+    b.init({ windowMs: 60_000 });
+
+    const seen: number[] = [];
+    for (let i = 0; i < 25; i++) seen.push((await a.increment('actor:one')).totalHits);
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(await row('lease:actor:one')).toBe(30);
+    // The other replica's first hit comes after everything the first has leased.
+    expect((await b.increment('actor:one')).totalHits).toBe(31);
+    expect((await a.increment('actor:one')).totalHits).toBe(26);
+    expect(await row('lease:actor:one')).toBe(40);
+
+    // A burst shares the lease being taken: every hit counted once, three upserts for 30.
+    const burst = await Promise.all(Array.from({ length: 30 }, () => a.increment('actor:burst')));
+    expect(burst.map((h) => h.totalHits).sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(await row('lease:actor:burst')).toBe(30);
+
+    // A hit taken back returns to the lease, not to the database.
+    expect((await a.increment('actor:back')).totalHits).toBe(1);
+    await a.decrement('actor:back');
+    expect((await a.increment('actor:back')).totalHits).toBe(1);
+    expect(await row('lease:actor:back')).toBe(10);
   });
 
   test('works on PGlite (npm start without DATABASE_URL)', async () => {
