@@ -118,7 +118,8 @@ export class PostgresRateLimitStore implements Store {
       const hit = await withDeadline(hitCounter(this.db, this.prefix + key, this.windowMs, this.lease), STORE_TIMEOUT_MS);
       this.sweepSometimes();
       const lease = { counted: hit.hits, unspent: this.lease, resetAt: Date.now() + hit.resetInMs };
-      this.leases.set(key, lease);
+      // A lease of one is spent at once: nothing to keep (failed logins come from any number of addresses).
+      if (this.lease > 1) this.leases.set(key, lease);
       return lease;
     } catch (err) {
       this.failingUntil = Date.now() + STORE_BACKOFF_MS;
