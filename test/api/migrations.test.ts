@@ -5,14 +5,10 @@
  * worker killed mid-way finishes the migration without applying anything twice; bad input is a
  * precise 4xx and changes nothing.
  */
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
-import { createCaseWorker } from '../../worker/create-worker';
 import { recordHistory } from '../support/histories';
-import { eventually, startTestStack, type TestStack } from '../support/stack';
-import { temporalConnectionOptions } from '../../temporal/connection-options';
+import { eventually, startReplacementWorker, startTestStack, type TestStack } from '../support/stack';
 import { testTemporalAddress } from '../support/temporal';
-import { testWorkflowBundle } from '../support/workflow-bundle';
 
 let stack: TestStack;
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -215,12 +211,8 @@ test('a worker killed during a migration finishes it after a restart without app
   // Kill the worker once some, not all, cases have moved.
   await eventually(async () => ((await progress(res.body.id)).counts.applied >= 1 ? true : undefined), 30_000);
   stack.worker.shutdown();
-  const connection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
+  const replacement = await startReplacementWorker(stack);
   try {
-    worker = await createCaseWorker({ connection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
-    running = worker.run();
     const done = await finished(res.body.id);
     expect(done.counts).toMatchObject({ applied: 6, refused: 0, failed: 0, pending: 0 });
     for (const key of keys) {
@@ -234,8 +226,6 @@ test('a worker killed during a migration finishes it after a restart without app
       expect(events.filter((e) => e.type === 'template.migrated')).toHaveLength(1);
     }
   } finally {
-    if (worker?.getState() === 'RUNNING') worker.shutdown();
-    await running;
-    await connection.close();
+    await replacement.stop();
   }
 }, 180_000);

@@ -4,7 +4,6 @@
  * /readyz names the dependency that is down; once it is back, requests succeed again.
  */
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
@@ -13,10 +12,7 @@ import { connectTemporalClient } from '../../api/run';
 import { loadConfig } from '../../config/env';
 import { openDatabase, type DatabaseHandle } from '../../db/connection';
 import { startTcpProxy, type TcpProxy } from '../../scripts/bench/tcp-proxy';
-import { createCaseWorker } from '../../worker/create-worker';
-import { testWorkflowBundle } from '../support/workflow-bundle';
-import { eventually, startTestStack, type TestStack } from '../support/stack';
-import { temporalConnectionOptions } from '../../temporal/connection-options';
+import { eventually, startReplacementWorker, startTestStack, type TestStack } from '../support/stack';
 import { temporalDataConverter } from '../../temporal/data-converter';
 import { TEST_PAYLOAD_ENV, testTemporalAddress } from '../support/temporal';
 import { onboardingTemplate } from '../support/templates';
@@ -106,7 +102,7 @@ test('no worker: a start answers 504 start_timeout with the case key, and a retr
   expect(first.headers.location).toBe(`/v1/cases/${first.body.caseKey}`);
   expect(first.headers['retry-after']).toBeDefined();
 
-  const worker = await startWorker();
+  const worker = await startReplacementWorker(stack);
   try {
     const retried = await request(app).post('/v1/cases').set(auth()).set('Idempotency-Key', 'no-worker-1').send(body);
     expect(retried.status).toBe(201);
@@ -118,7 +114,7 @@ test('no worker: a start answers 504 start_timeout with the case key, and a retr
 });
 
 test('no worker: a command answers 504 command_timeout with its request id, and sent again with it as Idempotency-Key once a worker is back, it is answered and applied once', async () => {
-  let worker = await startWorker();
+  let worker = await startReplacementWorker(stack);
   const created = await request(app).post('/v1/cases').set(auth()).send({ template: 'outage-onboarding', title: 'Unanswered', fields: { fullName: 'U' } });
   expect(created.status).toBe(201);
   const id: string = created.body.id;
@@ -132,7 +128,7 @@ test('no worker: a command answers 504 command_timeout with its request id, and 
   expect(first.headers['retry-after']).toBeDefined();
 
   // The first send may still be applied when the case runs again; the resend learns its outcome.
-  worker = await startWorker();
+  worker = await startReplacementWorker(stack);
   try {
     const again = await request(app).post(`/v1/cases/${id}/comments`).set(auth()).set('Idempotency-Key', first.body.requestId).send({ text: 'Did this land?' });
     expect(again.status).toBe(200);
@@ -143,17 +139,3 @@ test('no worker: a command answers 504 command_timeout with its request id, and 
     await worker.stop();
   }
 });
-
-/** A case worker on the stack's task queue, for the tests that stop the stack's own. */
-async function startWorker(): Promise<{ stop: () => Promise<void> }> {
-  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
-  const worker = await createCaseWorker({ connection: nativeConnection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
-  const running = worker.run();
-  return {
-    async stop() {
-      worker.shutdown();
-      await running;
-      await nativeConnection.close();
-    },
-  };
-}

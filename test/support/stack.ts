@@ -147,6 +147,24 @@ export async function startTestStack(
   };
 }
 
+/**
+ * Another case worker on the stack's task queue, for tests that stop the stack's own (a killed
+ * worker, a case nobody runs): as the stack's, over its own connection. `stop` is idempotent.
+ */
+export async function startReplacementWorker(stack: Pick<TestStack, 'config' | 'taskQueue' | 'db'>): Promise<{ worker: Worker; stop: () => Promise<void> }> {
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
+  const worker = await createCaseWorker({ connection: nativeConnection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await nativeConnection.close();
+    },
+  };
+}
+
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
