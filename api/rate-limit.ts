@@ -18,10 +18,10 @@ import { renderMessagePage } from './portal/pages';
  * with `Retry-After`. Failed authentication is limited per client address (AuthFailureLimit).
  * The budgets of expensive endpoints and of failed logins count in PostgreSQL
  * (`rate_limit_counters`), shared by every replica (one upsert, ~1.5 ms, on requests that cost far
- * more; a large budget is counted in leases of several hits, see `leaseSize`); RATE_LIMIT_STORE=memory
- * keeps them per process. The general `api` budget counts per
- * process: it guards each process against one runaway client, for which N replicas allowing N
- * times the budget is fine, and an upsert on every cheap read would double its cost.
+ * more; a large budget is counted in leases of several hits, see `leaseSize`);
+ * RATE_LIMIT_STORE=memory keeps them per process. The general `api` budget counts per process: it
+ * guards each process against one runaway client, for which N replicas allowing N times the
+ * budget is fine, and an upsert on every cheap read would double its cost.
  */
 
 export type RateClass = 'api' | 'starts' | 'uploads' | 'publishes';

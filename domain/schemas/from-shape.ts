@@ -74,4 +74,3 @@ export function strictObject(fields: Fields): z.ZodType {
 function mutableCopy(pattern: RegExp): RegExp {
   return new RegExp(pattern.source, pattern.flags);
 }
-
