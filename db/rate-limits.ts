@@ -5,8 +5,8 @@ import { rateLimitCounters } from './schema';
 
 /**
  * Fixed-window request counters shared by every API replica: one row per key, one statement per
- * counted request or lease of requests (api/rate-limit.ts). The database's clock decides when a window starts and ends, so replicas with
- * skewed clocks still agree.
+ * counted request or lease of requests (api/rate-limit.ts). The database's clock decides when a
+ * window starts and ends, so replicas with skewed clocks still agree.
  */
 
 export interface CounterHit {
