@@ -159,8 +159,22 @@ export function mountRoute(
     res.status(reply.status ?? 200);
     if (reply.contentType) res.type(reply.contentType).send(reply.body);
     else if (reply.body === undefined) res.end();
-    else res.json(reply.body);
+    else if (req.method === 'GET' || req.method === 'HEAD') res.json(reply.body);
+    else sendJson(res, reply.body);
   });
+}
+
+/**
+ * The JSON answer to a change (POST, PUT, PATCH, DELETE), written as it is. Express's `res.json`
+ * also derives a weak ETag from the body and checks the request's freshness, which only a GET can
+ * use (If-None-Match, 304); with its header handling that was ~0.2 ms of a command's ~3 ms in the
+ * API (in-process timing, 300 sequential commands). GETs keep `res.json`.
+ */
+function sendJson(res: Response, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** A response that failed after its first byte: logged, and the connection dropped (no clean end). */
