@@ -66,6 +66,20 @@ describe('templates', () => {
     expect((await stack.http().get('/v1/templates').set(auth(stack.tokens.hr))).body.items.map((t: { key: string }) => t.key)).toContain('employee-onboarding');
   });
 
+  test("a GET's JSON answer has a weak ETag that If-None-Match answers with 304; an answer to a change has none", async () => {
+    const read = await stack.http().get('/v1/templates/employee-onboarding/versions/1').set(auth(stack.tokens.hr));
+    expect(read.status).toBe(200);
+    expect(read.headers.etag).toMatch(/^W\/"/);
+    const again = await stack.http().get('/v1/templates/employee-onboarding/versions/1').set(auth(stack.tokens.hr)).set('If-None-Match', read.headers.etag!);
+    expect(again.status).toBe(304);
+    const changed = await stack.http().post('/v1/templates').set(auth(stack.tokens.admin)).send({ ...onboardingTemplate(), name: 'Onboarding v2' });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).toBeUndefined();
+    expect(changed.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(changed.headers['content-length'])).toBe(Buffer.byteLength(changed.text));
+    expect(changed.body).toMatchObject({ key: 'employee-onboarding', version: 2 });
+  });
+
   test('an invalid template gets 422 with every problem and its path', async () => {
     const bad = {
       key: 'broken',
