@@ -595,6 +595,9 @@ function table(): Row[] {
     add('update p90 ms', ...both(c.api, c.raw, (x) => x.latency.p90));
     add('update p99 ms', ...both(c.api, c.raw, (x) => x.latency.p99), { op: '<=', limit: 1.5 });
     add('CPU ms per command (all processes)', ...both(c.api, c.raw, (x) => x.cpuMsPerOp.total), { op: '<=', limit: 1.5 });
+    // A stage move upserts CaseStage; on the dev server its visibility write also slows the command after it (README).
+    const byType = (c.api as Side & { byType?: Record<string, Summary> }).byType;
+    if (byType) add('update p50 ms: comment / field / stage move', ['comment', 'setFields', 'advance'].map((t) => f(byType[t]?.p50)).join(' / '), f(c.raw.latency.p50));
     add('async command (202 vs signal) p50 ms', ...both(c.async.api, c.async.raw, (x) => x.latency.p50));
     add('async command (202 vs signal) p99 ms', ...both(c.async.api, c.async.raw, (x) => x.latency.p99));
     add('history events per command', f(c.eventsPerCommand.api.total, 2), f(c.eventsPerCommand.raw.total, 2), ratio(c.eventsPerCommand.api.total, c.eventsPerCommand.raw.total));
