@@ -159,6 +159,9 @@ async function apiStart(title: string): Promise<StartResult> {
   return r.status === 201 && id ? { ok: true, ms: r.ms, id, workflowId: caseWorkflowId(id) } : { ok: false, ms: r.ms, error: problem(r) };
 }
 
+/** The command types of the cycle, in the order the table reports them. */
+const CYCLE_TYPES = ['comment', 'setFields', 'advance'] as const;
+
 /**
  * The reference's fixed cycle of commands: comment, set a field, move forward, comment, set
  * another field, move back (with the reason a move back needs), the move chosen from the stage
@@ -445,7 +448,7 @@ async function phaseCommands() {
       taskStartToComplete: summarize(tasks.startToComplete),
     };
   };
-  const byType = Object.fromEntries(['comment', 'setFields', 'advance'].map((t) => [t, summarize(res.api!.records.filter((r) => r.ok && r.type === t).map((r) => r.ms))]));
+  const byType = Object.fromEntries(CYCLE_TYPES.map((t) => [t, summarize(res.api!.records.filter((r) => r.ok && r.type === t).map((r) => r.ms))]));
 
   const ca = await openCase('commands (async)');
   const ba = await openEntity(`entity-${TAG}-async`);
@@ -589,15 +592,14 @@ function table(): Row[] {
     add('CPU ms per start (all processes)', ...both(s.api, s.raw, (x) => x.cpuMsPerOp.total));
   }
   type Events = { total: number | null; taskScheduleToStart: Summary; taskStartToComplete: Summary };
-  const c = report.phases.commands as { api: Side; raw: Side; eventsPerCommand: { api: Events; raw: Events }; async: { api: Side; raw: Side } } | undefined;
+  const c = report.phases.commands as { api: Side & { byType: Record<string, Summary> }; raw: Side; eventsPerCommand: { api: Events; raw: Events }; async: { api: Side; raw: Side } } | undefined;
   if (c) {
     add('update p50 ms (sequential, one case)', ...both(c.api, c.raw, (x) => x.latency.p50), { op: '<=', limit: 1.3 });
     add('update p90 ms', ...both(c.api, c.raw, (x) => x.latency.p90));
     add('update p99 ms', ...both(c.api, c.raw, (x) => x.latency.p99), { op: '<=', limit: 1.5 });
     add('CPU ms per command (all processes)', ...both(c.api, c.raw, (x) => x.cpuMsPerOp.total), { op: '<=', limit: 1.5 });
     // A stage move upserts CaseStage; on the dev server its visibility write also slows the command after it (README).
-    const byType = (c.api as Side & { byType?: Record<string, Summary> }).byType;
-    if (byType) add('update p50 ms: comment / field / stage move', ['comment', 'setFields', 'advance'].map((t) => f(byType[t]?.p50)).join(' / '), f(c.raw.latency.p50));
+    add('update p50 ms: comment / field / stage move', CYCLE_TYPES.map((t) => f(c.api.byType[t]?.p50)).join(' / '), f(c.raw.latency.p50));
     add('async command (202 vs signal) p50 ms', ...both(c.async.api, c.async.raw, (x) => x.latency.p50));
     add('async command (202 vs signal) p99 ms', ...both(c.async.api, c.async.raw, (x) => x.latency.p99));
     add('history events per command', f(c.eventsPerCommand.api.total, 2), f(c.eventsPerCommand.raw.total, 2), ratio(c.eventsPerCommand.api.total, c.eventsPerCommand.raw.total));

@@ -155,14 +155,14 @@ export async function startReplacementWorker(stack: Pick<TestStack, 'config' | '
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(stack.config, testTemporalAddress()));
   const worker = await createCaseWorker({ connection: nativeConnection, namespace: stack.config.TEMPORAL_NAMESPACE, taskQueue: stack.taskQueue, db: stack.db, config: stack.config, workflowBundle: await testWorkflowBundle() });
   const running = worker.run();
-  return {
-    worker,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await nativeConnection.close();
-    },
+  let stopped: Promise<void> | undefined;
+  const stopOnce = async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await nativeConnection.close();
   };
+  // However often it is called, the worker is shut down and its native connection closed once.
+  return { worker, stop: () => (stopped ??= stopOnce()) };
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
