@@ -6,7 +6,7 @@
  * exists only while open.
  */
 import { Component } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { seg } from '../lib/api';
 import { DueBadge, StalledBadge } from './case-badges';
 import type { CaseItem } from './list-types';
@@ -47,7 +47,10 @@ interface CardProps {
 function MoveMenu({ c, stages, actions }: { c: CaseItem; stages: StageRef[]; actions: CardActions }) {
   const ref = useRef<HTMLUListElement>(null);
   const targets = stages.filter((s) => s.key !== c.stage);
-  useEffect(() => {
+  // A layout effect, not an effect: it runs in the same task that puts the menu in the page, so
+  // focus is on the first item before any further key arrives. (A plain effect runs after the
+  // next paint; an Escape typed before then reached the button and was lost.)
+  useLayoutEffect(() => {
     ref.current?.querySelector<HTMLButtonElement>('button')?.focus();
     // A click anywhere else closes the menu, as menus do.
     const outside = (e: MouseEvent) => {
@@ -150,6 +153,13 @@ export class BoardCard extends Component<CardProps> {
             aria-expanded={menuOpen}
             disabled={busy}
             onClick={() => actions.toggleMenu(menuOpen ? null : c.id)}
+            // Escape closes an open menu from its button too (focus can be there, e.g. after a click elsewhere in the card).
+            onKeyDown={(e) => {
+              if (e.key === 'Escape' && menuOpen) {
+                e.preventDefault();
+                actions.toggleMenu(null, true);
+              }
+            }}
           >
             {/* Named "Move ONB-3 to…" from its content (not aria-label), so the visible words stay part of the name. */}
             Move<span class="visually-hidden"> {c.id}</span> to…
