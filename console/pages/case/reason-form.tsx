@@ -5,7 +5,7 @@
  * the form opens and back to the button when it closes, so keyboard users never lose their place.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ProblemMessage } from '../../components/problem';
 import type { Command } from './command';
 
@@ -34,7 +34,9 @@ export function ReasonForm({ id, openLabel, submitLabel, reasonLabel = 'Reason',
   const openerRef = useRef<HTMLButtonElement>(null);
   const wasOpen = useRef(false);
 
-  useEffect(() => {
+  // A layout effect: focus moves in the same task that shows (or hides) the form, so keys typed
+  // right after the click land in it, not on the page (a plain effect waits for the next paint).
+  useLayoutEffect(() => {
     if (open) (reasonRef.current?.closest('form')?.querySelector<HTMLElement>('input, select, textarea') ?? reasonRef.current)?.focus();
     else if (wasOpen.current) openerRef.current?.focus();
     wasOpen.current = open;
