@@ -1,5 +1,5 @@
 import type { DateTime } from 'luxon';
-import type { BusinessCalendar, Weekday } from './template';
+import type { BusinessCalendar, Weekday } from './schemas/calendar';
 
 /** A parsed duration: wall-clock time, or working time on the template's business calendar. */
 export interface Duration {

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type {
-  calendarSchema,
   documentSlotSchema,
   documentTemplateSchema,
   automationActionSchema,
@@ -9,6 +8,7 @@ import type {
   templateDefinitionSchema,
   templatePermissionsSchema,
 } from './schemas/template';
+import type { BusinessCalendar, Weekday } from './schemas/calendar';
 
 /**
  * Templates as the rules of a case see them: types and lookups, without zod (the schema lives in
@@ -16,30 +16,7 @@ import type {
  * ever receives definitions that went through it).
  */
 
-export const fieldTypes = ['text', 'longtext', 'number', 'date', 'boolean', 'select', 'multiselect', 'email'] as const;
-export type FieldType = (typeof fieldTypes)[number];
-
-/** Event types automations can react to (DESIGN.md §5). */
-export const automationEventTypes = [
-  'case.created',
-  'stage.entered',
-  'stage.exited',
-  'field.changed',
-  'document.uploaded',
-  'document.approved',
-  'document.rejected',
-  'task.created',
-  'task.completed',
-  'task.overdue',
-  'decision.recorded',
-  'comment.added',
-  'sla.goal_missed',
-  'sla.deadline_missed',
-  'sla.escalated',
-  'case.closed',
-  'case.reopened',
-  'case.stalled',
-] as const;
+export { automationEventTypes, fieldTypes, type FieldType } from './template-vocabulary';
 
 /** A template definition as authored (JSON or YAML), before defaults. */
 export type TemplateDefinitionInput = z.input<typeof templateDefinitionSchema>;
@@ -50,9 +27,8 @@ export type StageDefinition = z.output<typeof stageDefinitionSchema>;
 export type DocumentSlot = z.output<typeof documentSlotSchema>;
 export type DocumentTemplate = z.output<typeof documentTemplateSchema>;
 export type AutomationAction = z.output<typeof automationActionSchema>;
-export type BusinessCalendar = z.output<typeof calendarSchema>;
 export type TemplatePermissions = z.output<typeof templatePermissionsSchema>;
-export type Weekday = BusinessCalendar['workingDays'][number];
+export type { BusinessCalendar, Weekday };
 
 /** A published, immutable template version as pinned by a case. */
 export interface PublishedTemplate {

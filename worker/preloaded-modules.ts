@@ -34,6 +34,7 @@ const DOMAIN_MODULES = [
   'shapes',
   'sla',
   'template',
+  'template-vocabulary',
   'visibility',
 ];
 

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { parseDuration } from '../durations';
 import { key } from '../commands';
-import { automationEventTypes, fieldTypes, type TemplateDefinition } from '../template';
+import { automationEventTypes, fieldTypes } from '../template-vocabulary';
+import { calendarSchema } from './calendar';
 import { zodOf } from './from-shape';
+
+export { calendarSchema } from './calendar';
 
 /**
  * Templates as published: the zod schema that validates a definition's shape (with defaults),
@@ -203,19 +206,6 @@ export const automationSchema = z
   })
   .strict();
 
-const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time like "09:00"');
-
-/** When business durations count: working days and hours in a time zone, minus holidays. */
-export const calendarSchema = z
-  .object({
-    timeZone: z.string().min(1).max(100).default('UTC'),
-    workingDays: z.array(z.enum(weekdays)).min(1).max(7).default(['mon', 'tue', 'wed', 'thu', 'fri']),
-    workingHours: z.object({ start: clockTime, end: clockTime }).strict().default({ start: '09:00', end: '17:00' }),
-    holidays: z.array(z.iso.date()).max(1000).default([]),
-  })
-  .strict();
-
 /** A document the case can generate as a PDF (command or `generateDocument` action). */
 export const documentTemplateSchema = z
   .object({
@@ -253,11 +243,13 @@ export const templateDefinitionSchema = z
   })
   .strict();
 
+type PinnedDefinition = z.output<typeof templateDefinitionSchema>;
+
 /**
  * A definition pinned by a case, read through today's schema: one published before a schema
  * change lacks the newer defaults. One that no longer fits is returned as stored, `current: false`.
  */
-export function readPinnedDefinition(definition: TemplateDefinition): { definition: TemplateDefinition; current: boolean } {
+export function readPinnedDefinition(definition: PinnedDefinition): { definition: PinnedDefinition; current: boolean } {
   const parsed = templateDefinitionSchema.safeParse(definition);
   return parsed.success ? { definition: parsed.data, current: true } : { definition, current: false };
 }
