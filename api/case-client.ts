@@ -9,14 +9,14 @@ import type { Rejection } from '../domain/rejections';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import type { BatchWorkflowInput } from '../domain/batch';
 import { batchWorkflow, caseWorkflow } from '../workflows';
-import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandSignal, commandUpdate, commandUpdateOf, openedUpdate, projectBacklogSignal, type CaseWorkflowInput } from '../workflows/messages';
+import { caseViewQuery, caseWorkflowId, checkCommandQuery, commandAsyncUpdate, commandSignal, commandUpdate, commandUpdateOf, openedUpdate, projectBacklogSignal, type CaseWorkflowInput } from '../workflows/messages';
 import { Admission, AdmissionRefused } from './admission';
 import type { CaseMetrics } from '../metrics/case-metrics';
 import type { AnswerProjection } from './answer-projection';
 import { AnswerBatches } from './answer-batches';
 import { caseNotFound } from './case-access';
 import { Problem } from './errors';
-import { classifyTemporalError, type ClassifiedTemporalError } from './temporal-errors';
+import { classifyTemporalError, type ClassifiedTemporalError, type TemporalErrorKind } from './temporal-errors';
 
 export interface CaseClientOptions {
   /** Queries, signals and starts: how long the server may take to answer (503 after). */
@@ -69,6 +69,8 @@ const defaults = (): CaseClientOptions => ({
  * evenly spaced (25, 50, 75, 100, 100… ms) rather than doubling into seconds.
  */
 const UPDATE_RESEND_MS = 2_000;
+/** Thrown by `sendUpdate` when the caller asked to send the command another way after such an error. */
+class SendAnotherWay extends Error {}
 /** Seconds a client should wait before retrying a 503. */
 const RETRY_AFTER_S = 2;
 
@@ -209,26 +211,44 @@ export class CaseClient {
     const requestId = request.requestId ?? randomUUID();
     const message = { ...request, requestId };
     assertCommandSize(message);
-    const updateId = senderScoped(request, requestId);
-    const firstSent = Date.now();
     // Under the command type's name (readable in the Temporal UI); as `command` to a run of older code.
     let byName = true;
+    const result = await this.sendUpdate(caseKey, requestId, (handle) => {
+      const update = byName ? commandUpdateOf(message.command.type) : commandUpdate;
+      return handle.executeUpdate(update, { args: [message], updateId: senderScoped(request, requestId) });
+    }, () => {
+      if (!byName) return false;
+      byName = false;
+      return true;
+    });
+    // After the caller has its answer, with the case's other answers of the next few ms (answer-batches.ts).
+    this.answers?.add(caseKey, result);
+    return result;
+  }
+
+  /**
+   * One command update, resent while the server drops it with a failed workflow task (a signal
+   * arriving while the case continues as new: such an update was never applied, so resending it
+   * under the same id is safe); `notHandled` says whether to try again another way when the run
+   * does not know the update (runs of older code). A task that keeps failing ends as
+   * case_unavailable, a case that does not answer as command_timeout with the request id.
+   */
+  private async sendUpdate<T>(
+    caseKey: string,
+    requestId: string,
+    send: (handle: ReturnType<CaseClient['handle']>) => Promise<T>,
+    notHandled: () => boolean,
+    /** Errors after which the caller sends the command another way (`SendAnotherWay` is thrown). */
+    anotherWay: ReadonlyArray<TemporalErrorKind> = [],
+  ): Promise<T> {
+    const firstSent = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        const update = byName ? commandUpdateOf(message.command.type) : commandUpdate;
-        const result = await this.call(this.options.commandTimeoutMs, () => this.handle(caseKey).executeUpdate(update, { args: [message], updateId }));
-        // After the caller has its answer, with the case's other answers of the next few ms (answer-batches.ts).
-        this.answers?.add(caseKey, result);
-        return result;
+        return await this.call(this.options.commandTimeoutMs, () => send(this.handle(caseKey)));
       } catch (err) {
         const classified = classifyTemporalError(err);
-        if (classified.kind === 'update_not_handled' && byName) {
-          byName = false;
-          continue;
-        }
-        // The server drops updates admitted into a workflow task it then fails (a signal arriving
-        // while the case continues as new); such an update was never applied, so resending it
-        // under the same id is safe. A task that keeps failing ends as case_unavailable.
+        if (classified.kind === 'update_not_handled' && notHandled()) continue;
+        if (anotherWay.includes(classified.kind)) throw new SendAnotherWay();
         if (classified.kind === 'workflow_task_failing' && Date.now() - firstSent < UPDATE_RESEND_MS) {
           await new Promise((resolve) => setTimeout(resolve, Math.min(25 * attempt, 100)));
           continue;
@@ -248,18 +268,42 @@ export class CaseClient {
   }
 
   /**
-   * Fire-and-forget, after the same admission checks as a synchronous command: the case is asked
-   * for a dry run first, so a command it would refuse gets its 4xx now instead of a
-   * `command.rejected` on the timeline later.
+   * Sends a command for a 202 (`Prefer: respond-async`): answered once the case has checked it
+   * and recorded it — one round trip, with the same refusals as a synchronous command — and the
+   * case writes its events to the read model itself. Under its own update id (`…#async`), so a
+   * synchronous resend with the same Idempotency-Key gets the events, not this empty answer.
+   * A run of older code that does not know the update, and a case with too many updates in flight
+   * (a burst), get the command as a signal instead, after a dry run (`sendSignal`): signals queue
+   * in the case's backlog, within its budget, where updates would be refused.
    */
-  signal(caseKey: string, request: CommandRequest): Promise<string> {
-    return this.counted(request.command.type, 'accepted', () => this.sendSignal(caseKey, request));
+  accept(caseKey: string, request: CommandRequest): Promise<string> {
+    return this.counted(request.command.type, 'accepted', async () => {
+      const requestId = request.requestId ?? randomUUID();
+      const message = { ...request, requestId };
+      assertCommandSize(message);
+      try {
+        await this.sendUpdate(
+          caseKey,
+          requestId,
+          // Accepted and applied in one workflow task, so waiting for its (empty) result costs nothing more.
+          (handle) => handle.executeUpdate(commandAsyncUpdate, { args: [message], updateId: `${senderScoped(request, requestId)}#async` }),
+          () => false,
+          ['update_not_handled', 'busy'],
+        );
+        return requestId;
+      } catch (err) {
+        if (!(err instanceof SendAnotherWay)) throw err;
+      }
+      return this.sendSignal(caseKey, message);
+    });
   }
 
-  private async sendSignal(caseKey: string, request: CommandRequest): Promise<string> {
-    const requestId = request.requestId ?? randomUUID();
-    const message = { ...request, requestId };
-    assertCommandSize(message);
+  /**
+   * The command as a signal (`accept`'s other way), after the same admission checks as a
+   * synchronous command: the case is asked for a dry run first, so a command it would refuse gets
+   * its 4xx now instead of a `command.rejected` on the timeline later.
+   */
+  private async sendSignal(caseKey: string, message: CommandRequest & { requestId: string }): Promise<string> {
     try {
       const refusal = await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).query(checkCommandQuery, message)).catch((err: unknown) => {
         // A worker running an older version does not know the dry run: the workflow still checks.
@@ -268,7 +312,7 @@ export class CaseClient {
       });
       if (refusal) throw fromRejection(refusal, caseKey);
       await this.call(this.options.callTimeoutMs, () => this.handle(caseKey).signal(commandSignal, message));
-      return requestId;
+      return message.requestId;
     } catch (err) {
       if (err instanceof Problem) throw err;
       throw await this.toProblem(err, classifyTemporalError(err), caseKey);

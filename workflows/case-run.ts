@@ -173,6 +173,16 @@ export class CaseRun {
     return { case: this.view(), events, project: true };
   }
 
+  /** A command sent for a 202: applied like an update's, its events projected by the run itself. */
+  acceptCommand(raw: CommandRequest): void {
+    if (this.duplicateOf(raw.requestId)) return;
+    const verdict = this.validatedVerdict() ?? commandVerdict(this.state, this.definition, raw, now(), this.backlog);
+    if (!verdict.ok) throw rejectionFailure(verdict.rejection);
+    const events = this.commit(verdict.applied);
+    this.remember(verdict.request.requestId, events);
+    this.afterChange();
+  }
+
   /** Refuses a migration the case cannot take now, before anything is written (see `executeMigration`). */
   validateMigration(raw: MigrateRequest): void {
     if (this.duplicateOf(raw?.requestId)) return;

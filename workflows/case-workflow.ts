@@ -2,7 +2,7 @@ import { patched, setHandler } from '@temporalio/workflow';
 import type { CaseState } from '../domain/case-state';
 import { CaseRun } from './case-run';
 import { caseWorkflowV1 } from './legacy/case-workflow-v1';
-import { caseViewQuery, checkCommandQuery, commandSignal, commandTypes, commandUpdate, commandUpdateOf, migrateUpdate, openedUpdate, projectBacklogSignal, recentTimelineQuery, type CaseWorkflowInput } from './messages';
+import { caseViewQuery, checkCommandQuery, commandAsyncUpdate, commandSignal, commandTypes, commandUpdate, commandUpdateOf, migrateUpdate, openedUpdate, projectBacklogSignal, recentTimelineQuery, type CaseWorkflowInput } from './messages';
 import { pinnedDefinition } from './pinned-definition';
 
 /**
@@ -33,6 +33,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState>
     setHandler(commandUpdateOf(type), (raw) => run.executeCommand(raw), { validator: (raw) => run.validateCommand(raw, type) });
   }
   setHandler(commandSignal, (raw) => run.signalCommand(raw));
+  setHandler(commandAsyncUpdate, (raw) => run.acceptCommand(raw), { validator: (raw) => run.validateCommand(raw) });
   setHandler(projectBacklogSignal, () => run.projectBacklog());
   setHandler(openedUpdate, () => run.opened());
   setHandler(migrateUpdate, (raw) => run.executeMigration(raw), { validator: (raw) => run.validateMigration(raw) });

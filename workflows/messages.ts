@@ -37,6 +37,8 @@ export function commandUpdateOf(type: CaseCommandType) {
 export const commandTypes = Object.keys(commandShapes) as CaseCommandType[];
 /** The same command, fire-and-forget: a refused one lands on the timeline as `command.rejected`. */
 export const commandSignal = defineSignal<[CommandRequest]>('command');
+/** A command answered once the case has accepted it (Prefer: respond-async): the case writes its events itself. */
+export const commandAsyncUpdate = defineUpdate<void, [CommandRequest]>('commandAsync');
 /**
  * From a caller whose write of what it was answered failed (the database refused or did not
  * answer): the case writes what waits for the read model now, not after its grace.

@@ -70,7 +70,7 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
     path: spec.path,
     operationId: spec.operationId,
     summary: spec.summary,
-    description: `${spec.description ?? ''} With \`Prefer: respond-async\` the command is sent as a signal and the answer is 202.`.trim(),
+    description: `${spec.description ?? ''} With \`Prefer: respond-async\` the answer is 202 as soon as the case has checked and recorded the command (it is applied in the same step; the read model follows within moments).`.trim(),
     tags: spec.tags ?? ['Case commands'],
     params: spec.params,
     ...(spec.body ? { body: spec.body } : {}),
@@ -86,7 +86,7 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
       const requestId = headers['idempotency-key'] || undefined;
       const request = { actor: actor as Actor, command, ...(requestId ? { requestId } : {}) };
       if (wantsAsync(headers.prefer)) {
-        const sent = await deps.cases.signal(caseKey, request);
+        const sent = await deps.cases.accept(caseKey, request);
         return {
           status: 202,
           headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${caseKey}` },

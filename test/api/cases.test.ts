@@ -227,6 +227,13 @@ describe('commands are validated against the live case', () => {
     expect(ok.status).toBe(202);
     expect(ok.headers['preference-applied']).toBe('respond-async');
     expect(ok.body).toEqual({ accepted: true, requestId: expect.any(String), caseKey: id });
+    // Sent again with its key, for a 202 or an answer: applied once; the answer carries the first one's events.
+    const keyed = () => stack.http().post(`/v1/cases/${id}/comments`).set(auth(stack.tokens.hr)).set('Idempotency-Key', 'async-once').send({ text: 'once' });
+    expect((await keyed().set('Prefer', 'respond-async')).status).toBe(202);
+    expect((await keyed().set('Prefer', 'respond-async')).status).toBe(202);
+    const answered = await keyed();
+    expect(answered.status).toBe(200);
+    expect(answered.body.events).toEqual([expect.objectContaining({ type: 'comment.added', data: expect.objectContaining({ text: 'once' }) })]);
     // Refused up front, exactly as a synchronous command would be: nothing is sent.
     const bad = await stack.http().post(`/v1/cases/${id}/advance`).set(auth(stack.tokens.hr)).set('Prefer', 'respond-async').send({ to: 'review' });
     expect(bad.status).toBe(409);
@@ -246,7 +253,7 @@ describe('commands are validated against the live case', () => {
     expect(rejected.data).toMatchObject({ command: 'advance', code: 'transition_not_allowed', requestId: 'from-elsewhere' });
     const view = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
     expect(view.stage.key).toBe('documentation');
-    expect(view.comments).toBe(1);
+    expect(view.comments).toBe(2);
   });
 });
 

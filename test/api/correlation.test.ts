@@ -73,11 +73,11 @@ test('X-Request-Id is echoed and found on the request line, the workflow update 
   expect(withId('start-of-abc').some((l) => l.msg === 'request completed' && l.caseKey === caseKey)).toBe(true);
 });
 
-test('a signalled command (Prefer: respond-async) carries the id too', async () => {
+test('a command sent for a 202 (Prefer: respond-async) carries the id too', async () => {
   const caseKey = await startCase();
   await stack.http().post(`/v1/cases/${caseKey}/advance`).set(admin()).set('Prefer', 'respond-async').set('X-Request-Id', 'sig-456').send({ to: 'review' }).expect(202);
   await emailOf(caseKey);
-  await eventually(async () => withId('sig-456').some((l) => l.msg === 'signal handled' && l.workflowId === `case-${caseKey}`), 15_000, 'the signal line');
+  await eventually(async () => withId('sig-456').some((l) => l.msg === 'update handled' && l.workflowId === `case-${caseKey}`), 15_000, 'the update line');
   await eventually(async () => withId('sig-456').some((l) => String(l.msg).startsWith('e-mail written')), 15_000, 'the e-mail line');
 });
 

@@ -129,11 +129,11 @@ test('a case started the way the API starts it never loads zod or luxon', async 
   expect((await cases.open(input(caseKey, true), [])).stage.key).toBe('intake');
   await cases.execute(caseKey, { actor, command: { type: 'setFields', values: { startDate: '2027-01-04', level: 5 } } });
   await cases.execute(caseKey, { actor, command: { type: 'comment', text: 'Hello @ada' } });
-  await cases.signal(caseKey, { actor, command: { type: 'createTask', title: 'By signal' } });
+  await cases.accept(caseKey, { actor, command: { type: 'createTask', title: 'For a 202' } });
   const result = await cases.execute(caseKey, { actor, command: { type: 'advance', to: 'done' } });
   expect(result.case.stage.key).toBe('done');
   const view = await client.workflow.getHandle(caseWorkflowId(caseKey)).query(caseViewQuery);
-  expect(view.tasks.map((t) => t.title)).toEqual(expect.arrayContaining(['Check', 'Escalate Jane Doe (level 5)', 'By signal']));
+  expect(view.tasks.map((t) => t.title)).toEqual(expect.arrayContaining(['Check', 'Escalate Jane Doe (level 5)', 'For a 202']));
   expect(await failedTasks(caseWorkflowId(caseKey))).toBe(0);
 });
 
