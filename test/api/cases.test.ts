@@ -3,6 +3,8 @@ import { getPinnedDefinition } from '../../db/templates';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
 import { onboardingTemplate } from '../support/templates';
 import { commandSignal } from '../../workflows/messages';
+import { recordHistory } from '../support/histories';
+import { testTemporalAddress } from '../support/temporal';
 
 let stack: TestStack;
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -254,6 +256,8 @@ describe('commands are validated against the live case', () => {
     const view = (await stack.http().get(`/v1/cases/${id}`).set(auth(stack.tokens.hr))).body;
     expect(view.stage.key).toBe('documentation');
     expect(view.comments).toBe(2);
+    // Commands sent for a 202 (the commandAsync update) and a signal, for the replay test.
+    await recordHistory(testTemporalAddress(), `case-${id}`, undefined, 'started-async-commands');
   });
 });
 
