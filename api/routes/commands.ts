@@ -85,19 +85,20 @@ export function commandRoute<P extends z.ZodObject, B extends z.ZodType | undefi
       const command = spec.toCommand(params as z.output<P>, body as B extends z.ZodType ? z.output<B> : undefined);
       const requestId = headers['idempotency-key'] || undefined;
       const request = { actor: actor as Actor, command, ...(requestId ? { requestId } : {}) };
+      // An archived case has no workflow left to judge the sender: the read model says who may know it existed.
+      const archivedIsHidden = async (err: unknown): Promise<never> => {
+        if (err instanceof Problem && err.code === 'case_archived' && !(await visibleCaseTemplate(deps.db, caseKey, actor as Actor))) throw caseNotFound(caseKey);
+        throw err;
+      };
       if (wantsAsync(headers.prefer)) {
-        const sent = await deps.cases.accept(caseKey, request);
+        const sent = await deps.cases.accept(caseKey, request).catch(archivedIsHidden);
         return {
           status: 202,
           headers: { 'Preference-Applied': 'respond-async', Location: `/v1/cases/${caseKey}` },
           body: { accepted: true, requestId: sent, caseKey },
         };
       }
-      const result = await deps.cases.execute(caseKey, request).catch(async (err: unknown) => {
-        // An archived case has no workflow left to judge the sender: the read model says who may know it existed.
-        if (err instanceof Problem && err.code === 'case_archived' && !(await visibleCaseTemplate(deps.db, caseKey, actor as Actor))) throw caseNotFound(caseKey);
-        throw err;
-      });
+      const result = await deps.cases.execute(caseKey, request).catch(archivedIsHidden);
       return { body: await resultFor(deps.db, actor as Actor, result) };
     },
   });

@@ -259,6 +259,19 @@ describe('commands are validated against the live case', () => {
     // Commands sent for a 202 (the commandAsync update) and a signal, for the replay test.
     await recordHistory(testTemporalAddress(), `case-${id}`, undefined, 'started-async-commands');
   });
+
+  test('a command to an archived case says so to those who may see it, and is a 404 to others, for a 202 or not', async () => {
+    const { id } = await startCase();
+    // Its run gone, as after its retention: only the read model remembers the case.
+    await stack.client.workflow.getHandle(`case-${id}`).terminate('archived, for the test');
+    for (const prefer of [{}, { Prefer: 'respond-async' }]) {
+      const comment = (token: string) => stack.http().post(`/v1/cases/${id}/comments`).set(auth(token)).set(prefer).send({ text: 'too late' });
+      const seen = await comment(stack.tokens.hr);
+      expect([seen.status, seen.body.code]).toEqual([409, 'case_archived']);
+      const hidden = await comment(stack.tokens.outsider);
+      expect([hidden.status, hidden.body.code]).toEqual([404, 'case_not_found']);
+    }
+  });
 });
 
 describe('starting cases', () => {
