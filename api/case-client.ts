@@ -208,19 +208,18 @@ export class CaseClient {
   }
 
   private async update(caseKey: string, request: CommandRequest): Promise<CommandResult> {
-    const requestId = request.requestId ?? randomUUID();
-    const message = { ...request, requestId };
-    assertCommandSize(message);
-    // Under the command type's name (readable in the Temporal UI); as `command` to a run of older code.
-    let byName = true;
-    const result = await this.sendUpdate(caseKey, requestId, (handle) => {
-      const update = byName ? commandUpdateOf(message.command.type) : commandUpdate;
-      return handle.executeUpdate(update, { args: [message], updateId: senderScoped(request, requestId) });
-    }, () => {
-      if (!byName) return false;
-      byName = false;
-      return true;
-    });
+    const message = commandMessage(request);
+    const updateId = senderScoped(request, message.requestId);
+    const send = (update: typeof commandUpdate, anotherWay: TemporalErrorKind[] = []) =>
+      this.sendUpdate(caseKey, message.requestId, (handle) => handle.executeUpdate(update, { args: [message], updateId }), anotherWay);
+    let result: CommandResult;
+    try {
+      // Under the command type's name (readable in the Temporal UI); as `command` to a run of older code.
+      result = await send(commandUpdateOf(message.command.type), ['update_not_handled']);
+    } catch (err) {
+      if (!(err instanceof SendAnotherWay)) throw err;
+      result = await send(commandUpdate);
+    }
     // After the caller has its answer, with the case's other answers of the next few ms (answer-batches.ts).
     this.answers?.add(caseKey, result);
     return result;
@@ -229,15 +228,15 @@ export class CaseClient {
   /**
    * One command update, resent while the server drops it with a failed workflow task (a signal
    * arriving while the case continues as new: such an update was never applied, so resending it
-   * under the same id is safe); `notHandled` says whether to try again another way when the run
-   * does not know the update (runs of older code). A task that keeps failing ends as
-   * case_unavailable, a case that does not answer as command_timeout with the request id.
+   * under the same id is safe). After an error of a kind in `anotherWay` (the run does not know
+   * the update, the case is busy), the caller sends the command another way. A task that keeps
+   * failing ends as case_unavailable, a case that does not answer as command_timeout with the
+   * request id.
    */
   private async sendUpdate<T>(
     caseKey: string,
     requestId: string,
     send: (handle: ReturnType<CaseClient['handle']>) => Promise<T>,
-    notHandled: () => boolean,
     /** Errors after which the caller sends the command another way (`SendAnotherWay` is thrown). */
     anotherWay: ReadonlyArray<TemporalErrorKind> = [],
   ): Promise<T> {
@@ -247,7 +246,6 @@ export class CaseClient {
         return await this.call(this.options.commandTimeoutMs, () => send(this.handle(caseKey)));
       } catch (err) {
         const classified = classifyTemporalError(err);
-        if (classified.kind === 'update_not_handled' && notHandled()) continue;
         if (anotherWay.includes(classified.kind)) throw new SendAnotherWay();
         if (classified.kind === 'workflow_task_failing' && Date.now() - firstSent < UPDATE_RESEND_MS) {
           await new Promise((resolve) => setTimeout(resolve, Math.min(25 * attempt, 100)));
@@ -278,19 +276,16 @@ export class CaseClient {
    */
   accept(caseKey: string, request: CommandRequest): Promise<string> {
     return this.counted(request.command.type, 'accepted', async () => {
-      const requestId = request.requestId ?? randomUUID();
-      const message = { ...request, requestId };
-      assertCommandSize(message);
+      const message = commandMessage(request);
       try {
         await this.sendUpdate(
           caseKey,
-          requestId,
+          message.requestId,
           // Accepted and applied in one workflow task, so waiting for its (empty) result costs nothing more.
-          (handle) => handle.executeUpdate(commandAsyncUpdate, { args: [message], updateId: `${senderScoped(request, requestId)}#async` }),
-          () => false,
+          (handle) => handle.executeUpdate(commandAsyncUpdate, { args: [message], updateId: `${senderScoped(request, message.requestId)}#async` }),
           ['update_not_handled', 'busy'],
         );
-        return requestId;
+        return message.requestId;
       } catch (err) {
         if (!(err instanceof SendAnotherWay)) throw err;
       }
@@ -462,6 +457,13 @@ function startTimeout(caseKey: string, timeoutMs: number): Problem {
     location: `/v1/cases/${caseKey}`,
     retryAfter: RETRY_AFTER_S,
   });
+}
+
+/** The message a command is sent as: its request id (the client's key, or a new one), within the byte budget. */
+function commandMessage(request: CommandRequest): CommandRequest & { requestId: string } {
+  const message = { ...request, requestId: request.requestId ?? randomUUID() };
+  assertCommandSize(message);
+  return message;
 }
 
 function assertCommandSize(message: CommandRequest): void {

@@ -8,7 +8,6 @@ import type {
   templateDefinitionSchema,
   templatePermissionsSchema,
 } from './schemas/template';
-import type { BusinessCalendar, Weekday } from './schemas/calendar';
 
 /**
  * Templates as the rules of a case see them: types and lookups, without zod (the schema lives in
@@ -28,7 +27,7 @@ export type DocumentSlot = z.output<typeof documentSlotSchema>;
 export type DocumentTemplate = z.output<typeof documentTemplateSchema>;
 export type AutomationAction = z.output<typeof automationActionSchema>;
 export type TemplatePermissions = z.output<typeof templatePermissionsSchema>;
-export type { BusinessCalendar, Weekday };
+export type { BusinessCalendar, Weekday } from './schemas/calendar';
 
 /** A published, immutable template version as pinned by a case. */
 export interface PublishedTemplate {

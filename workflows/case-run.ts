@@ -163,24 +163,26 @@ export class CaseRun {
   executeCommand(raw: CommandRequest): CommandResult {
     const earlier = this.duplicateOf(raw.requestId);
     if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq) };
-    const verdict = this.validatedVerdict() ?? commandVerdict(this.state, this.definition, raw, now(), this.backlog);
-    if (!verdict.ok) throw rejectionFailure(verdict.rejection);
     // The caller writes them. If older events still wait for the run's own projection, that write
     // is refused as not contiguous, and the run's next batch carries these too.
-    const events = this.commit(verdict.applied, 0, true);
-    this.remember(verdict.request.requestId, events);
-    this.afterChange();
+    const events = this.applyCommand(raw, true);
     return { case: this.view(), events, project: true };
   }
 
   /** A command sent for a 202: applied like an update's, its events projected by the run itself. */
   acceptCommand(raw: CommandRequest): void {
     if (this.duplicateOf(raw.requestId)) return;
+    this.applyCommand(raw, false);
+  }
+
+  /** Applies a command update's verdict (the validator's, same task) and remembers its request id. */
+  private applyCommand(raw: CommandRequest, leftToCaller: boolean): CaseEvent[] {
     const verdict = this.validatedVerdict() ?? commandVerdict(this.state, this.definition, raw, now(), this.backlog);
     if (!verdict.ok) throw rejectionFailure(verdict.rejection);
-    const events = this.commit(verdict.applied);
+    const events = this.commit(verdict.applied, 0, leftToCaller);
     this.remember(verdict.request.requestId, events);
     this.afterChange();
+    return events;
   }
 
   /** Refuses a migration the case cannot take now, before anything is written (see `executeMigration`). */
