@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { CaseView, CommandResult } from '../domain/case-view';
 import type { CommandRequest } from '../domain/commands';
+import type { CaseEvent } from '../domain/events';
 import type { Rejection } from '../domain/rejections';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
 import type { BatchWorkflowInput } from '../domain/batch';
@@ -124,31 +125,60 @@ export class CaseClient {
    * Idempotency-Key returns it.
    */
   async open(input: CaseWorkflowInput, searchAttributes: SearchAttributePair[]): Promise<CaseView> {
-    const { caseKey, template, start } = input;
     const startWorkflowOperation = new WithStartWorkflowOperation(caseWorkflow, {
-      taskQueue: this.taskQueue,
-      workflowId: caseWorkflowId(caseKey),
-      args: [input],
-      // A retry attaches to the running case; an archived one under the key is not started again.
+      ...this.startOptions(input, searchAttributes),
+      // A retry attaches to the running case (and is answered its view); an archived one under the key is not started again.
       workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: `${caseKey} · ${start.title}`,
-      staticDetails: `Case **${caseKey}** from template *${template.definition.name}* (${template.key} v${template.version}), opened by ${start.actor.name}.`,
-      typedSearchAttributes: searchAttributes,
     });
     try {
       const opened = await this.call(this.options.startTimeoutMs, () => this.client.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation }));
       // Awaited, unlike a command's: whoever creates a case expects to find it in lists right away.
-      await this.project(caseKey, opened);
+      await this.project(input.caseKey, opened);
       return opened.case;
     } catch (err) {
-      const classified = classifyTemporalError(err);
-      // The key belongs to an archived case, or a worker that predates `opened` refused the
-      // update after starting the case: either way the case exists — read it.
-      if (classified.kind === 'already_started' || (err instanceof WorkflowUpdateFailedError && classified.kind !== 'rejected')) return this.viewWhenReady(caseKey);
-      if (classified.kind === 'timeout' && (await this.serverAnswers())) throw startTimeout(caseKey, this.options.startTimeoutMs);
-      throw await this.toProblem(err, classified, caseKey);
+      return this.startFailed(err, input.caseKey);
     }
+  }
+
+  /**
+   * Starts a case whose opening the API decided (`input.opening`; `view` is the case it makes):
+   * answered as soon as Temporal holds the start, the case adopts those events in its first task.
+   * A repeated start of the same key — an idempotent retry — answers the case's view as it is now.
+   */
+  async startDecided(input: CaseWorkflowInput & { opening: CaseEvent[] }, searchAttributes: SearchAttributePair[], view: CaseView): Promise<CaseView> {
+    try {
+      await this.call(this.options.startTimeoutMs, () =>
+        this.client.workflow.start(caseWorkflow, { ...this.startOptions(input, searchAttributes), workflowIdConflictPolicy: 'FAIL' }),
+      );
+    } catch (err) {
+      return this.startFailed(err, input.caseKey);
+    }
+    await this.project(input.caseKey, { case: view, events: input.opening, project: true });
+    return view;
+  }
+
+  /** The start options of a case workflow: its id, input, and what the Temporal UI shows and filters on. */
+  private startOptions(input: CaseWorkflowInput, searchAttributes: SearchAttributePair[]) {
+    const { caseKey, template, start } = input;
+    return {
+      taskQueue: this.taskQueue,
+      workflowId: caseWorkflowId(caseKey),
+      args: [input] as [CaseWorkflowInput],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      staticSummary: `${caseKey} · ${start.title}`,
+      staticDetails: `Case **${caseKey}** from template *${template.definition.name}* (${template.key} v${template.version}), opened by ${start.actor.name}.`,
+      typedSearchAttributes: searchAttributes,
+    };
+  }
+
+  /** A start that did not go through: the case may exist all the same (then its view), or a Problem. */
+  private async startFailed(err: unknown, caseKey: string): Promise<CaseView> {
+    const classified = classifyTemporalError(err);
+    // The key belongs to a case already (a retry, an archived case), or a worker that predates
+    // `opened` refused the update after starting the case: either way the case exists — read it.
+    if (classified.kind === 'already_started' || (err instanceof WorkflowUpdateFailedError && classified.kind !== 'rejected')) return this.viewWhenReady(caseKey);
+    if (classified.kind === 'timeout' && (await this.serverAnswers())) throw startTimeout(caseKey, this.options.startTimeoutMs);
+    throw await this.toProblem(err, classified, caseKey);
   }
 
   /**

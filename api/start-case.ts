@@ -3,9 +3,10 @@ import type { Actor } from '../domain/actor';
 import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
 import { caseDueAt } from '../domain/sla';
 import { commandBudgetProblem } from '../domain/budgets';
-import type { EventDraft } from '../domain/events';
+import { react, type Reaction } from '../domain/automations';
+import type { CaseEvent, EventDraft } from '../domain/events';
 import { BYTES, formatBytes, jsonBytes } from '../domain/limits';
-import type { CaseView } from '../domain/case-view';
+import { toCaseView, type CaseView } from '../domain/case-view';
 import type { StartCaseInput } from '../domain/schemas/commands';
 import { decideStart } from '../domain/decide';
 import type { TemplateDefinition } from '../domain/template';
@@ -13,6 +14,7 @@ import { isReadOnly, mayStartCase, startRoles } from '../domain/visibility';
 import { nextCaseKey } from '../db/case-keys';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
 import { getLatestTemplate, toPublishedTemplate } from '../db/templates';
+import type { CaseWorkflowInput } from '../workflows/messages';
 import { startSearchAttributes } from '../workflows/search-attributes';
 import { pinnedTemplate } from './case-access';
 import type { ApiDeps } from './deps';
@@ -53,9 +55,12 @@ export async function startCase(
     ...(input.participants ? { participants: input.participants } : {}),
   };
   // The workflow applies the same rule; checking here answers 422 before a case key is spent.
-  const opening = decideStart(template.definition, start, emptyState(''));
+  const at = new Date().toISOString();
+  const opening = decideStart(template.definition, start, emptyState(''), at);
   if (!opening.ok) throw Problem.fromRejection(opening.rejection);
-  const opened = checkStartBudget(start, opening.events, actor);
+  const opened = checkStartBudget(start, opening.events, actor, at);
+  // Only the case can tell what automations make of its opening (tasks, mail): then it answers the start.
+  const quiet = !current || !reacts(react(opened.state, definition, opened.events, at));
 
   let caseKey = earlier?.result.caseKey;
   if (!caseKey) {
@@ -68,18 +73,22 @@ export async function startCase(
       }
     }
   }
-  const view = await cases.open(
-    {
-      caseKey,
-      template,
-      templateCurrent: current,
-      start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
-      ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
-      callerGraceMs: config.PROJECTION_GRACE_MS,
-      caseRun: true,
-    },
-    startSearchAttributes({ ...opened, key: caseKey }, current ? caseDueAt(opened) : undefined),
-  );
+  const workflowInput: CaseWorkflowInput = {
+    caseKey,
+    template,
+    templateCurrent: current,
+    start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },
+    ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
+    callerGraceMs: config.PROJECTION_GRACE_MS,
+    caseRun: true,
+  };
+  const state = { ...opened.state, key: caseKey };
+  const searchAttributes = startSearchAttributes(state, current ? caseDueAt(state) : undefined);
+  // A quiet opening is decided here, with the case's own rules, and adopted by the case as it is:
+  // the start is answered once Temporal holds it. Otherwise the case's first task answers.
+  const view = quiet
+    ? await cases.startDecided({ ...workflowInput, opening: opened.events }, searchAttributes, toCaseView(state, template, at))
+    : await cases.open(workflowInput, searchAttributes);
   // A retry may find the case started from an earlier version: answer with the one it pinned.
   return { view, template: view.template.version === template.version ? definition : await pinnedTemplate(db, view.template) };
 }
@@ -90,14 +99,19 @@ function assertMayStart(actor: Actor, template: TemplateDefinition): void {
   throw new Problem('forbidden', `${actor.name} may not start a case of "${template.key}": ${why}`);
 }
 
-/** A start carries no more than a command may, and opens a case within its byte budget: the opening state. */
-function checkStartBudget(start: object, drafts: EventDraft[], actor: Actor): CaseState {
+/** A start carries no more than a command may, and opens a case within its byte budget: the opening. */
+function checkStartBudget(start: object, drafts: EventDraft[], actor: Actor, at: string): { state: CaseState; events: CaseEvent[] } {
   const bytes = jsonBytes(start);
   if (bytes > BYTES.command) {
     throw new Problem('command_too_large', `The start is ${formatBytes(bytes)}; it may carry at most ${formatBytes(BYTES.command)}`, { limit: BYTES.command });
   }
-  const opened = applyDrafts(emptyState(''), drafts, actor, new Date().toISOString());
+  const opened = applyDrafts(emptyState(''), drafts, actor, at);
   const problem = commandBudgetProblem(emptyState(''), opened.state, opened.events);
   if (problem) throw Problem.fromRejection(problem);
-  return opened.state;
+  return opened;
+}
+
+/** Whether automations do anything with what they were shown. */
+function reacts(reaction: Reaction): boolean {
+  return reaction.events.length > 0 || reaction.effects.length > 0;
 }

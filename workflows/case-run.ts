@@ -14,7 +14,7 @@ import {
 import { systemActor, type Actor } from '../domain/actor';
 import { react } from '../domain/automations';
 import { busyRejection, keepProcessed, type ProcessedRequest } from '../domain/budgets';
-import { applyDrafts, emptyState, type CaseState } from '../domain/case-state';
+import { applyDrafts, emptyState, foldEvents, type CaseState } from '../domain/case-state';
 import { toCaseView, type CaseView, type CommandResult } from '../domain/case-view';
 import { commandAccessRefusal, commandVerdict, type CommandVerdict } from '../domain/command-verdict';
 import { checkActor, type CommandRequest } from '../domain/commands';
@@ -107,6 +107,8 @@ export class CaseRun {
   /** The first run of a case: its opening events (refused openings fail the workflow). */
   private open(): void {
     const { actor, requestId, ...start } = this.input.start;
+    const decided = this.input.opening;
+    if (decided && isOpening(decided)) return this.adopt(decided, requestId);
     const opening = decideStart(this.definition, start, this.state, now());
     if (!opening.ok) throw rejectionFailure(opening.rejection);
     // Left to the API, which started the case with `opened` and writes what it answers (see `opened`).
@@ -117,6 +119,19 @@ export class CaseRun {
     // command's, refused for the gap and so signalled; an effect's) brings the opening along. Runs
     // started before `caseRun` kept the grace, and replay as they ran.
     if (this.input.caseRun) this.projectBy = undefined;
+  }
+
+  /**
+   * The opening as the API decided, answered and wrote it (`opening` in the input): the case holds
+   * exactly what its starter was told, and nobody waits for this task to learn it.
+   */
+  private adopt(decided: CaseEvent[], requestId: string | undefined): void {
+    const events = this.record({ state: foldEvents(this.state.key, decided), events: decided }, true);
+    // The API saw no automation react to the opening. One that does here (rules newer than the
+    // API's, mid-deploy) records events the API never had: those are the run's to write.
+    const reacted = this.reactTo(events, 0, false);
+    this.remember(requestId, [...events, ...reacted]);
+    this.projectBy = undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -341,8 +356,9 @@ export class CaseRun {
   private async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
     // Effects still running are abandoned and started again by the next run: their keys make that safe.
+    const { opening: _opening, ...input } = this.input;
     return continueAsNew<(input: CaseWorkflowInput) => Promise<CaseState>>({
-      ...this.input,
+      ...input,
       template: this.template,
       templateCurrent: this.current,
       carried: {
@@ -450,10 +466,15 @@ export class CaseRun {
    */
   private commit(applied: { state: CaseState; events: CaseEvent[] }, depth = 0, leftToCaller = false): CaseEvent[] {
     const events = this.record(applied, leftToCaller);
-    if (!this.current) return events;
+    return [...events, ...this.reactTo(events, depth, leftToCaller)];
+  }
+
+  /** The automations' reaction to events just recorded: their events, and effects queued for activities. */
+  private reactTo(events: CaseEvent[], depth: number, leftToCaller: boolean): CaseEvent[] {
+    if (!this.current) return [];
     const reaction = react(this.state, this.definition, events, now(), depth);
     const reacted = this.record(reaction, leftToCaller);
-    return [...events, ...reacted, ...this.admitEffects(reaction.effects, leftToCaller)];
+    return [...reacted, ...this.admitEffects(reaction.effects, leftToCaller)];
   }
 
   private record(applied: { state: CaseState; events: CaseEvent[] }, leftToCaller = false): CaseEvent[] {
@@ -516,6 +537,11 @@ export class CaseRun {
 }
 
 const now = () => new Date().toISOString();
+
+/** Events that can open a case: numbered from 1 without a gap, the first one its creation. */
+function isOpening(events: CaseEvent[]): boolean {
+  return Array.isArray(events) && events.length > 0 && events[0]!.type === 'case.created' && events.every((e, i) => e?.seq === i + 1);
+}
 
 /** Attribute values in a comparable form (keys in a fixed order, absent as null). */
 function serializeAttributes(pairs: ReadonlyArray<{ key: { name: string }; value: unknown }>): string {

@@ -103,6 +103,14 @@ export interface CaseWorkflowInput {
   templateCurrent?: boolean;
   /** The opening of the case: used by the first run only. */
   start: StartRequest & { actor: Actor; requestId?: string };
+  /**
+   * The opening's events as the API decided them from `start` (seq 1…n), already answered to the
+   * starter and written to the read model: the first run adopts them instead of deciding again, so
+   * the case holds exactly what its starter was told. Set only when no automation reacts to the
+   * opening (otherwise the case answers the start itself, through `opened`); absent in runs
+   * started before, and in starts from other clients.
+   */
+  opening?: CaseEvent[];
   /** How long a closed or cancelled case stays reopenable before its workflow completes. */
   archiveAfterMs?: number;
   /**

@@ -1,8 +1,13 @@
 import { projectCase } from '../../db/read-model';
 import { getPinnedDefinition } from '../../db/templates';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
-import { onboardingTemplate } from '../support/templates';
-import { commandSignal } from '../../workflows/messages';
+import { emailOnReviewTemplate, onboardingTemplate } from '../support/templates';
+import { getLatestTemplate, toPublishedTemplate } from '../../db/templates';
+import { applyDrafts, emptyState, foldEvents } from '../../domain/case-state';
+import { toCaseView } from '../../domain/case-view';
+import { decideStart } from '../../domain/decide';
+import { caseWorkflow } from '../../workflows';
+import { commandSignal, recentTimelineQuery } from '../../workflows/messages';
 import { recordHistory } from '../support/histories';
 import { testTemporalAddress } from '../support/temporal';
 
@@ -299,6 +304,78 @@ describe('starting cases', () => {
     const extra = await stack.http().post('/v1/cases').set(hr).send({ template: 'employee-onboarding', title: 'x', colour: 'red' });
     expect(extra.status).toBe(422);
     expect(extra.body.code).toBe('validation_failed');
+  });
+
+  test('a start no automation reacts to is decided by the API and adopted by the case: it holds exactly what its starter was told', async () => {
+    const admin = auth(stack.tokens.admin);
+    const hr = auth(stack.tokens.hr);
+    // Fields, a participant and an SLA clock at the opening; the only automation waits for `review`.
+    const quiet = {
+      ...emailOnReviewTemplate('quiet-intake', 'QI'),
+      fields: [{ key: 'name', type: 'text', required: true }, { key: 'amount', type: 'number' }],
+      stages: [{ key: 'intake', sla: { goal: '2 days', deadline: '3 days' } }, { key: 'review' }, { key: 'done', terminal: true }],
+      permissions: { view: ['hr'] },
+    };
+    expect((await stack.http().post('/v1/templates').set(admin).send(quiet)).status).toBe(201);
+    const body = { template: 'quiet-intake', title: 'Quiet one', fields: { name: 'Q', amount: 3 }, participants: [{ kind: 'external', role: 'client', name: 'Cli Ent', email: 'client@example.com' }] };
+    const started = await stack.http().post('/v1/cases').set(hr).set('Idempotency-Key', 'quiet-1').send(body);
+    expect(started.status).toBe(201);
+    const id: string = started.body.id;
+    expect(started.body).toMatchObject({ stage: { key: 'intake' }, fields: { name: 'Q', amount: 3 }, participants: [expect.objectContaining({ name: 'Cli Ent' })], dueAt: expect.any(String) });
+
+    // The case's own view (its workflow answers GET) and timeline are the answer's, to the millisecond.
+    const live = (await stack.http().get(`/v1/cases/${id}`).set(hr)).body;
+    for (const key of ['lastSeq', 'stage', 'fields', 'participants', 'createdAt', 'updatedAt', 'dueAt', 'owner', 'status'] as const) expect([key, live[key]]).toEqual([key, started.body[key]]);
+    const handle = stack.client.workflow.getHandle(`case-${id}`);
+    const inCase = await handle.query(recentTimelineQuery);
+    const stored = (await stack.http().get(`/v1/cases/${id}/timeline`).set(hr)).body.items;
+    expect(inCase.map((e: { type: string }) => e.type)).toEqual(['case.created', 'stage.entered', 'field.changed', 'field.changed', 'participant.added', 'sla.started']);
+    expect(stored).toEqual(inCase);
+
+    // Retried, the start answers the same case; it was started once.
+    const again = await stack.http().post('/v1/cases').set(hr).set('Idempotency-Key', 'quiet-1').send(body);
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(id);
+    expect(again.body.lastSeq).toBe(started.body.lastSeq);
+
+    // One workflow task, no update, and no projection of its own: the API wrote the opening.
+    const history = (await handle.fetchHistory()).events ?? [];
+    expect(history.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    expect(history.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes || e.activityTaskScheduledEventAttributes)).toBe(false);
+
+    // It runs on as any case: a command, then the automation on review.
+    expect((await stack.http().post(`/v1/cases/${id}/advance`).set(hr).send({ to: 'review' })).status).toBe(200);
+    await eventually(async () => ((await stack.http().get(`/v1/outbox?caseKey=${id}`).set(admin)).body.items?.length ?? 0) > 0, 30_000, 'the review e-mail');
+    await recordHistory(testTemporalAddress(), `case-${id}`, undefined, 'started-decided-opening');
+  });
+
+  test('an opening adopted from a start whose automations the API did not know (mid-deploy) is completed by the case, which writes what it added', async () => {
+    // A key the API never allocates (its counter starts at 1), unique on a dev server kept between runs.
+    const key = `ONB-9${Date.now() % 1_000_000}`;
+    const latest = await getLatestTemplate(stack.db, 'employee-onboarding');
+    const template = toPublishedTemplate(latest!.template);
+    const actor = { id: 'hana', name: 'Hana HR', roles: ['hr'], kind: 'user' as const };
+    const start = { title: 'Started by an older API', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Old Api' } };
+    const at = new Date().toISOString();
+    const decided = decideStart(template.definition, start, emptyState(''), at);
+    if (!decided.ok) throw new Error(decided.rejection.detail);
+    const opening = applyDrafts(emptyState(key), decided.events, actor, at).events;
+    // As an API that saw no reaction would: the opening written, the case started with it.
+    await projectCase(stack.db, { caseKey: key, view: toCaseView(foldEvents(key, opening), template, at), events: opening }, template.definition);
+    await stack.client.workflow.start(caseWorkflow, {
+      taskQueue: stack.taskQueue,
+      workflowId: `case-${key}`,
+      args: [{ caseKey: key, template, templateCurrent: true, start: { ...start, actor }, opening, caseRun: true }],
+    });
+    // The onboarding's rule on the opening (a document request to a candidate it has not got) reacts in the case.
+    const timeline = await eventually(async () => {
+      const items = (await stack.http().get(`/v1/cases/${key}/timeline`).set(auth(stack.tokens.hr))).body.items ?? [];
+      return items.length > opening.length ? items : undefined;
+    }, 30_000, 'the reaction written by the case');
+    expect(timeline.slice(0, opening.length)).toEqual(opening);
+    expect(timeline.slice(opening.length).map((e: { type: string }) => e.type)).toContain('automation.failed');
+    const view = (await stack.http().get(`/v1/cases/${key}`).set(auth(stack.tokens.hr))).body;
+    expect(view.lastSeq).toBe(timeline.length);
   });
 
   test('a case pins its template version', async () => {

@@ -6,6 +6,7 @@
 import { Client } from '@temporalio/client';
 import pino from 'pino';
 import request from 'supertest';
+import { answerProjection } from '../../api/answer-projection';
 import { createApp } from '../../api/app';
 import { CaseClient, caseClientOptions } from '../../api/case-client';
 import { connectTemporalClient } from '../../api/run';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   const connection = await connectTemporalClient(config, `127.0.0.1:${temporalProxy.port}`);
   closeConnection = () => connection.close();
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
-  app = createApp({ db: database.db, cases: new CaseClient(client, stack.taskQueue, caseClientOptions(config)), temporal: connection, config, log: pino({ level: 'silent' }) });
+  app = createApp({ db: database.db, cases: new CaseClient(client, stack.taskQueue, caseClientOptions(config, undefined, answerProjection(database.db))), temporal: connection, config, log: pino({ level: 'silent' }) });
   // Its own key prefix: test files share one Temporal server, and case keys count per database.
   expect((await stack.http().post('/v1/templates').set({ Authorization: `Bearer ${stack.tokens.admin}` }).send(onboardingTemplate({ key: 'outage-onboarding', prefix: 'OUT' }))).status).toBe(201);
 });
@@ -108,6 +109,30 @@ test('no worker: a start answers 504 start_timeout with the case key, and a retr
     expect(retried.status).toBe(201);
     expect(retried.body.id).toBe(first.body.caseKey);
     expect(retried.body.lastSeq).toBeGreaterThan(0);
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('no worker: a start no automation reacts to is answered 201 once Temporal holds it; the case runs its first task when a worker is back', async () => {
+  const admin = { Authorization: `Bearer ${stack.tokens.admin}` };
+  expect((await stack.http().post('/v1/templates').set(admin).send({ key: 'outage-quiet', name: 'Quiet', prefix: 'OQ', roles: ['hr'], permissions: { view: ['hr'] }, stages: [{ key: 'intake' }, { key: 'done', terminal: true }] })).status).toBe(201);
+  // The stack's own worker is stopped by the test above when the file runs whole.
+  if (stack.worker.getState() === 'RUNNING') stack.worker.shutdown();
+  await new Promise((r) => setTimeout(r, 500));
+  const started = await request(app).post('/v1/cases').set(auth()).send({ template: 'outage-quiet', title: 'Nobody home yet' });
+  expect(started.status).toBe(201);
+  expect(started.body).toMatchObject({ id: expect.stringMatching(/^OQ-\d+$/), stage: { key: 'intake' }, lastSeq: 2 });
+  // Listed at once: the API wrote the opening it answered.
+  const listed = await request(app).get('/v1/cases?template=outage-quiet').set(auth());
+  expect(listed.body.items.map((c: { id: string }) => c.id)).toEqual([started.body.id]);
+
+  const worker = await startReplacementWorker(stack);
+  try {
+    const view = await request(app).get(`/v1/cases/${started.body.id}`).set(auth());
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({ lastSeq: 2, createdAt: started.body.createdAt, stage: { key: 'intake' } });
+    expect((await request(app).post(`/v1/cases/${started.body.id}/comments`).set(auth()).send({ text: 'Now it runs' })).status).toBe(200);
   } finally {
     await worker.stop();
   }
