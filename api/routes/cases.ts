@@ -53,7 +53,7 @@ export function caseRoutes({ db, cases, config }: ApiDeps) {
       operationId: 'startCase',
       summary: 'Start a case',
       description:
-        'Starts a case from the latest version of a template; the case pins that version. Needs one of the template\'s `permissions.start` roles (by default any role it declares; admins always, auditors never: 403). With an Idempotency-Key header a retried request returns the case it started (201) instead of starting another. The answer is the case as the starter may see it; a starter who may not see it (not its owner, an internal participant or one of the template\'s view roles) gets only its id, template and title.',
+        'Starts a case from the latest version of a template; the case pins that version. Needs one of the template\'s `permissions.start` roles (by default any role it declares; admins always, auditors never: 403). With an Idempotency-Key header a retried request returns the case it started (201) instead of starting another. When no automation reacts to the opening, the answer comes as soon as Temporal holds the start (the case adopts the opening the API decided; reads and commands sent right after wait for its first workflow task); otherwise the case\'s first workflow task answers, and `504 start_timeout` names the case when it did not within START_TIMEOUT_MS. The answer is the case as the starter may see it; a starter who may not see it (not its owner, an internal participant or one of the template\'s view roles) gets only its id, template and title.',
       tags: ['Cases'],
       body: startCaseInput,
       headers: commandHeaders.pick({ 'idempotency-key': true }),
