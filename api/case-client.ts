@@ -174,9 +174,15 @@ export class CaseClient {
   /** A start that did not go through: the case may exist all the same (then its view), or a Problem. */
   private async startFailed(err: unknown, caseKey: string): Promise<CaseView> {
     const classified = classifyTemporalError(err);
-    // The key belongs to a case already (a retry, an archived case), or a worker that predates
-    // `opened` refused the update after starting the case: either way the case exists — read it.
-    if (classified.kind === 'already_started' || (err instanceof WorkflowUpdateFailedError && classified.kind !== 'rejected')) return this.viewWhenReady(caseKey);
+    if (classified.kind === 'already_started') {
+      // The key's case exists: a retry, or an archived case. The first try may have died between
+      // the start and its write to the read model, so the case is asked to write what it holds.
+      const view = await this.viewWhenReady(caseKey);
+      if (view.status === 'open') await this.askCaseToWrite(caseKey);
+      return view;
+    }
+    // A worker that predates `opened` refused the update after starting the case: it exists — read it.
+    if (err instanceof WorkflowUpdateFailedError && classified.kind !== 'rejected') return this.viewWhenReady(caseKey);
     if (classified.kind === 'timeout' && (await this.serverAnswers())) throw startTimeout(caseKey, this.options.startTimeoutMs);
     throw await this.toProblem(err, classified, caseKey);
   }

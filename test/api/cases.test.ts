@@ -332,16 +332,19 @@ describe('starting cases', () => {
     expect(inCase.map((e: { type: string }) => e.type)).toEqual(['case.created', 'stage.entered', 'field.changed', 'field.changed', 'participant.added', 'sla.started']);
     expect(stored).toEqual(inCase);
 
-    // Retried, the start answers the same case; it was started once.
-    const again = await stack.http().post('/v1/cases').set(hr).set('Idempotency-Key', 'quiet-1').send(body);
-    expect(again.status).toBe(201);
-    expect(again.body.id).toBe(id);
-    expect(again.body.lastSeq).toBe(started.body.lastSeq);
-
     // One workflow task, no update, and no projection of its own: the API wrote the opening.
     const history = (await handle.fetchHistory()).events ?? [];
     expect(history.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
     expect(history.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes || e.activityTaskScheduledEventAttributes)).toBe(false);
+
+    // Retried, the start answers the same case, started once. The first try might have died before
+    // its write, so the case is asked to write what it holds (it does, through its projection).
+    const again = await stack.http().post('/v1/cases').set(hr).set('Idempotency-Key', 'quiet-1').send(body);
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(id);
+    expect(again.body.lastSeq).toBe(started.body.lastSeq);
+    await eventually(async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.activityTaskCompletedEventAttributes), 30_000, 'the projection the retry asked for');
+    expect((await stack.http().get(`/v1/cases/${id}/timeline`).set(hr)).body.items).toEqual(inCase);
 
     // It runs on as any case: a command, then the automation on review.
     expect((await stack.http().post(`/v1/cases/${id}/advance`).set(hr).send({ to: 'review' })).status).toBe(200);
