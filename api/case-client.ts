@@ -133,7 +133,10 @@ export class CaseClient {
     try {
       const opened = await this.call(this.options.startTimeoutMs, () => this.client.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation }));
       // Awaited, unlike a command's: whoever creates a case expects to find it in lists right away.
-      await this.project(input.caseKey, opened);
+      // A retry is answered no events (the first try had them, and may have died before its write):
+      // the case is asked to write what it holds.
+      if (opened.events.length > 0) await this.project(input.caseKey, opened);
+      else if (opened.case.status === 'open') await this.askCaseToWrite(input.caseKey);
       return opened.case;
     } catch (err) {
       return this.startFailed(err, input.caseKey);
