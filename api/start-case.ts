@@ -81,6 +81,7 @@ export async function startCase(
     ...(config.archiveAfterMs ? { archiveAfterMs: config.archiveAfterMs } : {}),
     callerGraceMs: config.PROJECTION_GRACE_MS,
     caseRun: true,
+    waitsForUpdates: true,
   };
   const state = { ...opened.state, key: caseKey };
   const searchAttributes = startSearchAttributes(state, current ? caseDueAt(state) : undefined);

@@ -293,6 +293,13 @@ export class CaseRun {
       this.projectNow = true;
     }
     for (;;) {
+      // The run's own commands (deadlines, effects, projection, timer) come after the updates of
+      // the task have completed. Otherwise their order in history followed how the task's jobs
+      // were batched (signals first, for one): a task whose replay saw other jobs than it ran with
+      // (a burst of updates, some refused by their validator and so absent from history) replayed
+      // in another order — a nondeterminism error that failed the case's workflow task for good.
+      // Runs started before `waitsForUpdates` replay as they ran.
+      if (this.input.waitsForUpdates && !allHandlersFinished()) await condition(allHandlersFinished);
       // Checked first: under a steady stream of commands there is always something to project.
       if (this.runIsLong()) return this.continueAsNew();
       if (this.current) {
@@ -359,6 +366,7 @@ export class CaseRun {
     const { opening: _opening, ...input } = this.input;
     return continueAsNew<(input: CaseWorkflowInput) => Promise<CaseState>>({
       ...input,
+      waitsForUpdates: true,
       template: this.template,
       templateCurrent: this.current,
       carried: {

@@ -126,5 +126,11 @@ export interface CaseWorkflowInput {
    * as they were recorded.
    */
   caseRun?: true;
+  /**
+   * Set by every start since, and on continue-as-new: the run's loop waits for the updates of a
+   * task to complete before it adds commands of its own (see `CaseRun.run`). Runs without it
+   * replay as they were recorded.
+   */
+  waitsForUpdates?: true;
   carried?: CarriedState;
 }
