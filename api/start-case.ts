@@ -82,6 +82,7 @@ export async function startCase(
     callerGraceMs: config.PROJECTION_GRACE_MS,
     caseRun: true,
     waitsForUpdates: true,
+    attributesEveryMs: config.SEARCH_ATTRIBUTES_EVERY_MS,
   };
   const state = { ...opened.state, key: caseKey };
   const searchAttributes = startSearchAttributes(state, current ? caseDueAt(state) : undefined);

@@ -201,6 +201,13 @@ export const envSchema = z.object({
    * per window instead of one per command (api/answer-batches.ts).
    */
   ANSWER_WRITE_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(40),
+  /**
+   * How often, at most, a case upserts its search attributes (stage, status, owner, due date) while
+   * they keep changing: the first change after a quiet spell is upserted at once, later ones once
+   * this has passed. Each upsert is a visibility write that the case's next command waits behind.
+   * Set per case at its start; 0 upserts every change at once.
+   */
+  SEARCH_ATTRIBUTES_EVERY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 
   /** Resend API key; unset, e-mail goes to the `emails` table only (the development outbox, `GET /v1/outbox`). */
   RESEND_API_KEY: optionalString,

@@ -100,6 +100,11 @@ export const PROJECTION_BATCH_EVENTS = 200;
  */
 export const CALLER_PROJECTION_GRACE_MS = 2_000;
 export const PROMPT_PROJECTION_BYTES = 32 * KiB;
+/**
+ * How often, at most, a case upserts search attributes that keep changing, in runs continued from
+ * a run started before it was set per case (SEARCH_ATTRIBUTES_EVERY_MS sets it at each start).
+ */
+export const SEARCH_ATTRIBUTES_EVERY_MS = 1_000;
 /** Recent events kept by the workflow (also bounded by BYTES.recentEvents). */
 export const RECENT_EVENTS = 100;
 

@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   ApplicationFailure,
   ActivityFailure,
@@ -22,7 +23,7 @@ import { decideStart } from '../domain/decide';
 import { effectOutcomeEvents, outcomeDepth, type EffectOutcome } from '../domain/effect-outcomes';
 import type { Effect } from '../domain/effects';
 import type { CaseEvent, EventDraft } from '../domain/events';
-import { BYTES, CALLER_PROJECTION_GRACE_MS, EVENTS_PER_RUN, PROMPT_PROJECTION_BYTES, formatBytes, jsonBytes } from '../domain/limits';
+import { BYTES, CALLER_PROJECTION_GRACE_MS, EVENTS_PER_RUN, PROMPT_PROJECTION_BYTES, SEARCH_ATTRIBUTES_EVERY_MS, formatBytes, jsonBytes } from '../domain/limits';
 import { decideMigration, type MigrationDecision } from '../domain/migration';
 import { runDetails } from '../domain/run-details';
 import { reject, type Rejection } from '../domain/rejections';
@@ -66,6 +67,11 @@ export class CaseRun {
   private details = '';
   /** Search attributes last upserted (serialized): upserted again only when they change. */
   private published = '';
+  /** When search attributes were last upserted (workflow time). */
+  private publishedAt = Number.NEGATIVE_INFINITY;
+  /** Search attributes changed within `attributesEveryMs` of the last upsert: upserted once that has passed. */
+  private heldAttributes: SearchAttributeUpdatePair[] | undefined;
+  private readonly attributesTimer = new WakeTimer();
   /** The validator's verdict on the update now running, for its handler (same task, same state). */
   private verdict: { updateId: string; seq: number; verdict: CommandVerdict } | undefined;
   /** The view of the state at `seq` and time `at`: the update's answer and the projection share it. */
@@ -300,6 +306,7 @@ export class CaseRun {
       // in another order — a nondeterminism error that failed the case's workflow task for good.
       // Runs started before `waitsForUpdates` replay as they ran.
       if (this.input.waitsForUpdates && !allHandlersFinished()) await condition(allHandlersFinished);
+      if (this.heldAttributes && Date.now() >= this.attributesDueAt()) this.upsertAttributes(this.heldAttributes);
       // Checked first: under a steady stream of commands there is always something to project.
       if (this.runIsLong()) return this.continueAsNew();
       if (this.current) {
@@ -319,13 +326,19 @@ export class CaseRun {
       }
       if (archived && this.effects.length === 0) {
         await condition(allHandlersFinished);
+        if (this.heldAttributes) this.upsertAttributes(this.heldAttributes);
         return this.state;
       }
       const wake = this.nextWake(archiveAt, archived);
       this.timer.arm(wake?.at, wake?.label);
+      // Armed while changes are held, and left to fire if they settle back: cancelling it would cost an event too.
+      if (this.heldAttributes) this.attributesTimer.arm(new Date(this.attributesDueAt()).toISOString(), 'search attributes: upsert held changes');
       const seen = this.state.lastSeq;
-      await condition(() => this.timer.fired || this.projectNow || this.state.lastSeq !== seen || this.runIsLong() || this.effects.some((e) => !this.running.has(e.key)));
+      await condition(
+        () => this.timer.fired || this.attributesTimer.fired || this.projectNow || this.state.lastSeq !== seen || this.runIsLong() || this.effects.some((e) => !this.running.has(e.key)),
+      );
       this.timer.consume();
+      this.attributesTimer.consume();
     }
   }
 
@@ -362,11 +375,14 @@ export class CaseRun {
 
   private async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
+    // The next run starts with this run's attributes: bring them up to date first.
+    if (this.heldAttributes) this.upsertAttributes(this.heldAttributes);
     // Effects still running are abandoned and started again by the next run: their keys make that safe.
     const { opening: _opening, ...input } = this.input;
     return continueAsNew<(input: CaseWorkflowInput) => Promise<CaseState>>({
       ...input,
       waitsForUpdates: true,
+      attributesEveryMs: input.attributesEveryMs ?? SEARCH_ATTRIBUTES_EVERY_MS,
       template: this.template,
       templateCurrent: this.current,
       carried: {
@@ -511,9 +527,28 @@ export class CaseRun {
       setCurrentDetails(details);
     }
     const pairs = searchAttributesOf(this.state, this.current ? caseDueAt(this.state) : undefined);
-    const serialized = serializeAttributes(pairs);
-    if (serialized === this.published) return;
-    this.published = serialized;
+    if (serializeAttributes(pairs) === this.published) {
+      // Changed and changed back (a stage moved and moved back) before the held upsert: nothing to upsert.
+      this.heldAttributes = undefined;
+      return;
+    }
+    // Each upsert is a visibility write the next command waits behind: a case whose attributes keep
+    // changing (a burst of stage moves) upserts at most once per `attributesEveryMs`, the latest values.
+    if (this.input.attributesEveryMs && Date.now() < this.attributesDueAt()) {
+      this.heldAttributes = pairs;
+      return;
+    }
+    this.upsertAttributes(pairs);
+  }
+
+  private attributesDueAt(): number {
+    return this.publishedAt + (this.input.attributesEveryMs ?? 0);
+  }
+
+  private upsertAttributes(pairs: SearchAttributeUpdatePair[]): void {
+    this.heldAttributes = undefined;
+    this.published = serializeAttributes(pairs);
+    this.publishedAt = Date.now();
     upsertSearchAttributes(pairs);
   }
 

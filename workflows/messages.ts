@@ -132,5 +132,11 @@ export interface CaseWorkflowInput {
    * replay as they were recorded.
    */
   waitsForUpdates?: true;
+  /**
+   * How often, at most, the run upserts search attributes that keep changing (see
+   * `CaseRun.afterChange`); 0 upserts every change at once. Set by every start since, and on
+   * continue-as-new. Runs without it upserted every change at once and replay so.
+   */
+  attributesEveryMs?: number;
   carried?: CarriedState;
 }

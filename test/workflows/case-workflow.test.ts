@@ -166,6 +166,31 @@ test('search attributes follow the stage and status', async () => {
   expect(listed).toEqual([handle.workflowId]);
 });
 
+test('stage moves in a burst upsert search attributes once, then the latest values once the interval has passed', async () => {
+  const fields = { fullName: 'A', startDate: '2027-01-01', contractType: 'employee' };
+  const burst = async (extra: { attributesEveryMs?: number }) => {
+    const caseKey = `WF-ATTR-${++counter}${Date.now() % 100000}`;
+    // Started without search attributes: the first task upserts them (a change after a quiet spell: at once).
+    await stack.cases.open({ caseKey, template, start: { title: 'Attributes', templateKey: template.key, templateVersion: template.version, fields, actor: hr }, caseRun: true, waitsForUpdates: true, ...extra }, []);
+    const handle = stack.client.workflow.getHandle(caseWorkflowId(caseKey));
+    // review, documentation, review: each changes the stage, the last differs from the upserted one.
+    for (let i = 0; i < 3; i++) {
+      const c = i % 2 === 0 ? command({ type: 'advance', to: 'review' }) : command({ type: 'advance', to: 'documentation', reason: 'back again' });
+      await handle.executeUpdate(commandUpdate, { args: [c] });
+    }
+    const upserts = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+    return { handle, upserts };
+  };
+  // Held: the three moves (well within 1.5 s of the first upsert) as one upsert of the last, once the interval is over.
+  const held = await burst({ attributesEveryMs: 1500 });
+  expect(await held.upserts()).toBe(1);
+  await eventually(async () => (await held.upserts()) === 2, 10_000, 'the held attributes upserted');
+  await eventually(async () => (await held.handle.describe()).typedSearchAttributes.get(CaseStage) === 'review', 10_000, 'the latest stage in visibility');
+  // Runs started without the interval upsert every change at once.
+  const plain = await burst({});
+  expect(await plain.upserts()).toBe(4);
+});
+
 test('a closed case stays reopenable, then completes once its retention passes', async () => {
   const { caseKey, handle } = await startCase();
   await handle.executeUpdate(commandUpdate, { args: [command({ type: 'close', reason: 'duplicate case' })] }).catch(async (e) => {
