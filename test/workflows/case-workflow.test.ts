@@ -186,6 +186,7 @@ test('stage moves in a burst upsert search attributes once, then the latest valu
   expect(await held.upserts()).toBe(1);
   await eventually(async () => (await held.upserts()) === 2, 10_000, 'the held attributes upserted');
   await eventually(async () => (await held.handle.describe()).typedSearchAttributes.get(CaseStage) === 'review', 10_000, 'the latest stage in visibility');
+  await recordHistory(testTemporalAddress(), held.handle.workflowId, undefined, 'started-attributes-held');
   // Runs started without the interval upsert every change at once.
   const plain = await burst({});
   expect(await plain.upserts()).toBe(4);
