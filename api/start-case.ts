@@ -14,7 +14,7 @@ import { isReadOnly, mayStartCase, startRoles } from '../domain/visibility';
 import { nextCaseKey } from '../db/case-keys';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency';
 import { getLatestTemplate, toPublishedTemplate } from '../db/templates';
-import type { CaseWorkflowInput } from '../workflows/messages';
+import { CASE_INPUT_VERSION, type CaseWorkflowInput } from '../workflows/messages';
 import { startSearchAttributes } from '../workflows/search-attributes';
 import { pinnedTemplate } from './case-access';
 import type { ApiDeps } from './deps';
@@ -75,6 +75,7 @@ export async function startCase(
   }
   const workflowInput: CaseWorkflowInput = {
     caseKey,
+    inputVersion: CASE_INPUT_VERSION,
     template,
     templateCurrent: current,
     start: { ...start, actor, ...(idempotencyKey ? { requestId: idempotencyKey } : {}) },

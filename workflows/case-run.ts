@@ -32,7 +32,7 @@ import type { TemplateDefinition, PublishedTemplate } from '../domain/template';
 import { callEffect, projectCase } from './activity-proxies';
 import { Backlog } from './backlog';
 import { currentCause, withCause } from './correlation';
-import { COMMAND_REJECTED, type CaseWorkflowInput, type MigrateRequest } from './messages';
+import { CASE_INPUT_VERSION, COMMAND_REJECTED, type CaseWorkflowInput, type MigrateRequest } from './messages';
 import { RecentEvents } from './recent-events';
 import { caseSearchAttributes, searchAttributesOf } from './search-attributes';
 import { WakeTimer } from './wake-timer';
@@ -381,6 +381,7 @@ export class CaseRun {
     const { opening: _opening, ...input } = this.input;
     return continueAsNew<(input: CaseWorkflowInput) => Promise<CaseState>>({
       ...input,
+      inputVersion: CASE_INPUT_VERSION,
       waitsForUpdates: true,
       attributesEveryMs: input.attributesEveryMs ?? SEARCH_ATTRIBUTES_EVERY_MS,
       template: this.template,

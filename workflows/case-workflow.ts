@@ -2,7 +2,7 @@ import { patched, setHandler } from '@temporalio/workflow';
 import type { CaseState } from '../domain/case-state';
 import { CaseRun } from './case-run';
 import { caseWorkflowV1 } from './legacy/case-workflow-v1';
-import { caseViewQuery, checkCommandQuery, commandAsyncUpdate, commandSignal, commandTypes, commandUpdate, commandUpdateOf, migrateUpdate, openedUpdate, projectBacklogSignal, recentTimelineQuery, type CaseWorkflowInput } from './messages';
+import { CASE_INPUT_VERSION, caseViewQuery, checkCommandQuery, commandAsyncUpdate, commandSignal, commandTypes, commandUpdate, commandUpdateOf, migrateUpdate, openedUpdate, projectBacklogSignal, recentTimelineQuery, type CaseWorkflowInput } from './messages';
 import { pinnedDefinition } from './pinned-definition';
 
 /**
@@ -21,6 +21,11 @@ const CASE_RUN_PATCH = 'case-run';
  * messages to it.
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseState> {
+  // Thrown as a plain error, this fails the workflow task, not the case: the task is retried until
+  // a worker with code as new as the input takes it (a deploy that upgraded the API first).
+  if ((input.inputVersion ?? 0) > CASE_INPUT_VERSION) {
+    throw new Error(`this run's input is version ${input.inputVersion}; this worker's case workflow code reads up to version ${CASE_INPUT_VERSION}: upgrade the workers`);
+  }
   if (!input.caseRun && !patched(CASE_RUN_PATCH)) return caseWorkflowV1(input);
   // A case pins the definition it started with, read through today's schema by the API. One that
   // no longer fits it (automation actions written before they were validated) runs without automations.

@@ -92,8 +92,20 @@ export interface CarriedState {
   droppedSignals?: number;
 }
 
+/**
+ * The case workflow's input version: what the fields below ask of the code that runs them. Raise
+ * it with every input field that changes what a run records (`caseRun`, `opening`,
+ * `waitsForUpdates`, `attributesEveryMs`: 4). The API stamps it on every start and a run on its
+ * continue-as-new, and a worker whose code is older refuses the run's workflow task (see
+ * `caseWorkflow`): otherwise an API deployed before the workers would have old code record a run
+ * under an input that newer code later replays differently — a nondeterminism error.
+ */
+export const CASE_INPUT_VERSION = 4;
+
 export interface CaseWorkflowInput {
   caseKey: string;
+  /** CASE_INPUT_VERSION of the code that set this input; absent before it was stamped (then at most 4). */
+  inputVersion?: number;
   template: PublishedTemplate;
   /**
    * Set by the API, which reads the pinned definition through today's template schema before it

@@ -7,8 +7,9 @@ import { publishTemplate } from '../../db/templates';
 import { getTimeline } from '../../db/read-model';
 import type { PublishedTemplate } from '../../domain/template';
 import { validateTemplate } from '../../domain/template-validation';
-import { caseViewQuery, caseWorkflowId, commandSignal, commandUpdate, recentTimelineQuery } from '../../workflows/messages';
+import { CASE_INPUT_VERSION, caseViewQuery, caseWorkflowId, commandSignal, commandUpdate, recentTimelineQuery } from '../../workflows/messages';
 import { CaseStage, CaseStatus } from '../../workflows/search-attributes';
+import { payloadCodecOf } from '../../temporal/data-converter';
 import { recordHistory } from '../support/histories';
 import { testTemporalAddress } from '../support/temporal';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
@@ -190,6 +191,30 @@ test('stage moves in a burst upsert search attributes once, then the latest valu
   // Runs started without the interval upsert every change at once.
   const plain = await burst({});
   expect(await plain.upserts()).toBe(4);
+});
+
+test('a run whose input is newer than the worker\'s code fails its workflow task, not the case, until a newer worker takes it', async () => {
+  const caseKey = `WF-NEWER-${Date.now() % 100000}`;
+  const handle = await stack.client.workflow.start('caseWorkflow', {
+    taskQueue: stack.taskQueue,
+    workflowId: caseWorkflowId(caseKey),
+    args: [{ caseKey, inputVersion: CASE_INPUT_VERSION + 1, template, start: { title: 'From a newer API', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane Doe' }, actor: hr }, caseRun: true }],
+  });
+  const encoded = await eventually(async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    return events.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.encodedAttributes ?? undefined;
+  }, 10_000, 'the workflow task to fail');
+  // Failure messages are encrypted in history (payload codec): decoded, they say why.
+  const [decoded] = await payloadCodecOf(stack.config).decode([encoded]);
+  const failure = Buffer.from(decoded!.data ?? new Uint8Array()).toString('utf8');
+  expect(failure).toContain(`version ${CASE_INPUT_VERSION + 1}`);
+  expect(failure).toContain('upgrade the workers');
+  // Nothing was recorded for the case, which is still running: a newer worker would take it from the start.
+  const description = await handle.describe();
+  expect(description.status.name).toBe('RUNNING');
+  const events = (await handle.fetchHistory()).events ?? [];
+  expect(events.some((e) => e.workflowTaskCompletedEventAttributes)).toBe(false);
+  await handle.terminate('test over');
 });
 
 test('a closed case stays reopenable, then completes once its retention passes', async () => {
