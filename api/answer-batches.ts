@@ -3,6 +3,8 @@ import type { AnswerProjection } from './answer-projection';
 
 /** Answers of one case held at most this many before they are written, whatever the window. */
 const MAX_HELD = 64;
+/** Cases whose written seq is remembered (the most recently written; a case forgotten is only written again by its workflow). */
+const REMEMBERED_CASES = 10_000;
 
 /**
  * Answers of one case that can be written as one: each starts right after the one before it
@@ -44,6 +46,9 @@ interface HeldAnswers {
  */
 export class AnswerBatches {
   private readonly held = new Map<string, HeldAnswers>();
+  /** Per case that takes it (`takesWritten`), the seq through which this process has written its events. */
+  private readonly written = new Map<string, number>();
+  private readonly taking = new Set<string>();
 
   constructor(
     private readonly write: AnswerProjection,
@@ -52,6 +57,7 @@ export class AnswerBatches {
   ) {}
 
   add(caseKey: string, answer: CommandResult): void {
+    this.noteTaking(caseKey, answer);
     if (!answer.project || answer.events.length === 0) return;
     let held = this.held.get(caseKey);
     if (!held) this.held.set(caseKey, (held = { answers: [] }));
@@ -67,6 +73,21 @@ export class AnswerBatches {
       for (const [caseKey, held] of this.held) if (!held.writing) this.writeNow(caseKey, held);
       await Promise.all([...this.held.values()].map((h) => h.writing));
     }
+  }
+
+  /**
+   * How far this process has written a case's events, for its next command (`written`): the case
+   * then drops them instead of writing them again. Only for cases whose run takes it.
+   */
+  writtenThrough(caseKey: string): number | undefined {
+    return this.taking.has(caseKey) ? this.written.get(caseKey) : undefined;
+  }
+
+  /** An answer its caller wrote itself (a start's opening): counted like the batches' own writes. */
+  noteWrite(caseKey: string, answer: CommandResult): void {
+    this.noteTaking(caseKey, answer);
+    const last = answer.events[answer.events.length - 1];
+    if (last) this.noteWritten(caseKey, last.seq);
   }
 
   /** Answers not written yet, for all cases (a gauge, tests). */
@@ -90,9 +111,27 @@ export class AnswerBatches {
 
   private async writeRuns(caseKey: string, batch: CommandResult[]): Promise<void> {
     for (const run of contiguousRuns(batch)) {
-      if (await this.write(caseKey, run)) continue;
+      if (await this.write(caseKey, run)) {
+        this.noteWritten(caseKey, run.events[run.events.length - 1]!.seq);
+        continue;
+      }
       await this.leaveToCase(caseKey);
       return;
     }
+  }
+
+  private noteTaking(caseKey: string, answer: CommandResult): void {
+    if (!answer.takesWritten || this.taking.has(caseKey)) return;
+    this.taking.add(caseKey);
+    if (this.taking.size > REMEMBERED_CASES) this.taking.delete(this.taking.values().next().value!);
+  }
+
+  private noteWritten(caseKey: string, seq: number): void {
+    const before = this.written.get(caseKey);
+    if (before !== undefined && before >= seq) return;
+    // Re-inserted, so the oldest entry is the one written longest ago.
+    this.written.delete(caseKey);
+    this.written.set(caseKey, seq);
+    if (this.written.size > REMEMBERED_CASES) this.written.delete(this.written.keys().next().value!);
   }
 }

@@ -196,8 +196,18 @@ export class CaseClient {
    */
   private async project(caseKey: string, result: CommandResult): Promise<void> {
     const write = this.options.projectAnswer;
-    if (!write || !result.project || (await write(caseKey, result))) return;
+    if (!write || !result.project) return;
+    if (await write(caseKey, result)) {
+      this.answers?.noteWrite(caseKey, result);
+      return;
+    }
     await this.askCaseToWrite(caseKey);
+  }
+
+  /** The request with how far this process has written the case (`written`), for a case that takes it. */
+  private withWritten(caseKey: string, request: CommandRequest): CommandRequest {
+    const written = this.answers?.writtenThrough(caseKey);
+    return written === undefined ? request : { ...request, written };
   }
 
   /** Tells a case that what it answered could not be written by its caller: it writes it now. Never throws. */
@@ -247,7 +257,7 @@ export class CaseClient {
   }
 
   private async update(caseKey: string, request: CommandRequest): Promise<CommandResult> {
-    const message = commandMessage(request);
+    const message = commandMessage(this.withWritten(caseKey, request));
     const updateId = senderScoped(request, message.requestId);
     const send = (update: typeof commandUpdate, anotherWay: TemporalErrorKind[] = []) =>
       this.sendUpdate(caseKey, message.requestId, (handle) => handle.executeUpdate(update, { args: [message], updateId }), anotherWay);
@@ -315,7 +325,7 @@ export class CaseClient {
    */
   accept(caseKey: string, request: CommandRequest): Promise<string> {
     return this.counted(request.command.type, 'accepted', async () => {
-      const message = commandMessage(request);
+      const message = commandMessage(this.withWritten(caseKey, request));
       try {
         await this.sendUpdate(
           caseKey,

@@ -13,8 +13,10 @@ export type CaseView = z.infer<typeof caseViewSchema>;
  * Answer of every command: the case after it, and the events it appended. `project`: the workflow
  * leaves writing these events to the read model to the caller, which has them at hand (the
  * workflow writes them itself a moment later if the caller does not); absent, it writes them now.
+ * `takesWritten`: the run takes `written` on the caller's next commands (how far the caller has
+ * written) and then does not write those events again.
  */
-export type CommandResult = { case: CaseView; events: CaseEvent[]; project?: boolean };
+export type CommandResult = { case: CaseView; events: CaseEvent[]; project?: boolean; takesWritten?: true };
 
 /** The view as the API answers it: sensitive values redacted for who may not see them (domain/redaction.ts). */
 export type PublicCaseView = z.infer<typeof publicCaseViewSchema>;

@@ -90,6 +90,12 @@ export type ParticipantInput = InferFields<(typeof participantShape)['fields']>;
 export interface CommandRequest {
   /** The client's Idempotency-Key (or a generated id): a repeated id is applied once. */
   requestId?: string;
+  /**
+   * The read model holds the case's events through this seq, as the sender wrote them (the API's
+   * answer writes): the case need not write them again. Sent only to runs that say they take it
+   * (`CommandResult.takesWritten`).
+   */
+  written?: number;
   actor: InferInput<typeof actorShape>;
   command: CaseCommand;
 }
@@ -100,7 +106,7 @@ export interface ParsedCommandRequest {
 }
 
 const commandTypes = new Set<string>(Object.keys(commandShapes));
-const requestEnvelope = object({ requestId: optional(rawText(TEXT.idempotencyKey, 1)), actor: actorShape });
+const requestEnvelope = object({ requestId: optional(rawText(TEXT.idempotencyKey, 1)), actor: actorShape, written: optional(int(0)) });
 
 export type CommandCheck = { ok: true; request: ParsedCommandRequest } | { ok: false; problems: ShapeProblem[]; tooLarge?: boolean };
 

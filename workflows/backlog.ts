@@ -45,6 +45,11 @@ export class Backlog {
     return projectionBatch(this.events, countOnly);
   }
 
+  /** The oldest waiting event's seq, if any. */
+  get oldestSeq(): number | undefined {
+    return this.events[0]?.seq;
+  }
+
   /** Drops what the read model acknowledged. */
   acknowledge(throughSeq: number): void {
     const kept = this.events.filter((e) => e.seq > throughSeq);

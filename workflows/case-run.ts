@@ -150,7 +150,7 @@ export class CaseRun {
   opened(): CommandResult {
     const events = this.opening ?? [];
     this.opening = undefined;
-    return { case: this.view(), events, ...(events.length ? { project: true } : {}) };
+    return { case: this.view(), events, ...(events.length ? { project: true } : {}), ...(this.takesWritten ? { takesWritten: true as const } : {}) };
   }
 
   view(): CaseView {
@@ -182,16 +182,19 @@ export class CaseRun {
   }
 
   executeCommand(raw: CommandRequest): CommandResult {
+    this.acknowledgeWritten(raw.written);
+    const takes = this.takesWritten ? { takesWritten: true as const } : {};
     const earlier = this.duplicateOf(raw.requestId);
-    if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq) };
+    if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq), ...takes };
     // The caller writes them. If older events still wait for the run's own projection, that write
     // is refused as not contiguous, and the run's next batch carries these too.
     const events = this.applyCommand(raw, true);
-    return { case: this.view(), events, project: true };
+    return { case: this.view(), events, project: true, ...takes };
   }
 
   /** A command sent for a 202: applied like an update's, its events projected by the run itself. */
   acceptCommand(raw: CommandRequest): void {
+    this.acknowledgeWritten(raw.written);
     if (this.duplicateOf(raw.requestId)) return;
     this.applyCommand(raw, false);
   }
@@ -273,6 +276,26 @@ export class CaseRun {
     this.promptThrough = this.state.lastSeq;
   }
 
+  /** Runs started since input version 5 take `written` on commands: the caller says how far it has written. */
+  private get takesWritten(): boolean {
+    return (this.input.inputVersion ?? 0) >= 5;
+  }
+
+  /**
+   * Drops the waiting events the caller has written to the read model (it writes only right after
+   * what is stored there, so everything up to `written` is). A case taking commands back to back
+   * then never writes its callers' events a second time; what the last callers do not confirm
+   * still waits for their grace, as before.
+   */
+  private acknowledgeWritten(written: unknown): void {
+    if (!this.takesWritten || typeof written !== 'number' || !Number.isInteger(written)) return;
+    const oldest = this.backlog.oldestSeq;
+    if (oldest === undefined || oldest > written) return;
+    const through = Math.min(written, this.state.lastSeq);
+    this.backlog.acknowledge(through);
+    if (this.backlog.length === 0 || this.promptThrough <= through) this.projectNow = false;
+  }
+
   /** How long events left to a caller wait for it (the run's input says; runs started before it: 2 s). */
   private get callerGraceMs(): number {
     return this.input.callerGraceMs ?? CALLER_PROJECTION_GRACE_MS;
@@ -324,6 +347,8 @@ export class CaseRun {
         await this.project();
         continue;
       }
+      // Written by their callers meanwhile (`written`), the events the grace waited for are gone: it ends with nothing to write.
+      if (this.takesWritten && this.projectBy !== undefined && this.backlog.length === 0 && Date.now() >= this.projectBy) this.projectBy = undefined;
       if (archived && this.effects.length === 0) {
         await condition(allHandlersFinished);
         if (this.heldAttributes) this.upsertAttributes(this.heldAttributes);

@@ -119,6 +119,27 @@ describe('AnswerBatches', () => {
     expect(r.batches.pending).toBe(0);
   });
 
+  test('how far a case was written is told only to a case that takes it, and only once written', async () => {
+    const r = recorder([true, true, false]);
+    // A run that does not say it takes `written` (older code) is never sent it.
+    r.batches.add('AB-1', answer([2]));
+    await r.batches.flush();
+    expect(r.batches.writtenThrough('AB-1')).toBeUndefined();
+    // Once it says so, what this process wrote (its answers held meanwhile not yet); a write the read model refused moves nothing.
+    r.batches.add('AB-1', answer([3, 4], { takesWritten: true }));
+    expect(r.batches.writtenThrough('AB-1')).toBe(2);
+    await r.batches.flush();
+    expect(r.batches.writtenThrough('AB-1')).toBe(4);
+    r.batches.add('AB-1', answer([5], { takesWritten: true }));
+    await r.batches.flush();
+    expect(r.left).toEqual(['AB-1']);
+    expect(r.batches.writtenThrough('AB-1')).toBe(4);
+    // A start's opening, written by the caller itself, counts too; an older write never moves it back.
+    r.batches.noteWrite('AB-2', answer([1, 2, 3], { takesWritten: true }));
+    r.batches.noteWrite('AB-2', answer([2]));
+    expect(r.batches.writtenThrough('AB-2')).toBe(3);
+  });
+
   test('answers the read model has nothing to do with are not held', async () => {
     const r = recorder();
     r.batches.add('AB-1', answer([2], { project: false }));

@@ -279,6 +279,27 @@ describe('commands are validated against the live case', () => {
   });
 });
 
+describe('the read model', () => {
+  test('a case taking commands back to back leaves their events to the API, which tells it what it wrote: the case never writes them again', async () => {
+    const created = await startCase('Busy case');
+    // ~60 KiB of comments: without the API saying what it wrote, the case writes them again past 32 KiB.
+    let lastSeq = created.lastSeq;
+    for (let i = 0; i < 24; i++) {
+      const res = await stack.http().post(`/v1/cases/${created.id}/comments`).set(auth(stack.tokens.hr)).send({ text: `${i} ${'y'.repeat(2500)}` });
+      expect(res.status).toBe(200);
+      lastSeq = res.body.case.lastSeq;
+    }
+    const timeline = await eventually(async () => {
+      const res = await stack.http().get(`/v1/cases/${created.id}/timeline?limit=200`).set(auth(stack.tokens.hr));
+      return res.body.items?.length === lastSeq && res.body.items;
+    }, 10_000, 'every event in the read model');
+    expect(timeline.map((e: { seq: number }) => e.seq)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+    const history = (await stack.client.workflow.getHandle(`case-${created.id}`).fetchHistory()).events ?? [];
+    const projections = history.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'projectCase');
+    expect(projections).toEqual([]);
+  });
+});
+
 describe('starting cases', () => {
   test('Idempotency-Key on start returns the same case; a different body is refused', async () => {
     const body = { template: 'employee-onboarding', title: 'Idem', fields: { fullName: 'I Dem' } };

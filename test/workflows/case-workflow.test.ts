@@ -193,6 +193,36 @@ test('stage moves in a burst upsert search attributes once, then the latest valu
   expect(await plain.upserts()).toBe(4);
 });
 
+test('events their caller says it has written (`written`) are not written by the case again', async () => {
+  const burst = async (inputVersion: number, sendWritten: boolean) => {
+    const caseKey = `WF-WRITTEN-${++counter}${Date.now() % 100000}`;
+    const opened = await stack.cases.open(
+      { caseKey, inputVersion, template, start: { title: 'Written', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane Doe' }, actor: hr }, caseRun: true, waitsForUpdates: true, callerGraceMs: 10 * 60_000 },
+      [],
+    );
+    const handle = stack.client.workflow.getHandle(caseWorkflowId(caseKey));
+    let written = opened.lastSeq;
+    const answers = [];
+    // ~60 KiB of comments: past the 32 KiB after which a case writes what its callers left.
+    for (let i = 0; i < 24; i++) {
+      const answer = await handle.executeUpdate(commandUpdate, { args: [command({ type: 'comment', text: `${i} ${'x'.repeat(2500)}` }, sendWritten ? { written } : {})] });
+      answers.push(answer);
+      written = answer.events.at(-1)!.seq;
+    }
+    const history = (await handle.fetchHistory()).events ?? [];
+    return { answers, workflowId: handle.workflowId, activities: history.filter((e) => e.activityTaskScheduledEventAttributes).length };
+  };
+  const taking = await burst(CASE_INPUT_VERSION, true);
+  expect(taking.answers.every((a) => a.takesWritten === true)).toBe(true);
+  expect(taking.activities).toBe(0);
+  await recordHistory(testTemporalAddress(), taking.workflowId, undefined, 'started-written-acknowledged');
+  // Without it, or in a run started before version 5 (which ignores it, as it was recorded), the case writes them.
+  expect((await burst(CASE_INPUT_VERSION, false)).activities).toBeGreaterThan(0);
+  const older = await burst(4, true);
+  expect(older.answers.some((a) => a.takesWritten)).toBe(false);
+  expect(older.activities).toBeGreaterThan(0);
+});
+
 test('a run whose input is newer than the worker\'s code fails its workflow task, not the case, until a newer worker takes it', async () => {
   const caseKey = `WF-NEWER-${Date.now() % 100000}`;
   const handle = await stack.client.workflow.start('caseWorkflow', {
