@@ -38,6 +38,8 @@ import { caseSearchAttributes, searchAttributesOf } from './search-attributes';
 import { WakeTimer } from './wake-timer';
 
 const DEFAULT_ARCHIVE_AFTER_MS = 30 * 24 * 3600 * 1000;
+/** The input version from which a run takes `written` on commands (see `acknowledgeWritten`). */
+const TAKES_WRITTEN_SINCE = 5;
 
 /**
  * One run of a case: its state and everything the run does with it. The workflow function
@@ -69,8 +71,8 @@ export class CaseRun {
   private published = '';
   /** When search attributes were last upserted (workflow time). */
   private publishedAt = Number.NEGATIVE_INFINITY;
-  /** Search attributes changed within `attributesEveryMs` of the last upsert: upserted once that has passed. */
-  private heldAttributes: SearchAttributeUpdatePair[] | undefined;
+  /** Search attributes changed within `attributesEveryMs` of the last upsert (and serialized): upserted once that has passed. */
+  private heldAttributes: { pairs: SearchAttributeUpdatePair[]; serialized: string } | undefined;
   private readonly attributesTimer = new WakeTimer();
   /** The validator's verdict on the update now running, for its handler (same task, same state). */
   private verdict: { updateId: string; seq: number; verdict: CommandVerdict } | undefined;
@@ -150,7 +152,7 @@ export class CaseRun {
   opened(): CommandResult {
     const events = this.opening ?? [];
     this.opening = undefined;
-    return { case: this.view(), events, ...(events.length ? { project: true } : {}), ...(this.takesWritten ? { takesWritten: true as const } : {}) };
+    return { case: this.view(), events, ...(events.length ? { project: true } : {}), ...this.writtenOffer() };
   }
 
   view(): CaseView {
@@ -183,13 +185,12 @@ export class CaseRun {
 
   executeCommand(raw: CommandRequest): CommandResult {
     this.acknowledgeWritten(raw.written);
-    const takes = this.takesWritten ? { takesWritten: true as const } : {};
     const earlier = this.duplicateOf(raw.requestId);
-    if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq), ...takes };
+    if (earlier) return { case: this.view(), events: this.recent.between(earlier.firstSeq, earlier.lastSeq), ...this.writtenOffer() };
     // The caller writes them. If older events still wait for the run's own projection, that write
     // is refused as not contiguous, and the run's next batch carries these too.
     const events = this.applyCommand(raw, true);
-    return { case: this.view(), events, project: true, ...takes };
+    return { case: this.view(), events, project: true, ...this.writtenOffer() };
   }
 
   /** A command sent for a 202: applied like an update's, its events projected by the run itself. */
@@ -278,7 +279,12 @@ export class CaseRun {
 
   /** Runs started since input version 5 take `written` on commands: the caller says how far it has written. */
   private get takesWritten(): boolean {
-    return (this.input.inputVersion ?? 0) >= 5;
+    return (this.input.inputVersion ?? 0) >= TAKES_WRITTEN_SINCE;
+  }
+
+  /** What an answer says about `written`: that this run takes it (older runs say nothing). */
+  private writtenOffer(): { takesWritten?: true } {
+    return this.takesWritten ? { takesWritten: true } : {};
   }
 
   /**
@@ -553,7 +559,8 @@ export class CaseRun {
       setCurrentDetails(details);
     }
     const pairs = searchAttributesOf(this.state, this.current ? caseDueAt(this.state) : undefined);
-    if (serializeAttributes(pairs) === this.published) {
+    const serialized = serializeAttributes(pairs);
+    if (serialized === this.published) {
       // Changed and changed back (a stage moved and moved back) before the held upsert: nothing to upsert.
       this.heldAttributes = undefined;
       return;
@@ -561,19 +568,19 @@ export class CaseRun {
     // Each upsert is a visibility write the next command waits behind: a case whose attributes keep
     // changing (a burst of stage moves) upserts at most once per `attributesEveryMs`, the latest values.
     if (this.input.attributesEveryMs && Date.now() < this.attributesDueAt()) {
-      this.heldAttributes = pairs;
+      this.heldAttributes = { pairs, serialized };
       return;
     }
-    this.upsertAttributes(pairs);
+    this.upsertAttributes({ pairs, serialized });
   }
 
   private attributesDueAt(): number {
     return this.publishedAt + (this.input.attributesEveryMs ?? 0);
   }
 
-  private upsertAttributes(pairs: SearchAttributeUpdatePair[]): void {
+  private upsertAttributes({ pairs, serialized }: { pairs: SearchAttributeUpdatePair[]; serialized: string }): void {
     this.heldAttributes = undefined;
-    this.published = serializeAttributes(pairs);
+    this.published = serialized;
     this.publishedAt = Date.now();
     upsertSearchAttributes(pairs);
   }
