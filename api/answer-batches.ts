@@ -46,9 +46,11 @@ interface HeldAnswers {
  */
 export class AnswerBatches {
   private readonly held = new Map<string, HeldAnswers>();
-  /** Per case that takes it (`takesWritten`), the seq through which this process has written its events. */
-  private readonly written = new Map<string, number>();
-  private readonly taking = new Set<string>();
+  /**
+   * Per case: whether its run takes `written` (`takesWritten`), and the seq through which this
+   * process has written its events. Most recently touched last, so the oldest is dropped first.
+   */
+  private readonly known = new Map<string, { takes: boolean; through?: number }>();
 
   constructor(
     private readonly write: AnswerProjection,
@@ -80,7 +82,8 @@ export class AnswerBatches {
    * then drops them instead of writing them again. Only for cases whose run takes it.
    */
   writtenThrough(caseKey: string): number | undefined {
-    return this.taking.has(caseKey) ? this.written.get(caseKey) : undefined;
+    const known = this.known.get(caseKey);
+    return known?.takes ? known.through : undefined;
   }
 
   /** An answer its caller wrote itself (a start's opening): counted like the batches' own writes. */
@@ -121,17 +124,18 @@ export class AnswerBatches {
   }
 
   private noteTaking(caseKey: string, answer: CommandResult): void {
-    if (!answer.takesWritten || this.taking.has(caseKey)) return;
-    this.taking.add(caseKey);
-    if (this.taking.size > REMEMBERED_CASES) this.taking.delete(this.taking.values().next().value!);
+    const known = this.known.get(caseKey);
+    if (answer.takesWritten && !known?.takes) this.remember(caseKey, { ...known, takes: true });
   }
 
   private noteWritten(caseKey: string, seq: number): void {
-    const before = this.written.get(caseKey);
-    if (before !== undefined && before >= seq) return;
-    // Re-inserted, so the oldest entry is the one written longest ago.
-    this.written.delete(caseKey);
-    this.written.set(caseKey, seq);
-    if (this.written.size > REMEMBERED_CASES) this.written.delete(this.written.keys().next().value!);
+    const known = this.known.get(caseKey);
+    if (known?.through === undefined || known.through < seq) this.remember(caseKey, { takes: known?.takes ?? false, through: seq });
+  }
+
+  private remember(caseKey: string, entry: { takes: boolean; through?: number }): void {
+    this.known.delete(caseKey);
+    this.known.set(caseKey, entry);
+    if (this.known.size > REMEMBERED_CASES) this.known.delete(this.known.keys().next().value!);
   }
 }
