@@ -7,7 +7,7 @@ import { publishTemplate } from '../../db/templates';
 import { getTimeline } from '../../db/read-model';
 import type { PublishedTemplate } from '../../domain/template';
 import { validateTemplate } from '../../domain/template-validation';
-import { CASE_INPUT_VERSION, caseViewQuery, caseWorkflowId, commandSignal, commandUpdate, recentTimelineQuery } from '../../workflows/messages';
+import { CASE_INPUT_VERSION, caseViewQuery, caseWorkflowId, commandSignal, commandUpdate, recentTimelineQuery, type CaseWorkflowInput } from '../../workflows/messages';
 import { CaseStage, CaseStatus } from '../../workflows/search-attributes';
 import { payloadCodecOf } from '../../temporal/data-converter';
 import { recordHistory } from '../support/histories';
@@ -30,18 +30,20 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-async function startCase(fields: Record<string, unknown> = { fullName: 'Jane Doe' }) {
+/** A case started as `stack.cases` starts it, without search attributes; `input` adds to its workflow input. */
+async function startCase(fields: Record<string, unknown> = { fullName: 'Jane Doe' }, input: Partial<CaseWorkflowInput> = {}) {
   const caseKey = `WF-${++counter}${Date.now() % 100000}`;
-  await stack.cases.open(
+  const opened = await stack.cases.open(
     {
       caseKey,
       template,
       start: { title: 'Workflow test', templateKey: template.key, templateVersion: template.version, fields, actor: hr },
       archiveAfterMs: 1500,
+      ...input,
     },
     [],
   );
-  return { caseKey, handle: stack.client.workflow.getHandle(caseWorkflowId(caseKey)) };
+  return { caseKey, opened, handle: stack.client.workflow.getHandle(caseWorkflowId(caseKey)) };
 }
 
 const command = (c: CommandRequest['command'], extra: Partial<CommandRequest> = {}): CommandRequest => ({ actor: hr, command: c, ...extra });
@@ -170,10 +172,8 @@ test('search attributes follow the stage and status', async () => {
 test('stage moves in a burst upsert search attributes once, then the latest values once the interval has passed', async () => {
   const fields = { fullName: 'A', startDate: '2027-01-01', contractType: 'employee' };
   const burst = async (extra: { attributesEveryMs?: number }) => {
-    const caseKey = `WF-ATTR-${++counter}${Date.now() % 100000}`;
     // Started without search attributes: the first task upserts them (a change after a quiet spell: at once).
-    await stack.cases.open({ caseKey, template, start: { title: 'Attributes', templateKey: template.key, templateVersion: template.version, fields, actor: hr }, caseRun: true, waitsForUpdates: true, ...extra }, []);
-    const handle = stack.client.workflow.getHandle(caseWorkflowId(caseKey));
+    const { handle } = await startCase(fields, { caseRun: true, waitsForUpdates: true, ...extra });
     // review, documentation, review: each changes the stage, the last differs from the upserted one.
     for (let i = 0; i < 3; i++) {
       const c = i % 2 === 0 ? command({ type: 'advance', to: 'review' }) : command({ type: 'advance', to: 'documentation', reason: 'back again' });
@@ -195,12 +195,7 @@ test('stage moves in a burst upsert search attributes once, then the latest valu
 
 test('events their caller says it has written (`written`) are not written by the case again', async () => {
   const burst = async (inputVersion: number, sendWritten: boolean) => {
-    const caseKey = `WF-WRITTEN-${++counter}${Date.now() % 100000}`;
-    const opened = await stack.cases.open(
-      { caseKey, inputVersion, template, start: { title: 'Written', templateKey: template.key, templateVersion: template.version, fields: { fullName: 'Jane Doe' }, actor: hr }, caseRun: true, waitsForUpdates: true, callerGraceMs: 10 * 60_000 },
-      [],
-    );
-    const handle = stack.client.workflow.getHandle(caseWorkflowId(caseKey));
+    const { opened, handle } = await startCase(undefined, { inputVersion, caseRun: true, waitsForUpdates: true, callerGraceMs: 10 * 60_000 });
     let written = opened.lastSeq;
     const answers = [];
     // ~60 KiB of comments: past the 32 KiB after which a case writes what its callers left.
