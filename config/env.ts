@@ -141,6 +141,9 @@ export const DEFAULT_TASK_QUEUE = 'cases';
 /** Where `npm run worker` (and the image) serves its health and metrics unless WORKER_PORT says otherwise. */
 export const DEFAULT_WORKER_PORT = 3001;
 
+/** Frames kept in stack traces taken in workflow code, unless WORKFLOW_STACK_FRAMES says otherwise. */
+export const DEFAULT_WORKFLOW_STACK_FRAMES = 0;
+
 /** Every environment variable the service reads; documented in README "Configuration". */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -323,6 +326,13 @@ export const envSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).optional(),
   /** Threads that run workflow code (the SDK's workflowThreadPoolSize). Default: 2, or 1 on a single core (worker/create-worker.ts). */
   WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).optional(),
+  /**
+   * Frames kept in stack traces taken in workflow code (workflows/sandbox-stack-frames.ts): 0, the
+   * default, spares ~1 ms of worker CPU per command; 10 (V8's default) shows where a failing workflow
+   * task failed and fills the Temporal UI's Stack Trace tab. Set when the workflows are bundled: at
+   * the worker's start, or `npm run build:workflows` for a prebuilt bundle.
+   */
+  WORKFLOW_STACK_FRAMES: z.coerce.number().int().min(0).max(100).default(DEFAULT_WORKFLOW_STACK_FRAMES),
 
   // Worker operations.
   /**

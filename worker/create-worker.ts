@@ -1,8 +1,9 @@
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
-import type { Config } from '../config/env';
+import { DEFAULT_WORKFLOW_STACK_FRAMES, type Config } from '../config/env';
 import type { Database } from '../db/connection';
 import type { CaseMetrics } from '../metrics/case-metrics';
 import { FAILURE_CONVERTER_PATH, temporalDataConverter } from '../temporal/data-converter';
@@ -10,6 +11,12 @@ import type { Tracing } from '../startup/tracing';
 import { workerInterceptors, workerSinks, workflowInterceptorModules } from './interceptors';
 import { preloadedModules } from './preloaded-modules';
 import { workflowCacheSize } from './workflow-cache';
+
+/** Webpack as the SDK's bundler loads it: a plugin made by another copy of webpack would not be recognised. */
+const sdkWebpack = createRequire(require.resolve('@temporalio/worker'))('webpack') as typeof import('webpack');
+
+/** Loaded before everything else in each workflow sandbox: how many frames its stack traces keep (the module says why). */
+const SANDBOX_STACK_FRAMES_MODULE = require.resolve('../workflows/sandbox-stack-frames');
 
 export interface CaseWorkerOptions {
   connection: NativeConnection;
@@ -30,27 +37,37 @@ export interface CaseWorkerOptions {
 /**
  * What the workflow bundle is built from, whether the worker bundles at start or `npm run
  * build:workflows` ahead of time: the workflows, the failure converter (failures raised in workflow
- * code are encoded, and so encrypted) and the workflow interceptor modules (OpenTelemetry's only
- * with tracing on). One definition, so a prebuilt bundle holds what a started one would.
+ * code are encoded, and so encrypted), the workflow interceptor modules (OpenTelemetry's only
+ * with tracing on), the preloaded modules, and the stack frames workflow code keeps
+ * (WORKFLOW_STACK_FRAMES, inlined into workflows/sandbox-stack-frames.ts). One definition, so a
+ * prebuilt bundle holds what a started one would.
  */
-export function workflowBundleOptions(tracing: boolean): Pick<BundleOptions, 'workflowsPath' | 'failureConverterPath' | 'workflowInterceptorModules' | 'preloadModules'> {
+export function workflowBundleOptions(
+  tracing: boolean,
+  stackFrames: number = DEFAULT_WORKFLOW_STACK_FRAMES,
+): Pick<BundleOptions, 'workflowsPath' | 'failureConverterPath' | 'workflowInterceptorModules' | 'preloadModules' | 'webpackConfigHook'> {
   return {
     workflowsPath: require.resolve('../workflows'),
     failureConverterPath: FAILURE_CONVERTER_PATH,
     workflowInterceptorModules: workflowInterceptorModules(tracing),
-    preloadModules: preloadedModules(),
+    // First, so the limit holds for every stack taken in the sandbox, the other modules' included.
+    preloadModules: [SANDBOX_STACK_FRAMES_MODULE, ...preloadedModules()],
+    webpackConfigHook: (config) => ({
+      ...config,
+      plugins: [...(config.plugins ?? []), new sdkWebpack.DefinePlugin({ __WORKFLOW_STACK_FRAMES__: JSON.stringify(stackFrames) })],
+    }),
   };
 }
 
 /** Worker options that bundle the workflows at start from `workflowBundleOptions` (the worker adds its own interceptors and failure converter). */
-function bundledAtStart(tracing: boolean): Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'> {
-  const { workflowsPath, preloadModules } = workflowBundleOptions(tracing);
-  return { workflowsPath, bundlerOptions: { preloadModules } };
+function bundledAtStart(tracing: boolean, stackFrames: number): Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'> {
+  const { workflowsPath, preloadModules, webpackConfigHook } = workflowBundleOptions(tracing, stackFrames);
+  return { workflowsPath, bundlerOptions: { preloadModules, webpackConfigHook } };
 }
 
 /** The workflow code bundled for `workflowBundle: { codePath }` (webpack's output goes to `logger`). */
-export async function buildWorkflowBundle(opts: { tracing: boolean; logger?: BundleOptions['logger'] }): Promise<string> {
-  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(opts.tracing), ...(opts.logger ? { logger: opts.logger } : {}) });
+export async function buildWorkflowBundle(opts: { tracing: boolean; stackFrames?: number; logger?: BundleOptions['logger'] }): Promise<string> {
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(opts.tracing, opts.stackFrames), ...(opts.logger ? { logger: opts.logger } : {}) });
   return code;
 }
 
@@ -83,7 +100,7 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     taskQueue: opts.taskQueue,
     // Decrypts what workflows and activities receive, encrypts what they send (PAYLOAD_KEYS).
     dataConverter: temporalDataConverter(opts.config),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : bundledAtStart(!!opts.tracing)),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : bundledAtStart(!!opts.tracing, opts.config.WORKFLOW_STACK_FRAMES)),
     activities: createActivities({ db: opts.db, config: opts.config, ...(opts.log ? { log: opts.log } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
     // A pre-built bundle has its workflow interceptor modules already (the SDK ignores them then).
     interceptors: opts.workflowBundle ? { activity: workerInterceptors(opts.tracing).activity } : workerInterceptors(opts.tracing),

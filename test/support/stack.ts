@@ -83,7 +83,8 @@ export async function startTestStack(
     taskQueue,
     db: database.db,
     config,
-    workflowBundle: await testWorkflowBundle({ tracing: !!opts.tracing }),
+    // Bundled as the worker would with this configuration (WORKFLOW_STACK_FRAMES is set at bundling).
+    workflowBundle: await testWorkflowBundle({ tracing: !!opts.tracing, ...(opts.env?.WORKFLOW_STACK_FRAMES ? { stackFrames: config.WORKFLOW_STACK_FRAMES } : {}) }),
     metrics,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.tracing ? { tracing: opts.tracing } : {}),

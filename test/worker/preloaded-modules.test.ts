@@ -18,5 +18,8 @@ test('the preloaded modules are the domain modules the workflow bundle imports e
   // The bundle's entry evaluates them before any workflow exists (the SDK's `preloadModules`).
   // (Booleans, not matchers on `code`: a failure would print the whole bundle.)
   const preloads = /exports\.preloadModules = function preloadModules\(\) \{([^}]*)\}/.exec(code)?.[1] ?? '';
-  expect(preloads.match(/__webpack_require__\(/g)?.length).toBe(preloadedModules().length);
+  // Those, after the module that sets the sandbox's stack frames (workflows/sandbox-stack-frames.ts).
+  const required = [...preloads.matchAll(/"(\.\/[^"]+)"\);/g)].map((m) => m[1]);
+  expect(preloads.match(/__webpack_require__\(/g)?.length).toBe(preloadedModules().length + 1);
+  expect(required[0]).toBe('./workflows/sandbox-stack-frames.ts');
 }, 120_000);
