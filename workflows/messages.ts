@@ -96,12 +96,13 @@ export interface CarriedState {
  * The case workflow's input version: what the fields below ask of the code that runs them. Raise
  * it with every input field that changes what a run records (`caseRun`, `opening`,
  * `waitsForUpdates`, `attributesEveryMs`: 4), and with every behaviour a version turns on (5: the
- * run takes `written` on commands, see `CaseRun.acknowledgeWritten`). The API stamps it on every start and a run on its
+ * run takes `written` on commands, see `CaseRun.acknowledgeWritten`; 6: held search attributes go
+ * with the next command, see `CaseRun.armAttributesTimer`). The API stamps it on every start and a run on its
  * continue-as-new, and a worker whose code is older refuses the run's workflow task (see
  * `caseWorkflow`): otherwise an API deployed before the workers would have old code record a run
  * under an input that newer code later replays differently — a nondeterminism error.
  */
-export const CASE_INPUT_VERSION = 5;
+export const CASE_INPUT_VERSION = 6;
 
 export interface CaseWorkflowInput {
   caseKey: string;

@@ -193,6 +193,53 @@ test('stage moves in a burst upsert search attributes once, then the latest valu
   expect(await plain.upserts()).toBe(4);
 });
 
+/** The events of a case's search-attributes timer (told from its other timers by its label in the Temporal UI): started, cancelled, fired. */
+async function attributesTimerEvents(handle: { fetchHistory(): Promise<temporal.api.history.v1.IHistory> }) {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const ids = new Set<string>();
+  for (const e of events) {
+    const summary = e.userMetadata?.summary;
+    if (!e.timerStartedEventAttributes || !summary) continue;
+    const [decoded] = await payloadCodecOf(stack.config).decode([summary]);
+    if (Buffer.from(decoded!.data ?? new Uint8Array()).toString('utf8').includes('search attributes')) ids.add(e.timerStartedEventAttributes.timerId!);
+  }
+  const of = (id: string | null | undefined) => id !== undefined && id !== null && ids.has(id);
+  return {
+    started: ids.size,
+    cancelled: events.filter((e) => of(e.timerCanceledEventAttributes?.timerId)).length,
+    fired: events.filter((e) => of(e.timerFiredEventAttributes?.timerId)).length,
+    upserts: events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
+  };
+}
+
+test('since version 6, the first command after the interval upserts held search attributes, and their timer is cancelled rather than fired', async () => {
+  const fields = { fullName: 'A', startDate: '2027-01-01', contractType: 'employee' };
+  const everyMs = 2000;
+  // (Events its callers leave wait 10 minutes: no projection's task comes to take the held change along.)
+  const { handle } = await startCase(fields, { inputVersion: CASE_INPUT_VERSION, caseRun: true, waitsForUpdates: true, attributesEveryMs: everyMs, callerGraceMs: 10 * 60_000 });
+  const startedAt = Date.now();
+  // Upserted by the first task; this move, within the interval, is held (its timer set an interval after the interval).
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'advance', to: 'review' })] });
+  expect(await attributesTimerEvents(handle)).toEqual({ started: 1, cancelled: 0, fired: 0, upserts: 1 });
+  // After the interval, before that timer: a comment (which changes no attribute) takes the held move along.
+  await new Promise((r) => setTimeout(r, Math.max(0, startedAt + everyMs * 1.25 - Date.now())));
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'comment', text: 'after the interval' })] });
+  expect(await attributesTimerEvents(handle)).toEqual({ started: 1, cancelled: 1, fired: 0, upserts: 2 });
+  await eventually(async () => (await handle.describe()).typedSearchAttributes.get(CaseStage) === 'review', 10_000, 'the held stage in visibility');
+  // Past the cancelled timer's instant: it never fired, so it cost no workflow task of its own.
+  await new Promise((r) => setTimeout(r, Math.max(0, startedAt + everyMs * 2.5 - Date.now())));
+  expect((await attributesTimerEvents(handle)).fired).toBe(0);
+  // A case that goes quiet with a change held still upserts it, by the timer: a move after a quiet
+  // spell is upserted at once, the move back right after it is held, and no command follows.
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'advance', to: 'documentation', reason: 'back again' })] });
+  await handle.executeUpdate(commandUpdate, { args: [command({ type: 'advance', to: 'review' })] });
+  expect(await attributesTimerEvents(handle)).toEqual({ started: 2, cancelled: 1, fired: 0, upserts: 3 });
+  await eventually(async () => (await attributesTimerEvents(handle)).upserts === 4, 15_000, 'the quiet case upserted by its timer');
+  expect(await attributesTimerEvents(handle)).toEqual({ started: 2, cancelled: 1, fired: 1, upserts: 4 });
+  await eventually(async () => (await handle.describe()).typedSearchAttributes.get(CaseStage) === 'review', 10_000, 'the latest stage in visibility');
+  await recordHistory(testTemporalAddress(), handle.workflowId, undefined, 'started-attributes-flushed-with-command');
+}, 60_000);
+
 test('events their caller says it has written (`written`) are not written by the case again', async () => {
   const burst = async (inputVersion: number, sendWritten: boolean) => {
     const { opened, handle } = await startCase(undefined, { inputVersion, caseRun: true, waitsForUpdates: true, callerGraceMs: 10 * 60_000 });
