@@ -76,6 +76,8 @@ export class CaseRun {
   /** Search attributes changed within `attributesEveryMs` of the last upsert (and serialized): upserted once that has passed. */
   private heldAttributes: { pairs: SearchAttributeUpdatePair[]; serialized: string } | undefined;
   private readonly attributesTimer = new WakeTimer();
+  /** Search attributes were upserted since the loop last set their timer (runs since version 6 then cancel it). */
+  private upsertedSinceArmed = false;
   /** The validator's verdict on the update now running, for its handler (same task, same state). */
   private verdict: { updateId: string; seq: number; verdict: CommandVerdict } | undefined;
   /** The view of the state at `seq` and time `at`: the update's answer and the projection share it. */
@@ -582,7 +584,8 @@ export class CaseRun {
    * (a command's p99 is 1 % of its commands). Since version 6 the first command after the interval
    * upserts what is held (the loop's first step, or the command's own change), and the timer, set
    * one interval later, is cancelled then: an event in that command's task instead of a task. Only
-   * a case that went quiet meanwhile upserts by the timer, an interval later than before.
+   * a case that went quiet meanwhile upserts by the timer, an interval later than before. Under a
+   * stream: one upsert, one timer started and one cancelled per interval.
    */
   private armAttributesTimer(): void {
     const label = 'search attributes: upsert held changes';
@@ -591,8 +594,14 @@ export class CaseRun {
       if (this.heldAttributes) this.attributesTimer.arm(new Date(this.attributesDueAt()).toISOString(), label);
       return;
     }
-    const at = this.heldAttributes ? this.attributesDueAt() + (this.input.attributesEveryMs ?? 0) : undefined;
-    this.attributesTimer.arm(at === undefined ? undefined : new Date(at).toISOString(), label);
+    if (this.heldAttributes) {
+      this.attributesTimer.arm(new Date(this.attributesDueAt() + (this.input.attributesEveryMs ?? 0)).toISOString(), label);
+    } else if (this.upsertedSinceArmed) {
+      // Upserted by a command: the timer has nothing left to do. (Changes that settled back leave it
+      // armed: the next change, held again for the same instant, finds it set.)
+      this.attributesTimer.arm(undefined);
+    }
+    this.upsertedSinceArmed = false;
   }
 
   private get flushesHeldWithCommands(): boolean {
@@ -605,6 +614,7 @@ export class CaseRun {
 
   private upsertAttributes({ pairs, serialized }: { pairs: SearchAttributeUpdatePair[]; serialized: string }): void {
     this.heldAttributes = undefined;
+    this.upsertedSinceArmed = true;
     this.published = serialized;
     this.publishedAt = Date.now();
     upsertSearchAttributes(pairs);
