@@ -281,9 +281,14 @@ export class CaseRun {
     this.promptThrough = this.state.lastSeq;
   }
 
+  /** Whether this run's input is of `version` or newer: what that version turned on, it does (CASE_INPUT_VERSION). */
+  private runsSince(version: number): boolean {
+    return (this.input.inputVersion ?? 0) >= version;
+  }
+
   /** Runs started since input version 5 take `written` on commands: the caller says how far it has written. */
   private get takesWritten(): boolean {
-    return (this.input.inputVersion ?? 0) >= TAKES_WRITTEN_SINCE;
+    return this.runsSince(TAKES_WRITTEN_SINCE);
   }
 
   /** What an answer says about `written`: that this run takes it (older runs say nothing). */
@@ -589,7 +594,7 @@ export class CaseRun {
    */
   private armAttributesTimer(): void {
     const label = 'search attributes: upsert held changes';
-    if (!this.flushesHeldWithCommands) {
+    if (!this.runsSince(FLUSHES_HELD_WITH_COMMANDS_SINCE)) {
       // Armed while changes are held, and left to fire if they settle back, as these runs recorded it.
       if (this.heldAttributes) this.attributesTimer.arm(new Date(this.attributesDueAt()).toISOString(), label);
       return;
@@ -602,10 +607,6 @@ export class CaseRun {
       this.attributesTimer.arm(undefined);
     }
     this.upsertedSinceArmed = false;
-  }
-
-  private get flushesHeldWithCommands(): boolean {
-    return (this.input.inputVersion ?? 0) >= FLUSHES_HELD_WITH_COMMANDS_SINCE;
   }
 
   private attributesDueAt(): number {
