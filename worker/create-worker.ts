@@ -11,6 +11,7 @@ import type { Tracing } from '../startup/tracing';
 import { workerInterceptors, workerSinks, workflowInterceptorModules } from './interceptors';
 import { preloadedModules } from './preloaded-modules';
 import { workflowCacheSize } from './workflow-cache';
+import { leanWorkflowThreads } from './workflow-threads';
 
 /** Webpack as the SDK's bundler loads it: a plugin made by another copy of webpack would not be recognised. */
 const sdkWebpack = createRequire(require.resolve('@temporalio/worker'))('webpack') as typeof import('webpack');
@@ -85,6 +86,9 @@ export function workflowThreads(config: Pick<Config, 'WORKER_WORKFLOW_THREADS'>,
 export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
   const { maxCachedWorkflows } = workflowCacheSize(opts.config);
   const sinks = workerSinks(opts.tracing);
+  // Workflow threads without the TypeScript loader, and without the SDK's promise stacks when workflow stacks keep no frames (the module says why).
+  const threads = leanWorkflowThreads({ recordStacks: opts.config.WORKFLOW_STACK_FRAMES > 0 });
+  if (!threads.applied) opts.log?.warn({ reason: threads.reason }, 'workflow threads start as the SDK starts them: each workflow task costs more');
   return Worker.create({
     maxCachedWorkflows,
     workflowThreadPoolSize: workflowThreads(opts.config),
