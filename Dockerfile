@@ -27,6 +27,9 @@ ENV CONSOLE_DIST=/app/dist/console-assets
 # The workflow bundle, built at image build (npm run build:workflows): the worker loads it as is.
 # With OTEL_EXPORTER_OTLP_ENDPOINT set, use /app/dist/workflow-bundle-tracing.js (the worker refuses a mismatch).
 ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+# The worker records promise stacks (the Stack Trace tab) only when it keeps frames: as the bundle was built.
+ARG WORKFLOW_STACK_FRAMES=0
+ENV WORKFLOW_STACK_FRAMES=${WORKFLOW_STACK_FRAMES}
 WORKDIR /app
 # A separate production-only install keeps jest, eslint and drizzle-kit out of the image.
 COPY package.json package-lock.json ./
