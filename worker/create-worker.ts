@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type 
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { DEFAULT_WORKFLOW_STACK_FRAMES, type Config } from '../config/env';
+import { createLogger } from '../config/logger';
 import type { Database } from '../db/connection';
 import type { CaseMetrics } from '../metrics/case-metrics';
 import { FAILURE_CONVERTER_PATH, temporalDataConverter } from '../temporal/data-converter';
@@ -88,7 +89,8 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
   const sinks = workerSinks(opts.tracing);
   // Workflow threads without the TypeScript loader, and without the SDK's promise stacks when workflow stacks keep no frames (the module says why).
   const threads = leanWorkflowThreads({ recordStacks: opts.config.WORKFLOW_STACK_FRAMES > 0 });
-  if (!threads.applied) opts.log?.warn({ reason: threads.reason }, 'workflow threads start as the SDK starts them: each workflow task costs more');
+  // Said whoever created the worker: `npm run worker` hands in no logger (activities make their own).
+  if (!threads.applied) (opts.log ?? createLogger(opts.config, 'worker')).warn({ reason: threads.reason }, 'workflow threads start as the SDK starts them: each workflow task costs more');
   return Worker.create({
     maxCachedWorkflows,
     workflowThreadPoolSize: workflowThreads(opts.config),

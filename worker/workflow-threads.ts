@@ -19,8 +19,8 @@ import workerThreads, { type WorkerOptions as ThreadOptions } from 'node:worker_
  *
  * Measured in the reference benchmark (commands phase, two runs each): the case's workflow task
  * took 8.1 ms at p50 as the SDK starts its threads, 7.6 ms without tsx, 6.9 ms without the hook
- * too — below the 6.5–7.6 ms of the same update sent straight to the case, and level with the raw
- * SDK's minimal workflow; the worker's CPU per command fell from 7.0–8.2 ms to 5.4–6.9 ms.
+ * too; the same update sent straight to the case came out level with the raw SDK's minimal
+ * workflow (0.98–1.08× its p50), and the worker's CPU per command fell from 7.0–8.2 ms to 5.4–6.9 ms.
  *
  * This reaches into the SDK (the path of its thread module and its `globalHandlers`); a version
  * without them gets its own threads, unchanged, and a warning (`leanWorkflowThreads` answers why).
@@ -83,8 +83,10 @@ type Installed = { setup: WorkflowThreadSetup };
 
 /**
  * Has the workflow threads the SDK starts from now on start as `setup` says (the SDK starts them in
- * `Worker.create`; call this right before it). Answers why it could not, if it could not: the SDK
- * then starts its threads as it always does.
+ * `Worker.create`; call this right before it). The setup is the process's, not one worker's: two
+ * workers created at once with different settings both get the later one's (tests create theirs
+ * one at a time). Answers why it could not, if it could not: the SDK then starts its threads as it
+ * always does.
  */
 export function leanWorkflowThreads(setup: WorkflowThreadSetup): { applied: true } | { applied: false; reason: string } {
   const module = workerThreads as typeof workerThreads & { [STATE]?: Installed };
@@ -95,7 +97,8 @@ export function leanWorkflowThreads(setup: WorkflowThreadSetup): { applied: true
   }
   const found = sdkPaths();
   if ('missing' in found) return { applied: false, reason: `this SDK version has no ${SDK_THREAD_MODULE} or ${SDK_HOOKS_MODULE} (${found.missing})` };
-  const paths = found;
+  // Narrowed once more for the class below (a narrowing does not reach into its constructor).
+  const paths: { thread: string; hooks: string } = found;
   const installed: Installed = { setup };
   const NodeWorker = workerThreads.Worker;
   // Only the SDK's workflow threads are started differently; any other thread is left as it is asked for.
