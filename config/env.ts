@@ -329,8 +329,9 @@ export const envSchema = z.object({
   /**
    * Frames kept in stack traces taken in workflow code (workflows/sandbox-stack-frames.ts): 0, the
    * default, spares ~1 ms of worker CPU per command; 10 (V8's default) shows where a failing workflow
-   * task failed and fills the Temporal UI's Stack Trace tab. Set when the workflows are bundled: at
-   * the worker's start, or `npm run build:workflows` for a prebuilt bundle.
+   * task failed and fills the Temporal UI's Stack Trace tab. Set when the workflows are bundled (at
+   * the worker's start, or `npm run build:workflows` for a prebuilt bundle) and where the worker runs:
+   * above 0 it installs the SDK's promise stack hook in its workflow threads (worker/workflow-threads.ts).
    */
   WORKFLOW_STACK_FRAMES: z.coerce.number().int().min(0).max(100).default(DEFAULT_WORKFLOW_STACK_FRAMES),
 
